@@ -1,0 +1,131 @@
+/**
+ * Choosing and reporting the TensorFlow.js backend.
+ *
+ * `wasm` is the default (fast on CPUs, single-threaded), `cpu` is the pure-JS fallback,
+ * `webgpu` uses Deno's `navigator.gpu`, and `tensorflow` loads tfjs-node-gpu or tfjs-node
+ * when one of them is installed (never a hard dependency).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+
+/** The backends loradrop can run on. */
+export type BackendName = "wasm" | "cpu" | "webgpu" | "tensorflow";
+
+/** Every backend name, in order of preference for CPUs. */
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "cpu", "webgpu", "tensorflow"];
+
+/** Options of {@linkcode initBackend}. */
+export interface InitBackendOptions {
+  /** The backend to use; defaults to `LORADROP_BACKEND` or else `wasm`. */
+  backend?: BackendName;
+}
+
+/** What {@linkcode initBackend} reports about the active backend. */
+export interface BackendInfo {
+  /** The backend loradrop asked for. */
+  requested: BackendName;
+  /** The backend tfjs reports as active (equal to `requested`, or initBackend throws). */
+  active: string;
+  /** For `tensorflow`: which package provided it. */
+  provider?: string;
+}
+
+function readEnvBackend(): string | undefined {
+  try {
+    return Deno.env.get("LORADROP_BACKEND") || undefined;
+  } catch {
+    return undefined; // no --allow-env: fall back to the default
+  }
+}
+
+/**
+ * Checks that a string names a backend.
+ *
+ * @param name The candidate name.
+ * @returns The name, typed.
+ * @example
+ * ```ts
+ * import { parseBackendName } from "./backend.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * assertEquals(parseBackendName("cpu"), "cpu");
+ * assertThrows(() => parseBackendName("cuda"), TypeError);
+ * ```
+ */
+export function parseBackendName(name: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(name)) return name as BackendName;
+  throw new TypeError(
+    `Cannot select backend: expected one of ${BACKEND_NAMES.join(", ")}, received "${name}"`,
+  );
+}
+
+function shimNodeUtil(util: Record<string, unknown>): void {
+  // tfjs-node calls helpers that Node removed and Deno's node:util lacks.
+  util.isNullOrUndefined ??= (v: unknown) => v === null || v === undefined;
+  util.isArray ??= Array.isArray;
+}
+
+async function loadTensorflowBackend(): Promise<string> {
+  const util = await import("node:util");
+  shimNodeUtil(util as unknown as Record<string, unknown>);
+  shimNodeUtil((util as unknown as { default: Record<string, unknown> }).default);
+  const failures: string[] = [];
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      // A variable specifier keeps these optional packages out of the module graph.
+      const specifier = `npm:${pkg}@4.22.0`;
+      await import(specifier);
+      return pkg;
+    } catch (error) {
+      failures.push(`${pkg}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(
+    `Cannot initialise backend "tensorflow": neither tfjs-node-gpu nor tfjs-node loads ` +
+      `(${failures.join("; ")}). Run "deno task setup:native" to install tfjs-node.`,
+  );
+}
+
+/**
+ * Activates a TensorFlow.js backend and checks that it really is active
+ * (`tf.setBackend` returns false and silently keeps another backend on failure).
+ *
+ * @param options Which backend; otherwise `LORADROP_BACKEND`, otherwise `wasm`.
+ * @returns What is active.
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { assertEquals } from "@std/assert";
+ * const info = await initBackend({ backend: "cpu" });
+ * assertEquals(info.active, "cpu");
+ * ```
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const requested = options.backend ?? parseBackendName(readEnvBackend() ?? "wasm");
+  parseBackendName(requested);
+  let provider: string | undefined;
+  if (requested === "webgpu") {
+    await import("@tensorflow/tfjs-backend-webgpu");
+  } else if (requested === "tensorflow") {
+    provider = await loadTensorflowBackend();
+  }
+  let ok = false;
+  let reason = "tf.setBackend returned false";
+  try {
+    ok = await tf.setBackend(requested);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  if (!ok || tf.getBackend() !== requested) {
+    if (requested === "webgpu" && !("gpu" in navigator)) reason = "navigator.gpu is missing";
+    throw new Error(
+      `Cannot initialise backend "${requested}": ${reason}; the active backend is "${tf.getBackend()}"`,
+    );
+  }
+  await tf.ready();
+  return provider === undefined
+    ? { requested, active: tf.getBackend() }
+    : { requested, active: tf.getBackend(), provider };
+}

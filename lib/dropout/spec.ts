@@ -1,0 +1,304 @@
+/**
+ * The unified dropout framework's spec: dropping position × structural pattern × rate ×
+ * compensation (paper §2). A {@linkcode DropoutPlan} lists which drops are active and the
+ * consistency loss; models read it with {@linkcode dropAt}.
+ *
+ * @module
+ */
+
+/**
+ * Where a drop acts.
+ * - `attention-logits`: DropKey (pre-softmax; dropped logits get a large negative, no rescale)
+ * - `attention-weights`: DropAttention (post-softmax; normalised rescaling)
+ * - `hidden`: HiddenCut's position, the FFN output before the residual add
+ * - `lora-input`: the input of every LoRA branch (loralib's `lora_dropout`)
+ * - `embedding`: the input embedding sequence (Cutoff, "+ input")
+ * - `classifier`: the representation fed to the task head ("+ output")
+ */
+export type DropPosition =
+  | "attention-logits"
+  | "attention-weights"
+  | "hidden"
+  | "lora-input"
+  | "embedding"
+  | "classifier";
+
+/** Every position, in the order above. */
+export const DROP_POSITIONS: readonly DropPosition[] = [
+  "attention-logits",
+  "attention-weights",
+  "hidden",
+  "lora-input",
+  "embedding",
+  "classifier",
+];
+
+/**
+ * The structure of a mask (paper Fig. 2).
+ * - `element`: independent per entry
+ * - `column`: attention only: whole keys, for every query of a head; mask `(B, H, 1, Tk)`
+ * - `column-feature`: representations: whole feature dimensions across all tokens; mask `(B, 1, D)`
+ * - `column-token`: representations: whole token vectors; mask `(B, T, 1)`
+ * - `span`: one contiguous run of keys (attention, per head) or tokens (representations),
+ *   length `max(1, floor(rate × non-pad length))`
+ */
+export type DropPattern = "element" | "column" | "column-feature" | "column-token" | "span";
+
+/** Every pattern, in the order above. */
+export const DROP_PATTERNS: readonly DropPattern[] = [
+  "element",
+  "column",
+  "column-feature",
+  "column-token",
+  "span",
+];
+
+/** How a span's start is chosen: uniformly, or (HiddenCut) among the 40% most-attended tokens. */
+export type SpanStart = "uniform" | "attention-top40";
+
+/** Rescaling of kept representation entries: `1/(1−p)` or none. */
+export type Rescale = "inverse-keep" | "none";
+
+/** One active drop. */
+export interface DropSpec {
+  /** Where it acts. */
+  readonly position: DropPosition;
+  /** The mask's structure. */
+  readonly pattern: DropPattern;
+  /** The drop rate in [0, 1): one for every layer, or one per layer. */
+  readonly rate: number | readonly number[];
+  /** Half-open layer range `[start, end)` the drop is active in; all layers by default. */
+  readonly layers?: { readonly start: number; readonly end: number };
+  /** `attention-weights` only: stop-gradient on the normaliser (the paper's DropAttention). Default true. */
+  readonly noGrad?: boolean;
+  /** Representation positions: the rescaling; default `inverse-keep`, `none` for `span`. */
+  readonly rescale?: Rescale;
+  /** `span` only: how the start is drawn; default `uniform`. */
+  readonly spanStart?: SpanStart;
+}
+
+/** The consistency (compensation) loss between two dropout passes. */
+export type ConsistencyKind =
+  /** ½(KL(P1‖P2) + KL(P2‖P1)) between two training passes (R-Drop, the paper's KL). */
+  | "kl"
+  /** KL(P1 ‖ P̄) against the inference distribution P̄ (paper Eq. 12). */
+  | "js"
+  /** HiddenCut's original ½[KL(m‖P1) + KL(m‖P2)], m = (P1+P2)/2. */
+  | "js-hiddencut"
+  /** Mean squared difference between two passes' outputs (regression heads). */
+  | "mse";
+
+/** A consistency loss and how it back-propagates. */
+export interface ConsistencySpec {
+  /** Which loss. */
+  readonly kind: ConsistencyKind;
+  /** Its weight α in `task + α · consistency`. */
+  readonly weight: number;
+  /** `one`: the second pass is a stop-gradient target (the paper); `both`: both branches train. */
+  readonly branches: "one" | "both";
+}
+
+/** Everything a model needs to know about dropout for one run. */
+export interface DropoutPlan {
+  /** The active drops; at most one per position. */
+  readonly drops: readonly DropSpec[];
+  /** An optional consistency loss. */
+  readonly consistency?: ConsistencySpec;
+}
+
+const ATTENTION_POSITIONS: ReadonlySet<DropPosition> = new Set([
+  "attention-logits",
+  "attention-weights",
+]);
+
+/**
+ * Whether a position acts on attention (logits or weights) rather than on representations.
+ *
+ * @param position The position.
+ * @returns True for `attention-logits` and `attention-weights`.
+ * @example
+ * ```ts
+ * import { isAttentionPosition } from "./spec.ts";
+ * import { assert } from "@std/assert";
+ * assert(isAttentionPosition("attention-logits"));
+ * assert(!isAttentionPosition("hidden"));
+ * ```
+ */
+export function isAttentionPosition(position: DropPosition): boolean {
+  return ATTENTION_POSITIONS.has(position);
+}
+
+/**
+ * Checks a dropout rate.
+ *
+ * @param rate The candidate rate.
+ * @param what The caller, for the message (e.g. "apply dropKey").
+ * @returns The rate.
+ * @example
+ * ```ts
+ * import { checkRate } from "./spec.ts";
+ * import { assertThrows } from "@std/assert";
+ * assertThrows(() => checkRate(1.5, "apply dropKey"), RangeError, "received 1.5");
+ * ```
+ */
+export function checkRate(rate: number, what: string): number {
+  if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
+    throw new RangeError(`Cannot ${what}: rate must be in [0, 1), received ${rate}`);
+  }
+  return rate;
+}
+
+/**
+ * Validates a drop spec: known position and pattern, a pattern that fits the position, rates in
+ * [0, 1), a sane layer range. Returns the spec for chaining.
+ *
+ * @param spec The spec to check.
+ * @returns The same spec.
+ * @example
+ * ```ts
+ * import { validateDropSpec } from "./spec.ts";
+ * import { assertThrows } from "@std/assert";
+ * validateDropSpec({ position: "attention-logits", pattern: "column", rate: 0.1 });
+ * assertThrows(() => validateDropSpec({ position: "hidden", pattern: "column", rate: 0.1 }), TypeError);
+ * ```
+ */
+export function validateDropSpec(spec: DropSpec): DropSpec {
+  if (!DROP_POSITIONS.includes(spec.position)) {
+    throw new TypeError(
+      `Cannot use drop spec: position must be one of ${
+        DROP_POSITIONS.join(", ")
+      }, received "${spec.position}"`,
+    );
+  }
+  if (!DROP_PATTERNS.includes(spec.pattern)) {
+    throw new TypeError(
+      `Cannot use drop spec: pattern must be one of ${
+        DROP_PATTERNS.join(", ")
+      }, received "${spec.pattern}"`,
+    );
+  }
+  const attention = isAttentionPosition(spec.position);
+  if (attention && (spec.pattern === "column-feature" || spec.pattern === "column-token")) {
+    throw new TypeError(
+      `Cannot use drop spec: pattern "${spec.pattern}" is for representations, not position "${spec.position}"; use "column"`,
+    );
+  }
+  if (!attention && spec.pattern === "column") {
+    throw new TypeError(
+      `Cannot use drop spec: pattern "column" is ambiguous at position "${spec.position}"; use "column-feature" (whole feature dimensions) or "column-token" (whole tokens)`,
+    );
+  }
+  const rates = typeof spec.rate === "number" ? [spec.rate] : spec.rate;
+  if (!Array.isArray(rates) || rates.length === 0) {
+    throw new TypeError(
+      `Cannot use drop spec: rate must be a number or a non-empty array, received ${spec.rate}`,
+    );
+  }
+  for (const r of rates) checkRate(r, `use drop spec at "${spec.position}"`);
+  if (spec.layers !== undefined) {
+    const { start, end } = spec.layers;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end <= start) {
+      throw new RangeError(
+        `Cannot use drop spec: layers must be integers with 0 <= start < end, received [${start}, ${end})`,
+      );
+    }
+  }
+  return spec;
+}
+
+/**
+ * Validates a whole plan: each spec, at most one drop per position, a finite non-negative
+ * consistency weight.
+ *
+ * @param plan The plan.
+ * @returns The same plan.
+ * @example
+ * ```ts
+ * import { validatePlan } from "./spec.ts";
+ * import { assertThrows } from "@std/assert";
+ * assertThrows(() =>
+ *   validatePlan({ drops: [], consistency: { kind: "kl", weight: -1, branches: "one" } }), RangeError);
+ * ```
+ */
+export function validatePlan(plan: DropoutPlan): DropoutPlan {
+  const seen = new Set<DropPosition>();
+  for (const spec of plan.drops) {
+    validateDropSpec(spec);
+    if (seen.has(spec.position)) {
+      throw new TypeError(
+        `Cannot use dropout plan: position "${spec.position}" appears twice; give one spec per position`,
+      );
+    }
+    seen.add(spec.position);
+  }
+  const c = plan.consistency;
+  if (c !== undefined) {
+    if (!["kl", "js", "js-hiddencut", "mse"].includes(c.kind)) {
+      throw new TypeError(
+        `Cannot use dropout plan: consistency kind must be kl, js, js-hiddencut or mse, received "${c.kind}"`,
+      );
+    }
+    if (!Number.isFinite(c.weight) || c.weight < 0) {
+      throw new RangeError(
+        `Cannot use dropout plan: consistency weight must be a finite number >= 0, received ${c.weight}`,
+      );
+    }
+    if (c.branches !== "one" && c.branches !== "both") {
+      throw new TypeError(
+        `Cannot use dropout plan: consistency branches must be "one" or "both", received "${c.branches}"`,
+      );
+    }
+  }
+  return plan;
+}
+
+/** A drop resolved for one layer: the spec with a single numeric rate. */
+export interface ResolvedDrop extends DropSpec {
+  /** The rate at this layer. */
+  readonly rate: number;
+}
+
+/**
+ * The drop active at `position` in layer `layer` of `numLayers`, or undefined when none is
+ * (no spec, layer outside the spec's range, or rate 0). Layer-free positions (`embedding`,
+ * `classifier`) use layer 0.
+ *
+ * @param plan The plan.
+ * @param position The position asked about.
+ * @param layer The 0-based layer index.
+ * @param numLayers How many layers the model has (to check per-layer rate arrays).
+ * @returns The resolved drop or undefined.
+ * @example
+ * ```ts
+ * import { dropAt } from "./spec.ts";
+ * import { assertEquals } from "@std/assert";
+ * const plan = { drops: [{ position: "hidden", pattern: "element", rate: 0.1, layers: { start: 1, end: 2 } }] } as const;
+ * assertEquals(dropAt(plan, "hidden", 0, 2), undefined);
+ * assertEquals(dropAt(plan, "hidden", 1, 2)?.rate, 0.1);
+ * ```
+ */
+export function dropAt(
+  plan: DropoutPlan,
+  position: DropPosition,
+  layer: number,
+  numLayers: number,
+): ResolvedDrop | undefined {
+  const spec = plan.drops.find((d) => d.position === position);
+  if (spec === undefined) return undefined;
+  if (spec.layers !== undefined && (layer < spec.layers.start || layer >= spec.layers.end)) {
+    return undefined;
+  }
+  let rate: number;
+  if (typeof spec.rate === "number") {
+    rate = spec.rate;
+  } else {
+    if (spec.rate.length !== numLayers) {
+      throw new RangeError(
+        `Cannot resolve drop at "${position}": per-layer rates must have one entry per layer (${numLayers}), received ${spec.rate.length}`,
+      );
+    }
+    rate = spec.rate[layer]!;
+  }
+  if (rate === 0) return undefined;
+  return { ...spec, rate };
+}

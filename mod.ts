@@ -1,0 +1,24 @@
+/**
+ * loradrop: LoRA meets dropout under a unified framework (Wang et al., Findings of ACL 2024).
+ *
+ * Functional TensorFlow.js building blocks: LoRA layers, the dropout operators of the unified
+ * framework (DropKey, DropAttention, HiddenCut, …) with explicit random keys and explicit
+ * training flags, and the compensation losses.
+ *
+ * @example
+ * ```ts
+ * import { dropAt, initBackend, randomKey, splitKey } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const [k1, k2] = splitKey(randomKey(0));
+ * assertEquals(k1 === k2, false);
+ * const plan = { drops: [{ position: "attention-logits", pattern: "column", rate: 0.1 }] } as const;
+ * assertEquals(dropAt(plan, "attention-logits", 0, 2)?.rate, 0.1);
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/types.ts";
+export * from "./lib/backend.ts";
+export * from "./lib/random.ts";
+export * from "./lib/dropout/spec.ts";
