@@ -1,0 +1,315 @@
+/**
+ * The reproduction's experiments as data: which runs each experiment needs at each preset
+ * (`smoke`, `quick`, `full`, `paper`). The CLI (`deno task repro`) and the notebooks read the
+ * same specs, so a figure in a notebook comes from runs the CLI can repeat.
+ *
+ * @module
+ */
+
+/** The size of a reproduction. */
+export type ReproPreset = "smoke" | "quick" | "full" | "paper";
+
+/** Every preset, smallest first. */
+export const REPRO_PRESETS: readonly ReproPreset[] = ["smoke", "quick", "full", "paper"];
+
+/** One training run: everything that determines its result (the run's identity is its hash). */
+export interface RunSpec {
+  /** Built-in task name (e.g. `sentiment-low`) or a GLUE task for the `paper` preset. */
+  readonly task: string;
+  /** Base model: `use-lite` (the default) or a Hugging Face folder / hub id. */
+  readonly model: string;
+  /** Dropout preset name (`lib/dropout/presets.ts`). */
+  readonly method: string;
+  /** Dropout rate of the method (0 for the baseline). */
+  readonly rate: number;
+  /** Weight of the consistency loss (0 when the method has none). */
+  readonly klWeight: number;
+  /** LoRA rank. */
+  readonly rank: number;
+  /** LoRA α. */
+  readonly alpha: number;
+  /** One seed; init, data order and masks use independent keys derived from it. */
+  readonly seed: number;
+  /** Optimiser steps. */
+  readonly steps: number;
+  /** Examples per batch. */
+  readonly batchSize: number;
+  /** Peak learning rate. */
+  readonly learningRate: number;
+  /** Evaluate every this many steps (and at the end). */
+  readonly evalEvery: number;
+  /** Maximum tokens per example. */
+  readonly maxLength: number;
+}
+
+/** An experiment: a question of the paper and the runs that answer it. */
+export interface ExperimentSpec {
+  /** A short identifier (`overfit`, `framework`, …). */
+  readonly id: string;
+  /** A human title. */
+  readonly title: string;
+  /** Paper claims (paper.md §8) the experiment gives a verdict on. */
+  readonly claims: readonly number[];
+  /** The runs. */
+  readonly runs: readonly RunSpec[];
+}
+
+/** The methods of Table 1 / Fig. 4 (each position × pattern). */
+export const FRAMEWORK_METHODS: readonly string[] = [
+  "dropKey-element",
+  "dropKey-column",
+  "dropKey-span",
+  "dropAttention-element",
+  "dropAttention-column",
+  "dropAttention-span",
+  "hiddenCut-element",
+  "hiddenCut-column-feature",
+  "hiddenCut-column-token",
+  "hiddenCut-span",
+];
+
+/** The compensation block of Table 1. */
+export const COMPENSATION_METHODS: readonly string[] = [
+  "hiddenKey-minus",
+  "hiddenKey",
+  "hiddenKey-minus+js",
+  "hiddenKey-minus+input",
+  "hiddenKey-minus+output",
+];
+
+/** The paper's dropout rate grid. */
+export const PAPER_RATES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2];
+
+interface Scale {
+  readonly tasks: readonly string[];
+  readonly seeds: readonly number[];
+  readonly rates: readonly number[];
+  readonly ranks: readonly number[];
+  readonly frameworkMethods: readonly string[];
+  readonly compensationMethods: readonly string[];
+  readonly steps: number;
+  readonly evalEvery: number;
+  readonly batchSize: number;
+  readonly maxLength: number;
+  readonly learningRate: number;
+  readonly klWeight: number;
+  readonly model: string;
+}
+
+const SCALES: Record<ReproPreset, Scale> = {
+  smoke: {
+    tasks: ["sentiment-low"],
+    seeds: [0, 1],
+    rates: [0.1],
+    ranks: [1, 8],
+    frameworkMethods: ["dropKey-column"],
+    compensationMethods: ["hiddenKey-minus", "hiddenKey"],
+    steps: 12,
+    evalEvery: 6,
+    batchSize: 16,
+    maxLength: 32,
+    learningRate: 1e-3,
+    klWeight: 1,
+    model: "use-lite",
+  },
+  quick: {
+    tasks: ["sentiment-low", "wic-low"],
+    seeds: [0, 1, 2],
+    rates: [0.1],
+    ranks: [1, 4, 16, 64],
+    frameworkMethods: [
+      "dropKey-element",
+      "dropKey-column",
+      "dropAttention-element",
+      "hiddenCut-element",
+      "hiddenCut-span",
+    ],
+    compensationMethods: ["hiddenKey-minus", "hiddenKey", "hiddenKey-minus+js"],
+    steps: 120,
+    evalEvery: 20,
+    batchSize: 32,
+    maxLength: 32,
+    learningRate: 1e-3,
+    klWeight: 1,
+    model: "use-lite",
+  },
+  full: {
+    tasks: ["sentiment-low", "wic-low", "sotu-year-low", "spam-low"],
+    seeds: [0, 1, 2, 3, 4],
+    rates: PAPER_RATES,
+    ranks: [1, 2, 4, 8, 16, 32, 64],
+    frameworkMethods: FRAMEWORK_METHODS,
+    compensationMethods: COMPENSATION_METHODS,
+    steps: 300,
+    evalEvery: 25,
+    batchSize: 32,
+    maxLength: 48,
+    learningRate: 1e-3,
+    klWeight: 1,
+    model: "use-lite",
+  },
+  paper: {
+    tasks: ["rte", "mrpc", "stsb", "sst2"],
+    seeds: [0, 1, 2, 3, 4],
+    rates: PAPER_RATES,
+    ranks: [1, 2, 4, 8, 16, 32, 64],
+    frameworkMethods: FRAMEWORK_METHODS,
+    compensationMethods: COMPENSATION_METHODS,
+    steps: 0, // set from Table 6's epochs by the runner once the data size is known
+    evalEvery: 0,
+    batchSize: 32,
+    maxLength: 512,
+    learningRate: 4e-4,
+    klWeight: 1,
+    model: "roberta-large",
+  },
+};
+
+function run(
+  scale: Scale,
+  fields: Partial<RunSpec> & Pick<RunSpec, "task" | "method" | "seed">,
+): RunSpec {
+  return {
+    model: scale.model,
+    rate: 0,
+    klWeight: 0,
+    rank: 8,
+    alpha: 16,
+    steps: scale.steps,
+    batchSize: scale.batchSize,
+    learningRate: scale.learningRate,
+    evalEvery: scale.evalEvery,
+    maxLength: scale.maxLength,
+    ...fields,
+  };
+}
+
+function hasConsistency(method: string): boolean {
+  return method === "hiddenKey" || method === "hiddenKey-both" || method.endsWith("+js");
+}
+
+function methodRuns(scale: Scale, method: string, rates: readonly number[]): RunSpec[] {
+  const out: RunSpec[] = [];
+  for (const task of scale.tasks) {
+    for (const rate of rates) {
+      for (const seed of scale.seeds) {
+        out.push(run(scale, {
+          task,
+          method,
+          rate,
+          seed,
+          klWeight: hasConsistency(method) ? scale.klWeight : 0,
+        }));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The experiments of a preset.
+ *
+ * @param preset `smoke`, `quick`, `full` or `paper`.
+ * @returns The experiments with their runs (runs shared by experiments appear in each; the
+ * runner deduplicates them by hash).
+ * @example
+ * ```ts
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assert } from "@std/assert";
+ * const smoke = reproExperiments("smoke");
+ * assert(smoke.every((e) => e.runs.every((r) => r.steps > 0)));
+ * ```
+ */
+export function reproExperiments(preset: ReproPreset): ExperimentSpec[] {
+  if (!REPRO_PRESETS.includes(preset)) {
+    throw new TypeError(
+      `Cannot build the reproduction: preset must be one of ${
+        REPRO_PRESETS.join(", ")
+      }, received "${preset}"`,
+    );
+  }
+  const scale = SCALES[preset];
+  const baseline = methodRuns(scale, "baseline", [0]);
+  const overfit: RunSpec[] = [];
+  const overfitTask = scale.tasks[0]!;
+  for (const rank of scale.ranks) {
+    for (const seed of scale.seeds) {
+      overfit.push(
+        run(scale, { task: overfitTask, method: "baseline", seed, rank, alpha: 2 * rank }),
+      );
+    }
+  }
+  const midRate = scale.rates.includes(0.1) ? 0.1 : scale.rates[scale.rates.length - 1]!;
+  for (const method of ["hiddenKey-minus", "hiddenKey"]) {
+    for (const seed of scale.seeds) {
+      overfit.push(run(scale, {
+        task: overfitTask,
+        method,
+        seed,
+        rate: midRate,
+        klWeight: hasConsistency(method) ? scale.klWeight : 0,
+      }));
+    }
+  }
+  const framework = [
+    ...baseline,
+    ...scale.frameworkMethods.flatMap((m) => methodRuns(scale, m, scale.rates)),
+  ];
+  const compensation = scale.compensationMethods.flatMap((m) => methodRuns(scale, m, [midRate]));
+  const significance = [
+    ...baseline,
+    ...["dropKey-column", "hiddenCut-element", "hiddenKey-minus", "hiddenKey"].flatMap((m) =>
+      methodRuns(scale, m, [midRate])
+    ),
+  ];
+  const costMethods = [
+    "baseline",
+    "dropKey-column",
+    "dropAttention-element",
+    "hiddenCut-element",
+    "hiddenKey-minus",
+    "hiddenKey",
+    "hiddenKey-both",
+  ];
+  const cost = costMethods.map((method) =>
+    run(scale, {
+      task: overfitTask,
+      method,
+      seed: scale.seeds[0]!,
+      rate: method === "baseline" ? 0 : midRate,
+      klWeight: hasConsistency(method) ? scale.klWeight : 0,
+    })
+  );
+  return [
+    {
+      id: "overfit",
+      title: "LoRA overfits: rank sweep without dropout (Fig. 5, 6)",
+      claims: [1],
+      runs: overfit,
+    },
+    {
+      id: "framework",
+      title: "The unified framework: position × pattern × rate (Table 1, Fig. 4)",
+      claims: [4, 5, 6, 7],
+      runs: framework,
+    },
+    {
+      id: "compensation",
+      title: "Compensation: KL, JS, input and output dropout (Table 1)",
+      claims: [8, 9, 11],
+      runs: compensation,
+    },
+    {
+      id: "significance",
+      title: "HiddenKey against every alternative (Table 8)",
+      claims: [10],
+      runs: significance,
+    },
+    {
+      id: "cost",
+      title: "Cost per method: time per step, tokens/s, memory",
+      claims: [16],
+      runs: cost,
+    },
+  ];
+}
