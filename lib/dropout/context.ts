@@ -1,0 +1,62 @@
+/**
+ * The call-time context of every dropout operator: the training flag and the random key, plus the
+ * optional per-call inputs (an explicit mask, the padding mask, the attention each token receives).
+ *
+ * @module
+ */
+import type { RandomKey } from "../random.ts";
+import type { Tensor, Tensor2D } from "../types.ts";
+
+/**
+ * Whether a forward pass trains, and the key its masks are drawn from.
+ *
+ * Operators are exact identities when `training` is false. In training, an operator with a rate
+ * above 0 draws its mask from `key` (the same key always gives the same mask); a model derives one
+ * key per layer and position with `foldIn(foldIn(key, layer), positionIndex)`.
+ *
+ * @example
+ * ```ts
+ * import type { DropContext } from "./context.ts";
+ * import { randomKey } from "../random.ts";
+ * import { assert } from "@std/assert";
+ * const train: DropContext = { training: true, key: randomKey(0) };
+ * const infer: DropContext = { training: false };
+ * assert(train.training && !infer.training);
+ * ```
+ */
+export interface DropContext {
+  /** True in a training pass; false makes every operator an identity. */
+  readonly training: boolean;
+  /** The key the masks are drawn from; required in training unless `DropOptions.mask` is given. */
+  readonly key?: RandomKey;
+}
+
+/**
+ * Optional per-call inputs of the dropout operators.
+ *
+ * @example
+ * ```ts
+ * import type { DropOptions } from "./context.ts";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const options: DropOptions = { tokenMask: tf.tensor2d([[1, 1, 1, 0]]) };
+ * assertEquals(options.tokenMask?.shape, [1, 4]);
+ * tf.dispose(options.tokenMask);
+ * ```
+ */
+export interface DropOptions {
+  /**
+   * An explicit keep-mask (1 keep, 0 drop), broadcastable to the input; replaces the sampled mask
+   * (rescaling still follows the drop spec).
+   */
+  readonly mask?: Tensor;
+  /** `(B, T)`: 1 for a real token, 0 for padding. Span lengths and positions use the real tokens. */
+  readonly tokenMask?: Tensor2D;
+  /**
+   * `(B, T)`: the attention each token receives (HiddenCut's score: attention weights summed over
+   * queries, averaged over heads); needed by spans whose start is `attention-top40`.
+   */
+  readonly attentionReceived?: Tensor2D;
+}

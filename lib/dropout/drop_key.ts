@@ -1,0 +1,85 @@
+/**
+ * DropKey (Li et al., CVPR 2023): dropout before the softmax. Dropped attention logits get a
+ * large finite negative, so the softmax renormalises over the kept keys by itself: no rescaling.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Tensor4D } from "../types.ts";
+import type { DropContext, DropOptions } from "./context.ts";
+import { sampleAttentionMask } from "./masks.ts";
+import type { ResolvedDrop } from "./spec.ts";
+import { activeRate, asFloatMask, checkMaskShape, checkTokenShape } from "./_helpers.ts";
+
+/**
+ * The value DropKey adds to a dropped logit. Finite, so that a row whose keys are all dropped
+ * stays finite; a model's padding bias should be at least as negative (e.g. this same value) so
+ * that a row with only dropped or padded keys is recognised (`row max < DROP_KEY_NEG / 2`).
+ */
+export const DROP_KEY_NEG = -1e9;
+
+const RULES = {
+  name: "dropKey",
+  positions: ["attention-logits"],
+  patterns: ["element", "column", "span"],
+} as const;
+
+/**
+ * Applies DropKey to attention logits `(B, H, Tq, Tk)` (after the padding / causal bias).
+ *
+ * `logits + (1 − keep) · DROP_KEY_NEG`, no rescaling. A query row whose every visible key is
+ * dropped is left undropped (no NaN; `dropAttention` does the same, so the two stay equivalent).
+ * With `drop` undefined, rate 0 or `ctx.training` false it returns `logits` itself.
+ *
+ * @param logits The attention logits `(B, H, Tq, Tk)`.
+ * @param drop The resolved drop at `attention-logits` (pattern `element`, `column` or `span`).
+ * @param ctx The training flag and the random key.
+ * @param options An explicit keep-mask, or the token mask spans need.
+ * @returns The dropped logits, same shape.
+ * @example
+ * ```ts
+ * import { dropKey } from "./drop_key.ts";
+ * import { randomKey } from "../random.ts";
+ * import { initBackend } from "../backend.ts";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { assert, assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const logits = tf.randomNormal([2, 2, 4, 4]) as tf.Tensor4D;
+ * const drop = { position: "attention-logits", pattern: "column", rate: 0.5 } as const;
+ * assert(dropKey(logits, drop, { training: false }) === logits);
+ * const out = dropKey(logits, drop, { training: true, key: randomKey(0) });
+ * assertEquals(out.shape, [2, 2, 4, 4]);
+ * tf.dispose([logits, out]);
+ * ```
+ */
+export function dropKey(
+  logits: Tensor4D,
+  drop: ResolvedDrop | undefined,
+  ctx: DropContext,
+  options: DropOptions = {},
+): Tensor4D {
+  const rate = activeRate(drop, ctx, options, RULES);
+  if (rate === 0) return logits;
+  if (logits.rank !== 4) {
+    throw new RangeError(
+      `Cannot apply dropKey: logits must be (B, H, Tq, Tk), received shape [${logits.shape}]`,
+    );
+  }
+  const [batch, heads, tq, tk] = logits.shape;
+  checkTokenShape(options.tokenMask, batch, tk, "tokenMask", "dropKey");
+  if (options.mask !== undefined) checkMaskShape(options.mask, logits.shape, "dropKey");
+  return tf.tidy(() => {
+    const keep = options.mask !== undefined ? asFloatMask(options.mask) : sampleAttentionMask(
+      ctx.key!,
+      [batch, heads, tq, tk],
+      drop!.pattern,
+      rate,
+      options.tokenMask,
+    );
+    const bias = tf.mul(tf.sub(1, keep), DROP_KEY_NEG); // broadcastable to (B, H, Tq, Tk)
+    const dropped = tf.add(logits, bias);
+    const rowMax = tf.max(dropped, -1, true); // (B, H, Tq, 1)
+    const allDropped = tf.less(rowMax, DROP_KEY_NEG / 2);
+    return tf.where(allDropped, logits, dropped) as Tensor4D;
+  });
+}
