@@ -34,3 +34,4 @@ export * from "./lib/metrics/matthews.ts";
 export * from "./lib/metrics/pearson.ts";
 export * from "./lib/metrics/spearman.ts";
 export * from "./lib/metrics/metric.ts";
+export * from "./lib/viz/mod.ts";

@@ -1,0 +1,178 @@
+/**
+ * Display bundles for Jupyter front ends: the Plotly JSON (JupyterLab's Plotly renderer), an HTML
+ * rendering (a div plus `Plotly.newPlot`, for nbconvert's HTML export and classic front ends) and a
+ * plain-text summary (terminals, `jupyter nbconvert --to markdown`).
+ *
+ * The HTML never embeds plotly.js (9.7 MB outputs are lost by the Deno kernel); it draws with the
+ * page's `window.Plotly`, which an exported page gets from {@linkcode injectPlotlyJs}.
+ *
+ * @module
+ */
+import type { Figure } from "./figure.ts";
+
+/** The MIME type of Plotly figure JSON. */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+/** A Jupyter MIME bundle: data by MIME type, always with a plain-text fallback. */
+export interface MimeBundle {
+  /** The plain-text rendering. */
+  readonly "text/plain": string;
+  /** Other renderings by MIME type. */
+  readonly [mime: string]: unknown;
+}
+
+/** A Jupyter MIME bundle holding a figure three ways. */
+export interface FigureBundle extends MimeBundle {
+  /** The figure itself. */
+  readonly "application/vnd.plotly.v1+json": Figure;
+  /** A div and a script that draws the figure with the page's plotly.js. */
+  readonly "text/html": string;
+  /** A short plain-text summary. */
+  readonly "text/plain": string;
+}
+
+/** Options of {@linkcode figureBundle}. */
+export interface FigureBundleOptions {
+  /** The id of the HTML div (default: a fresh unique id). */
+  readonly divId?: string;
+}
+
+let divCounter = 0;
+
+/**
+ * A fresh, unique HTML id for a figure's div.
+ *
+ * @returns An id like `loradrop-plot-3-1a2b3c4d`.
+ * @example
+ * ```ts
+ * import { newDivId } from "./bundle.ts";
+ * import { assertNotEquals } from "@std/assert";
+ * assertNotEquals(newDivId(), newDivId());
+ * ```
+ */
+export function newDivId(): string {
+  divCounter += 1;
+  return `loradrop-plot-${divCounter}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** JSON that is safe inside an HTML `<script>` element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replaceAll("<", "\\u003c").replaceAll("\u2028", "\\u2028")
+    .replaceAll("\u2029", "\\u2029");
+}
+
+/**
+ * The HTML rendering of a figure: a div and a script that waits up to 5 s for `window.Plotly`
+ * and then draws, or writes a visible note into the div when plotly.js never arrives.
+ *
+ * @param figure The figure.
+ * @param divId The div's id (letters, digits, `-` and `_`).
+ * @returns The HTML text.
+ * @example
+ * ```ts
+ * import { figureHtml } from "./bundle.ts";
+ * import { lineFigure } from "./line.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const html = figureHtml(lineFigure([{ name: "</script>", y: [1, 2] }]), "plot-1");
+ * assertStringIncludes(html, 'id="plot-1"');
+ * assertStringIncludes(html, "Plotly.newPlot");
+ * assertStringIncludes(html, "\\u003c/script>");
+ * ```
+ */
+export function figureHtml(figure: Figure, divId: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(divId)) {
+    throw new TypeError(
+      `Cannot render a figure: divId must start with a letter and hold only letters, digits, "-" and "_", received "${divId}"`,
+    );
+  }
+  const height = typeof figure.layout.height === "number" ? figure.layout.height : 360;
+  return `<div id="${divId}" class="loradrop-plot" style="width:100%;min-height:${height}px"></div>
+<script type="text/javascript">
+(function () {
+  var fig = ${scriptJson({ data: figure.data, layout: figure.layout })};
+  var tries = 0;
+  function draw() {
+    var el = document.getElementById(${JSON.stringify(divId)});
+    if (!el) return;
+    if (window.Plotly && window.Plotly.newPlot) {
+      window.Plotly.newPlot(el, fig.data, fig.layout, { responsive: true });
+    } else if (++tries < 50) {
+      setTimeout(draw, 100);
+    } else {
+      el.textContent = "plotly.js is not loaded on this page, so this figure cannot be drawn.";
+    }
+  }
+  draw();
+})();
+</script>`;
+}
+
+/**
+ * A plain-text summary of a figure: title, then one line per trace.
+ *
+ * @param figure The figure.
+ * @returns The summary.
+ * @example
+ * ```ts
+ * import { figureText } from "./bundle.ts";
+ * import { lineFigure } from "./line.ts";
+ * import { assertEquals } from "@std/assert";
+ * const text = figureText(lineFigure([{ name: "loss", y: [2, 1.5] }], { title: "Training" }));
+ * assertEquals(text, "Figure: Training\n  loss (scatter): 2 points, y from 2 to 1.5");
+ * ```
+ */
+export function figureText(figure: Figure): string {
+  const title = (figure.layout.title as { text?: unknown } | undefined)?.text;
+  const lines = [`Figure: ${typeof title === "string" ? title : "(untitled)"}`];
+  figure.data.forEach((trace, i) => {
+    const name = trace.name ?? `trace ${i}`;
+    const y = trace.y;
+    const z = trace.z;
+    if (Array.isArray(y) && y.length > 0 && y.every((v) => typeof v === "number")) {
+      lines.push(`  ${name} (${trace.type}): ${y.length} points, y from ${y[0]} to ${y.at(-1)}`);
+    } else if (Array.isArray(z) && Array.isArray(z[0])) {
+      lines.push(`  ${name} (${trace.type}): ${z.length} × ${(z[0] as unknown[]).length} values`);
+    } else if (Array.isArray(y)) {
+      lines.push(`  ${name} (${trace.type}): ${y.length} points`);
+    } else {
+      lines.push(`  ${name} (${trace.type})`);
+    }
+  });
+  return lines.join("\n");
+}
+
+/**
+ * The three-way display bundle of a figure.
+ *
+ * @param figure The figure.
+ * @param options The div id.
+ * @returns The bundle for `Deno.jupyter.display(bundle, { raw: true })`.
+ * @example
+ * ```ts
+ * import { figureBundle, PLOTLY_MIME } from "./bundle.ts";
+ * import { barFigure } from "./bar.ts";
+ * import { assertEquals } from "@std/assert";
+ * const fig = barFigure(["a"], [{ name: "x", values: [1] }]);
+ * const bundle = figureBundle(fig);
+ * assertEquals(bundle[PLOTLY_MIME], fig);
+ * assertEquals(Object.keys(bundle).sort(), [PLOTLY_MIME, "text/html", "text/plain"]);
+ * ```
+ */
+export function figureBundle(figure: Figure, options: FigureBundleOptions = {}): FigureBundle {
+  if (
+    figure === null || typeof figure !== "object" || !Array.isArray(figure.data) ||
+    figure.layout === null || typeof figure.layout !== "object"
+  ) {
+    throw new TypeError(
+      `Cannot display a figure: expected a Plotly figure {data, layout}, received ${
+        String(figure)
+      }`,
+    );
+  }
+  const divId = options.divId ?? newDivId();
+  return {
+    [PLOTLY_MIME]: { data: figure.data, layout: figure.layout },
+    "text/html": figureHtml(figure, divId),
+    "text/plain": figureText(figure),
+  };
+}

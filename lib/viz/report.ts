@@ -1,0 +1,125 @@
+/**
+ * Self-contained offline HTML reports: headings, text, figures and tables on one page with
+ * plotly.js inlined once.
+ *
+ * @module
+ */
+import { figureHtml, newDivId } from "./bundle.ts";
+import type { Figure } from "./figure.ts";
+import { injectPlotlyJs, readPlotlyJs } from "./plotly_js.ts";
+import { type TableColumn, tableHtml, type TableRow } from "./table.ts";
+
+/** One section of a report; every part is optional, shown in the order below. */
+export interface ReportSection {
+  /** A heading. */
+  readonly heading?: string;
+  /** Plain text; blank lines separate paragraphs. */
+  readonly text?: string;
+  /** A figure. */
+  readonly figure?: Figure;
+  /** A table. */
+  readonly table?: { readonly rows: readonly TableRow[]; readonly columns: readonly TableColumn[] };
+}
+
+/** Options of {@linkcode reportHtml}. */
+export interface ReportOptions {
+  /** The page title. */
+  readonly title: string;
+  /** plotly.js's source (default: read from the pinned package). */
+  readonly plotlyJs?: string;
+}
+
+function escapeHtml(s: string): string {
+  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;");
+}
+
+/**
+ * Builds a self-contained HTML page (no external scripts, styles or fonts).
+ *
+ * @param sections The sections, in order.
+ * @param options Title, optional plotly.js source.
+ * @returns The page.
+ * @example
+ * ```ts
+ * import { reportHtml } from "./report.ts";
+ * import { lineFigure } from "./line.ts";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ * const page = await reportHtml([
+ *   { heading: "Loss", figure: lineFigure([{ name: "train", y: [2, 1] }]) },
+ *   { table: { rows: [{ run: "a", acc: 0.9 }], columns: ["run", "acc"] } },
+ * ], { title: "Run" });
+ * assertStringIncludes(page, "Plotly.newPlot");
+ * assertEquals(page.includes('src="http'), false);
+ * ```
+ */
+export async function reportHtml(
+  sections: readonly ReportSection[],
+  options: ReportOptions,
+): Promise<string> {
+  if (!Array.isArray(sections)) {
+    throw new TypeError(
+      `Cannot build a report: sections must be an array, received ${String(sections)}`,
+    );
+  }
+  if (typeof options?.title !== "string" || options.title.length === 0) {
+    throw new TypeError(
+      `Cannot build a report: title must be a non-empty string, received ${String(options?.title)}`,
+    );
+  }
+  const body = sections.map((section) => {
+    const parts: string[] = [];
+    if (section.heading !== undefined) parts.push(`<h2>${escapeHtml(section.heading)}</h2>`);
+    if (section.text !== undefined) {
+      for (const p of section.text.split(/\n\s*\n/)) parts.push(`<p>${escapeHtml(p.trim())}</p>`);
+    }
+    if (section.figure !== undefined) parts.push(figureHtml(section.figure, newDivId()));
+    if (section.table !== undefined) {
+      parts.push(tableHtml(section.table.rows, section.table.columns));
+    }
+    return `<section>\n${parts.join("\n")}\n</section>`;
+  }).join("\n");
+  const page = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(options.title)}</title>
+<style>
+body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }
+table.loradrop-table { border-collapse: collapse; margin: 1em 0; }
+table.loradrop-table td, table.loradrop-table th { border: 1px solid #ccc; padding: 4px 8px; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(options.title)}</h1>
+${body}
+</body>
+</html>
+`;
+  return injectPlotlyJs(page, options.plotlyJs ?? await readPlotlyJs());
+}
+
+/**
+ * Writes {@linkcode reportHtml}'s page to a file.
+ *
+ * @param path The output file.
+ * @param sections The sections.
+ * @param options Title, optional plotly.js source.
+ * @returns Nothing; the file is written.
+ * @example
+ * ```ts
+ * import { writeReportHtml } from "./report.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const path = await Deno.makeTempFile({ suffix: ".html" });
+ * await writeReportHtml(path, [{ text: "hello" }], { title: "T", plotlyJs: "var Plotly = {};" });
+ * assertStringIncludes(await Deno.readTextFile(path), "<p>hello</p>");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function writeReportHtml(
+  path: string,
+  sections: readonly ReportSection[],
+  options: ReportOptions,
+): Promise<void> {
+  await Deno.writeTextFile(path, await reportHtml(sections, options));
+}
