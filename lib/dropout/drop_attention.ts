@@ -79,10 +79,12 @@ export function dropAttention(
     );
     const kept = tf.mul(weights, keep); // (B, H, Tq, Tk)
     const total = tf.sum(kept, -1, true); // (B, H, Tq, 1)
-    const allDropped = tf.equal(total, 0);
-    // A safe divisor keeps the unused branch of `where` (and its gradient) finite.
-    const safe = tf.where(allDropped, tf.onesLike(total), total);
-    const rescaled = tf.div(kept, noGrad ? stopGradient(safe) : safe);
-    return tf.where(allDropped, weights, rescaled) as Tensor4D;
+    // 1 where every visible key of the row is dropped (step has a zero gradient; a boolean
+    // comparison would have none): such rows keep their weights. Adding it to the divisor keeps
+    // it non-zero, so no NaN reaches the output or the gradient.
+    const allDropped = tf.sub(1, tf.step(total)); // (B, H, Tq, 1): total >= 0
+    const divisor = tf.add(total, allDropped);
+    const factor = tf.div(tf.sub(1, allDropped), noGrad ? stopGradient(divisor) : divisor);
+    return tf.add(tf.mul(kept, factor), tf.mul(weights, allDropped)) as Tensor4D;
   });
 }

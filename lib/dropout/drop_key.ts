@@ -77,9 +77,10 @@ export function dropKey(
       options.tokenMask,
     );
     const bias = tf.mul(tf.sub(1, keep), DROP_KEY_NEG); // broadcastable to (B, H, Tq, Tk)
-    const dropped = tf.add(logits, bias);
-    const rowMax = tf.max(dropped, -1, true); // (B, H, Tq, 1)
-    const allDropped = tf.less(rowMax, DROP_KEY_NEG / 2);
-    return tf.where(allDropped, logits, dropped) as Tensor4D;
+    const rowMax = tf.max(tf.add(logits, bias), -1, true); // (B, H, Tq, 1)
+    // 1 where every visible key of the row is dropped (step has a zero gradient; a boolean
+    // comparison would have none): such rows keep their logits.
+    const allDropped = tf.step(tf.sub(DROP_KEY_NEG / 2, rowMax)); // (B, H, Tq, 1)
+    return tf.add(logits, tf.mul(bias, tf.sub(1, allDropped))) as Tensor4D;
   });
 }

@@ -1,0 +1,361 @@
+// The dropout operators: identities, errors, the paper's forward equivalence (claim 2),
+// fully dropped rows, key determinism and tensor leaks.
+import * as tf from "@tensorflow/tfjs-core";
+import { assert, assertEquals, assertNotEquals, assertThrows } from "@std/assert";
+import { assertNoLeak, testOnBackends } from "./_backends.ts";
+import { foldIn, randomKey, uniform } from "../lib/random.ts";
+import { DROP_KEY_NEG, dropKey } from "../lib/dropout/drop_key.ts";
+import { dropAttention } from "../lib/dropout/drop_attention.ts";
+import { dropRepresentation } from "../lib/dropout/drop_representation.ts";
+import { sampleAttentionMask } from "../lib/dropout/masks.ts";
+import type { DropPattern, DropPosition, ResolvedDrop } from "../lib/dropout/spec.ts";
+
+/** Deterministic values uniform in [-scale, scale). */
+function randomTensor(seed: number, shape: number[], scale = 3): tf.Tensor {
+  const u = uniform(randomKey(seed), shape.reduce((a, b) => a * b, 1));
+  return tf.tensor(u.map((x) => (2 * x - 1) * scale), shape);
+}
+
+function spec(position: DropPosition, pattern: DropPattern, rate: number): ResolvedDrop {
+  return { position, pattern, rate };
+}
+
+async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const v = (await d.data())[0]!;
+  d.dispose();
+  return v;
+}
+
+const ATTENTION_PATTERNS: DropPattern[] = ["element", "column", "span"];
+const REPRESENTATION_PATTERNS: DropPattern[] = [
+  "element",
+  "column-feature",
+  "column-token",
+  "span",
+];
+
+testOnBackends(
+  "operators return the input itself without a drop, at rate 0 and in inference",
+  () => {
+    const logits = randomTensor(1, [2, 2, 5, 5]) as tf.Tensor4D;
+    const x = randomTensor(2, [2, 5, 4]);
+    const key = randomKey(0);
+    for (const pattern of ATTENTION_PATTERNS) {
+      for (
+        const [op, position] of [[dropKey, "attention-logits"], [
+          dropAttention,
+          "attention-weights",
+        ]] as const
+      ) {
+        assert(op(logits, undefined, { training: true, key }) === logits);
+        assert(op(logits, spec(position, pattern, 0), { training: true }) === logits);
+        assert(op(logits, spec(position, pattern, 0.5), { training: false }) === logits);
+        assert(op(logits, spec(position, pattern, 0.5), { training: false, key }) === logits);
+      }
+    }
+    for (const pattern of REPRESENTATION_PATTERNS) {
+      for (const position of ["hidden", "embedding", "lora-input"] as const) {
+        assert(dropRepresentation(x, undefined, { training: true, key }) === x);
+        assert(dropRepresentation(x, spec(position, pattern, 0), { training: true }) === x);
+        assert(dropRepresentation(x, spec(position, pattern, 0.4), { training: false }) === x);
+      }
+    }
+    tf.dispose([logits, x]);
+  },
+);
+
+testOnBackends("operators reject a rate outside [0, 1) naming the value, even in inference", () => {
+  const logits = randomTensor(1, [1, 1, 3, 3]) as tf.Tensor4D;
+  const x = randomTensor(2, [1, 3, 2]);
+  for (const rate of [1.5, 1, -0.1, Number.NaN]) {
+    for (const training of [true, false]) {
+      const ctx = { training, key: randomKey(0) };
+      assertThrows(
+        () => dropKey(logits, spec("attention-logits", "column", rate), ctx),
+        RangeError,
+        `Cannot apply dropKey: rate must be in [0, 1), received ${rate}`,
+      );
+      assertThrows(
+        () => dropAttention(logits, spec("attention-weights", "element", rate), ctx),
+        RangeError,
+        `Cannot apply dropAttention: rate must be in [0, 1), received ${rate}`,
+      );
+      assertThrows(
+        () => dropRepresentation(x, spec("hidden", "element", rate), ctx),
+        RangeError,
+        `Cannot apply dropRepresentation: rate must be in [0, 1), received ${rate}`,
+      );
+    }
+  }
+  tf.dispose([logits, x]);
+});
+
+testOnBackends(
+  "operators reject unknown or mismatched positions and patterns with a TypeError",
+  () => {
+    const logits = randomTensor(1, [1, 1, 3, 3]) as tf.Tensor4D;
+    const x = randomTensor(2, [1, 3, 2]);
+    const ctx = { training: true, key: randomKey(0) };
+    const bad = (position: string, pattern: string) =>
+      ({ position, pattern, rate: 0.1 }) as unknown as ResolvedDrop;
+    assertThrows(() => dropKey(logits, bad("logits", "column"), ctx), TypeError, '"logits"');
+    assertThrows(
+      () => dropKey(logits, bad("attention-logits", "block"), ctx),
+      TypeError,
+      '"block"',
+    );
+    assertThrows(() => dropKey(logits, bad("attention-logits", "column-token"), ctx), TypeError);
+    assertThrows(() => dropKey(logits, bad("attention-weights", "column"), ctx), TypeError);
+    assertThrows(() => dropKey(logits, bad("hidden", "element"), ctx), TypeError, '"hidden"');
+    assertThrows(() => dropAttention(logits, bad("attention-logits", "element"), ctx), TypeError);
+    assertThrows(() => dropRepresentation(x, bad("hidden", "column"), ctx), TypeError, "ambiguous");
+    assertThrows(() => dropRepresentation(x, bad("ffn", "element"), ctx), TypeError, '"ffn"');
+    assertThrows(() => dropRepresentation(x, bad("attention-logits", "element"), ctx), TypeError);
+    assertThrows(
+      () => dropKey(logits, spec("attention-logits", "column", 0.1), null as never),
+      TypeError,
+      "ctx",
+    );
+    tf.dispose([logits, x]);
+  },
+);
+
+testOnBackends("training with a rate but neither key nor mask is a TypeError", () => {
+  const logits = randomTensor(1, [1, 1, 3, 3]) as tf.Tensor4D;
+  const x = randomTensor(2, [1, 3, 2]);
+  assertThrows(
+    () => dropKey(logits, spec("attention-logits", "column", 0.1), { training: true }),
+    TypeError,
+    "needs ctx.key or options.mask",
+  );
+  assertThrows(
+    () => dropAttention(logits, spec("attention-weights", "span", 0.1), { training: true }),
+    TypeError,
+  );
+  assertThrows(
+    () => dropRepresentation(x, spec("hidden", "element", 0.1), { training: true }),
+    TypeError,
+  );
+  // An explicit mask is enough.
+  const mask = tf.tensor4d([[[[1, 0, 1]]]]);
+  const out = dropKey(logits, spec("attention-logits", "column", 0.1), { training: true }, {
+    mask,
+  });
+  assertEquals(out.shape, [1, 1, 3, 3]);
+  tf.dispose([logits, x, mask, out]);
+});
+
+testOnBackends("operators reject bad shapes with clear errors", () => {
+  const ctx = { training: true, key: randomKey(0) };
+  const rank3 = randomTensor(1, [2, 3, 3]);
+  const logits = randomTensor(1, [2, 1, 3, 3]) as tf.Tensor4D;
+  const x = randomTensor(2, [2, 3, 4]);
+  const flat = randomTensor(3, [2, 4]);
+  assertThrows(
+    () => dropKey(rank3 as never, spec("attention-logits", "column", 0.1), ctx),
+    RangeError,
+    "received shape [2,3,3]",
+  );
+  const badMask = tf.ones([2, 1, 1, 4]);
+  assertThrows(
+    () => dropKey(logits, spec("attention-logits", "column", 0.1), ctx, { mask: badMask }),
+    RangeError,
+    "not broadcastable",
+  );
+  const badTokens = tf.ones([2, 4]) as tf.Tensor2D;
+  assertThrows(
+    () =>
+      dropAttention(logits, spec("attention-weights", "span", 0.1), ctx, {
+        tokenMask: badTokens,
+      }),
+    RangeError,
+    "tokenMask must have shape [2, 3]",
+  );
+  assertThrows(
+    () => dropRepresentation(x, spec("hidden", "span", 0.1), ctx, { tokenMask: badTokens }),
+    RangeError,
+    "tokenMask",
+  );
+  assertThrows(
+    () => dropRepresentation(flat, spec("classifier", "column-token", 0.1), ctx),
+    RangeError,
+    "(B, T, D)",
+  );
+  assertThrows(
+    () =>
+      dropRepresentation(x, spec("hidden", "span", 0.1), ctx, {}) &&
+      dropRepresentation(x, { ...spec("hidden", "span", 0.1), spanStart: "attention-top40" }, ctx),
+    TypeError,
+    "attentionReceived",
+  );
+  const y = dropRepresentation(flat, spec("classifier", "column-feature", 0.5), ctx);
+  assertEquals(y.shape, [2, 4]);
+  tf.dispose([rank3, logits, x, flat, badMask, badTokens, y]);
+});
+
+testOnBackends("claim 2: DropKey then softmax equals softmax then DropAttention", async () => {
+  const logits = randomTensor(7, [2, 3, 6, 6]) as tf.Tensor4D;
+  const tokenMask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]);
+  const padBias = tf.reshape(tf.mul(tf.sub(1, tokenMask), DROP_KEY_NEG), [2, 1, 1, 6]); // (B, 1, 1, Tk)
+  const biased = tf.add(logits, padBias) as tf.Tensor4D;
+  const weights = tf.softmax(biased) as tf.Tensor4D;
+  for (const pattern of ATTENTION_PATTERNS) {
+    for (let seed = 0; seed < 3; seed++) {
+      const ctx = { training: true, key: foldIn(randomKey(11), seed) };
+      const options = { tokenMask: tokenMask as tf.Tensor2D };
+      const viaKey = tf.softmax(
+        dropKey(biased, spec("attention-logits", pattern, 0.4), ctx, options),
+      );
+      const viaAttention = dropAttention(
+        weights,
+        spec("attention-weights", pattern, 0.4),
+        ctx,
+        options,
+      );
+      const viaNoNoGrad = dropAttention(
+        weights,
+        { ...spec("attention-weights", pattern, 0.4), noGrad: false },
+        ctx,
+        options,
+      );
+      assert(await maxAbsDiff(viaKey, viaAttention) < 2e-6, `${pattern}: forward outputs differ`);
+      assert(await maxAbsDiff(viaKey, viaNoNoGrad) < 2e-6, `${pattern}: no-NoGrad differs`);
+      // The standard 1/(1−p) rescaling of the same mask does not match.
+      const mask = sampleAttentionMask(ctx.key, [2, 3, 6, 6], pattern, 0.4, options.tokenMask);
+      const inverseKeep = tf.div(tf.mul(weights, mask), 0.6);
+      assert(await maxAbsDiff(viaKey, inverseKeep) > 1e-2, `${pattern}: 1/(1-p) matched`);
+      // The mask really dropped something.
+      assert(await maxAbsDiff(viaKey, weights) > 1e-3, `${pattern}: nothing was dropped`);
+      tf.dispose([viaKey, viaAttention, viaNoNoGrad, mask, inverseKeep]);
+    }
+  }
+  tf.dispose([logits, tokenMask, padBias, biased, weights]);
+});
+
+testOnBackends(
+  "a row whose visible keys are all dropped stays undropped, without NaN",
+  async () => {
+    // Causal attention over 4 tokens: query 0 sees only key 0; drop key 0 (column) and key 2.
+    const logits = randomTensor(3, [1, 1, 4, 4]);
+    const causal = tf.tensor4d(
+      [0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0].map((v) => v * DROP_KEY_NEG),
+      [1, 1, 4, 4],
+    );
+    const biased = tf.add(logits, causal) as tf.Tensor4D;
+    const mask = tf.tensor4d([[[[0, 1, 0, 1]]]]); // (1, 1, 1, Tk)
+    const ctx = { training: true };
+    const dk = dropKey(biased, spec("attention-logits", "column", 0.5), ctx, { mask });
+    const viaKey = tf.softmax(dk);
+    const weights = tf.softmax(biased) as tf.Tensor4D;
+    const viaAttention = dropAttention(weights, spec("attention-weights", "column", 0.5), ctx, {
+      mask,
+    });
+    for (const t of [dk, viaKey, viaAttention]) {
+      assert((await t.data()).every(Number.isFinite), "non-finite output");
+    }
+    const k = await viaKey.array() as number[][][][];
+    const w = await weights.array() as number[][][][];
+    assertEquals(k[0]![0]![0], w[0]![0]![0]); // query 0: undropped
+    assertEquals(k[0]![0]![1]![0], 0); // query 1: key 0 dropped, key 1 kept
+    assert(Math.abs(k[0]![0]![1]![1]! - 1) < 1e-6);
+    assert(await maxAbsDiff(viaKey, viaAttention) < 2e-6);
+    // An element mask that drops a whole row of a non-causal head.
+    const full = tf.tensor4d([[[[0, 0, 0, 0], [1, 1, 0, 1], [1, 1, 1, 1], [0, 1, 1, 1]]]]);
+    const a = tf.softmax(
+      dropKey(logits as tf.Tensor4D, spec("attention-logits", "element", 0.5), ctx, { mask: full }),
+    );
+    const wl = tf.softmax(logits) as tf.Tensor4D;
+    const b = dropAttention(wl, spec("attention-weights", "element", 0.5), ctx, { mask: full });
+    assert((await a.data()).every(Number.isFinite) && (await b.data()).every(Number.isFinite));
+    assert(await maxAbsDiff(a, b) < 2e-6);
+    assert(
+      await maxAbsDiff(
+        tf.slice(a, [0, 0, 0, 0], [1, 1, 1, 4]),
+        tf.slice(wl, [0, 0, 0, 0], [1, 1, 1, 4]),
+      ) < 1e-7,
+    );
+    tf.dispose([logits, causal, biased, mask, dk, viaKey, weights, viaAttention, full, a, wl, b]);
+  },
+);
+
+testOnBackends("the same key gives the same mask and different keys different masks", async () => {
+  const logits = randomTensor(5, [2, 2, 8, 8]) as tf.Tensor4D;
+  const x = randomTensor(6, [2, 8, 16]);
+  const k1 = foldIn(randomKey(0), 1), k2 = foldIn(randomKey(0), 2);
+  for (const pattern of ATTENTION_PATTERNS) {
+    const d = spec("attention-logits", pattern, 0.3);
+    const a = dropKey(logits, d, { training: true, key: k1 });
+    const b = dropKey(logits, d, { training: true, key: k1 });
+    const c = dropKey(logits, d, { training: true, key: k2 });
+    assertEquals(await a.data(), await b.data());
+    assertNotEquals(await a.data(), await c.data());
+    tf.dispose([a, b, c]);
+  }
+  for (const pattern of REPRESENTATION_PATTERNS) {
+    const d = spec("hidden", pattern, 0.3);
+    const a = dropRepresentation(x, d, { training: true, key: k1 });
+    const b = dropRepresentation(x, d, { training: true, key: k1 });
+    const c = dropRepresentation(x, d, { training: true, key: k2 });
+    assertEquals(await a.data(), await b.data());
+    assertNotEquals(await a.data(), await c.data());
+    tf.dispose([a, b, c]);
+  }
+  tf.dispose([logits, x]);
+});
+
+testOnBackends("operators leave no tensors behind over repeated calls", async () => {
+  const logits = randomTensor(5, [2, 2, 6, 6]) as tf.Tensor4D;
+  const weights = tf.softmax(logits) as tf.Tensor4D;
+  const x = randomTensor(6, [2, 6, 8]);
+  const scores = randomTensor(7, [2, 6]) as tf.Tensor2D;
+  const tokenMask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]]);
+  await assertNoLeak("dropout operators", () => {
+    for (let i = 0; i < 5; i++) {
+      const ctx = { training: true, key: foldIn(randomKey(3), i) };
+      for (const pattern of ATTENTION_PATTERNS) {
+        tf.dispose(dropKey(logits, spec("attention-logits", pattern, 0.2), ctx, { tokenMask }));
+        tf.dispose(
+          dropAttention(weights, spec("attention-weights", pattern, 0.2), ctx, { tokenMask }),
+        );
+        tf.dispose(
+          dropAttention(
+            weights,
+            { ...spec("attention-weights", pattern, 0.2), noGrad: false },
+            ctx,
+          ),
+        );
+      }
+      for (const pattern of REPRESENTATION_PATTERNS) {
+        tf.dispose(dropRepresentation(x, spec("hidden", pattern, 0.2), ctx, { tokenMask }));
+      }
+      tf.dispose(
+        dropRepresentation(
+          x,
+          { ...spec("hidden", "span", 0.2), spanStart: "attention-top40" },
+          ctx,
+          {
+            attentionReceived: scores,
+          },
+        ),
+      );
+    }
+  });
+  // Gradients through the operators do not leak either.
+  await assertNoLeak("dropout gradients", () => {
+    const ctx = { training: true, key: randomKey(9) };
+    const g = tf.grad((l: tf.Tensor) =>
+      tf.sum(
+        dropAttention(
+          tf.softmax(
+            dropKey(l as tf.Tensor4D, spec("attention-logits", "column", 0.3), ctx),
+          ) as tf.Tensor4D,
+          spec("attention-weights", "element", 0.3),
+          ctx,
+        ).mul(logits),
+      )
+    )(logits);
+    g.dispose();
+  });
+  tf.dispose([logits, weights, x, scores, tokenMask]);
+});
