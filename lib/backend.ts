@@ -10,6 +10,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+// tfjs-core's npm bundle ships no gradients; the union package registers all of them.
+import "@tensorflow/tfjs";
 
 /** The backends loradrop can run on. */
 export type BackendName = "wasm" | "cpu" | "webgpu" | "tensorflow";

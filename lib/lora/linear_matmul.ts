@@ -1,0 +1,102 @@
+/**
+ * A 2-D matrix product whose gradient transposes explicitly.
+ *
+ * TensorFlow.js's own matMul gradient multiplies with `transposeA`/`transposeB` flags, which the
+ * wasm backend runs 10-20x slower than an explicit `tf.transpose` followed by a plain product.
+ * This op is registered as its own kernel (forwarding to the backend's `BatchMatMul`) with a
+ * gradient that transposes explicitly. Unlike `tf.customGrad`, whose gradient function computes
+ * every input's gradient, a registered gradient is lazy per input: a frozen weight that is not
+ * differentiated gets no weight-gradient product at all.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Tensor2D } from "../types.ts";
+
+/** The kernel name under which {@linkcode linearMatMul} is registered. */
+export const LINEAR_MAT_MUL_KERNEL = "LoradropLinearMatMul";
+
+let gradientRegistered = false;
+
+function ensureRegistered(): void {
+  const backendName = tf.getBackend();
+  if (tf.getKernel(LINEAR_MAT_MUL_KERNEL, backendName) === undefined) {
+    const batchMatMul = tf.getKernel(tf.BatchMatMul, backendName);
+    if (batchMatMul === undefined) {
+      throw new Error(
+        `Cannot run linearMatMul: backend "${backendName}" has no BatchMatMul kernel`,
+      );
+    }
+    tf.registerKernel({
+      kernelName: LINEAR_MAT_MUL_KERNEL,
+      backendName,
+      kernelFunc: ({ inputs, backend }) =>
+        batchMatMul.kernelFunc({
+          inputs,
+          backend,
+          attrs: { transposeA: false, transposeB: false },
+        }),
+    });
+  }
+  if (!gradientRegistered) {
+    tf.registerGradient({
+      kernelName: LINEAR_MAT_MUL_KERNEL,
+      inputsToSave: ["a", "b"],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved as [Tensor2D, Tensor2D];
+        const g = dy as Tensor2D;
+        // Each closure runs only when that input is on the path being differentiated.
+        return {
+          a: () => linearMatMul(g, tf.transpose(b)), // (M, N)·(N, K) → (M, K)
+          b: () => linearMatMul(tf.transpose(a), g), // (K, M)·(M, N) → (K, N)
+        };
+      },
+    });
+    gradientRegistered = true;
+  }
+}
+
+/**
+ * The product `a · b` of two float32 matrices, differentiable, with a gradient that uses explicit
+ * transposes (fast on wasm) and computes only the gradients that are asked for.
+ *
+ * @param a The left matrix `(M, K)`.
+ * @param b The right matrix `(K, N)`.
+ * @returns The product `(M, N)`.
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { linearMatMul } from "./linear_matmul.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const a = tf.tensor2d([[1, 2]]), b = tf.tensor2d([[3], [4]]);
+ * assertEquals(linearMatMul(a, b).arraySync(), [[11]]);
+ * const ga = tf.grad((x) => tf.sum(linearMatMul(x as tf.Tensor2D, b)))(a);
+ * assertEquals(ga.arraySync(), [[3, 4]]);
+ * ```
+ */
+export function linearMatMul(a: Tensor2D, b: Tensor2D): Tensor2D {
+  if (!(a instanceof tf.Tensor) || !(b instanceof tf.Tensor)) {
+    throw new TypeError(
+      `Cannot run linearMatMul: expected two tensors, received ${typeof a} and ${typeof b}`,
+    );
+  }
+  if (a.rank !== 2 || b.rank !== 2) {
+    throw new RangeError(
+      `Cannot run linearMatMul: expected two matrices, received shapes [${a.shape}] and [${b.shape}]`,
+    );
+  }
+  if (a.shape[1] !== b.shape[0]) {
+    throw new RangeError(
+      `Cannot run linearMatMul: inner dimensions differ, received shapes [${a.shape}] and [${b.shape}]`,
+    );
+  }
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new TypeError(
+      `Cannot run linearMatMul: expected float32 tensors, received ${a.dtype} and ${b.dtype}`,
+    );
+  }
+  ensureRegistered();
+  return tf.engine().runKernel(LINEAR_MAT_MUL_KERNEL, { a, b }, {}) as Tensor2D;
+}
