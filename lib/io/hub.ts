@@ -1,0 +1,299 @@
+/**
+ * Downloading files of a Hugging Face hub repository into a local cache.
+ *
+ * Files come from `{endpoint}/{repo}/resolve/{revision}/{file}` and are stored as
+ * `{cacheDir}/{owner}--{name}/{revision}/{file}`. A download is written to a temporary file, its
+ * size is checked against `Content-Length` (and a `.safetensors` header is checked), then it is
+ * renamed into place, so an interrupted download never leaves a partial file in the cache. A file
+ * already in the cache is used without any network access.
+ *
+ * When the hub cannot be reached the error says what to do instead: download the files elsewhere
+ * and pass their local folder.
+ *
+ * @module
+ */
+import { parseSafetensorsHeader } from "./safetensors.ts";
+
+/** Options of {@linkcode hubFile} and {@linkcode hubFiles}. */
+export interface HubOptions {
+  /** The cache root; default `$LORADROP_CACHE`, else `~/.cache/loradrop/hub`. */
+  readonly cacheDir?: string;
+  /** A branch, tag or commit; default `main`. */
+  readonly revision?: string;
+  /** The hub's base URL; default `$LORADROP_HF_ENDPOINT`, else `https://huggingface.co`. */
+  readonly endpoint?: string;
+  /** A bearer token for gated or private repositories. */
+  readonly token?: string;
+  /** Abort a download when no bytes arrive for this many milliseconds; default 30,000. */
+  readonly stallTimeoutMs?: number;
+}
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/**
+ * The cache root: `options.cacheDir`, `$LORADROP_CACHE`, or `~/.cache/loradrop/hub`.
+ *
+ * @param cacheDir An explicit folder, which wins.
+ * @returns The folder.
+ * @example
+ * ```ts
+ * import { hubCacheDir } from "./hub.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hubCacheDir("/tmp/c"), "/tmp/c");
+ * ```
+ */
+export function hubCacheDir(cacheDir?: string): string {
+  if (cacheDir !== undefined) return cacheDir;
+  const fromEnv = env("LORADROP_CACHE");
+  if (fromEnv !== undefined) return fromEnv;
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (home === undefined) {
+    throw new Error(
+      "Cannot locate the hub cache: neither LORADROP_CACHE nor HOME is set; pass cacheDir",
+    );
+  }
+  return `${home}/.cache/loradrop/hub`;
+}
+
+const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Whether a string looks like a hub repository id (`name` or `owner/name`).
+ *
+ * @param id The candidate.
+ * @returns True for `gpt2`, `FacebookAI/roberta-base`; false for paths like `./x` or `a/b/c`.
+ * @example
+ * ```ts
+ * import { isHubRepoId } from "./hub.ts";
+ * import { assert } from "@std/assert";
+ * assert(isHubRepoId("FacebookAI/roberta-base"));
+ * assert(!isHubRepoId("./models/roberta"));
+ * ```
+ */
+export function isHubRepoId(id: string): boolean {
+  return REPO.test(id) && !id.includes("..");
+}
+
+function checkArgs(repo: string, file: string, revision: string): void {
+  if (!isHubRepoId(repo)) {
+    throw new TypeError(
+      `Cannot fetch from the hub: repo must look like "name" or "owner/name", received "${repo}"`,
+    );
+  }
+  if (!file.split("/").every((s) => SEGMENT.test(s) && s !== "." && s !== "..")) {
+    throw new TypeError(`Cannot fetch from the hub: invalid file name "${file}"`);
+  }
+  if (!revision.split("/").every((s) => SEGMENT.test(s) && s !== "." && s !== "..")) {
+    throw new TypeError(`Cannot fetch from the hub: invalid revision "${revision}"`);
+  }
+}
+
+/**
+ * Where a repository file lives in the cache.
+ *
+ * @param repo `name` or `owner/name`.
+ * @param file The file inside the repository (e.g. `config.json`).
+ * @param options The cache folder and revision.
+ * @returns The cache path (it may not exist yet).
+ * @example
+ * ```ts
+ * import { hubCachePath } from "./hub.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hubCachePath("openai/gpt2", "config.json", { cacheDir: "/c" }), "/c/openai--gpt2/main/config.json");
+ * ```
+ */
+export function hubCachePath(repo: string, file: string, options: HubOptions = {}): string {
+  const revision = options.revision ?? "main";
+  checkArgs(repo, file, revision);
+  return `${hubCacheDir(options.cacheDir)}/${repo.replace("/", "--")}/${
+    revision.replaceAll("/", "--")
+  }/${file}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Checks a safetensors file on disk by its header and size, without reading its data. */
+async function checkSafetensorsFile(path: string): Promise<void> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    const head = new Uint8Array(8);
+    const n = await file.read(head);
+    if (n !== 8) parseSafetensorsHeader(head.subarray(0, n ?? 0), path, size); // throws: too short
+    const headerLength = Number(new DataView(head.buffer).getBigUint64(0, true));
+    if (headerLength > size - 8) parseSafetensorsHeader(head, path, size); // throws with details
+    const bytes = new Uint8Array(8 + headerLength);
+    bytes.set(head);
+    let at = 8;
+    while (at < bytes.length) {
+      const got = await file.read(bytes.subarray(at));
+      if (got === null) break;
+      at += got;
+    }
+    parseSafetensorsHeader(bytes.subarray(0, at), path, size);
+  } finally {
+    file.close();
+  }
+}
+
+function offlineAdvice(repo: string, revision: string, files: string, cachePath: string): string {
+  return `download ${files} of "${repo}" (revision ${revision}) on a machine with access to the ` +
+    `hub and pass their local folder instead of the repository id, or place them at ${cachePath}`;
+}
+
+/** An HTTP status that means the file is not there (as opposed to the hub being unreachable). */
+export class HubFileNotFoundError extends Error {
+  /** The URL that answered 404. */
+  readonly url: string;
+  /**
+   * @param url The URL that answered 404.
+   * @param message The message.
+   */
+  constructor(url: string, message: string) {
+    super(message);
+    this.name = "HubFileNotFoundError";
+    this.url = url;
+  }
+}
+
+/**
+ * Returns the local path of one repository file, downloading it into the cache when missing.
+ *
+ * @param repo `name` or `owner/name`.
+ * @param file The file inside the repository.
+ * @param options Cache folder, revision, endpoint, token, stall timeout.
+ * @returns The cached file's path.
+ * @example
+ * ```ts
+ * import { hubFile } from "./hub.ts";
+ * import { assertRejects } from "@std/assert";
+ * // Nothing listens on port 9 of 127.0.0.1: the error says to pass a local folder.
+ * const cacheDir = await Deno.makeTempDir();
+ * await assertRejects(
+ *   () => hubFile("gpt2", "config.json", { cacheDir, endpoint: "http://127.0.0.1:9" }),
+ *   Error,
+ *   "pass their local folder",
+ * );
+ * ```
+ */
+export async function hubFile(
+  repo: string,
+  file: string,
+  options: HubOptions = {},
+): Promise<string> {
+  const revision = options.revision ?? "main";
+  const dest = hubCachePath(repo, file, options);
+  if (await exists(dest)) {
+    if (file.endsWith(".safetensors")) {
+      try {
+        await checkSafetensorsFile(dest);
+      } catch (error) {
+        throw new Error(
+          `Cannot use the cached file ${dest}: ${
+            (error as Error).message
+          }; delete it to download it again`,
+        );
+      }
+    }
+    return dest;
+  }
+  const endpoint = (options.endpoint ?? env("LORADROP_HF_ENDPOINT") ?? "https://huggingface.co")
+    .replace(/\/+$/, "");
+  const url = `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
+  const stallMs = options.stallTimeoutMs ?? 30_000;
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), stallMs);
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), stallMs);
+  };
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal: controller.signal,
+      redirect: "follow",
+      ...(options.token === undefined
+        ? {}
+        : { headers: { Authorization: `Bearer ${options.token}` } }),
+    });
+  } catch (error) {
+    clearTimeout(timer);
+    const reason = controller.signal.aborted
+      ? `no answer within ${stallMs} ms`
+      : (error as Error).message;
+    throw new Error(
+      `Cannot download ${url}: the hub is unreachable (${reason}); ${
+        offlineAdvice(repo, revision, file, dest)
+      }`,
+    );
+  }
+  if (!response.ok) {
+    clearTimeout(timer);
+    await response.body?.cancel();
+    const message = `Cannot download ${url}: HTTP ${response.status} ${response.statusText}`;
+    if (response.status === 404) {
+      throw new HubFileNotFoundError(url, `${message}; check the repository, file and revision`);
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new Error(`${message}; the repository may be gated or private: pass a token`);
+    }
+    throw new Error(`${message}; ${offlineAdvice(repo, revision, file, dest)}`);
+  }
+  const expected = response.headers.get("content-length");
+  const folder = dest.slice(0, dest.lastIndexOf("/"));
+  await Deno.mkdir(folder, { recursive: true });
+  const temp = `${dest}.partial-${crypto.randomUUID()}`;
+  let written = 0;
+  try {
+    const out = await Deno.open(temp, { write: true, createNew: true });
+    try {
+      if (response.body !== null) {
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          rearm();
+          let at = 0;
+          while (at < value.length) at += await out.write(value.subarray(at));
+          written += value.length;
+        }
+      }
+    } finally {
+      out.close();
+      clearTimeout(timer);
+    }
+    if (expected !== null && Number(expected) !== written) {
+      throw new Error(
+        `Cannot download ${url}: received ${written} bytes but Content-Length is ${expected}; ` +
+          `the transfer was cut; try again, or ${offlineAdvice(repo, revision, file, dest)}`,
+      );
+    }
+    if (file.endsWith(".safetensors")) await checkSafetensorsFile(temp);
+    await Deno.rename(temp, dest);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    if (controller.signal.aborted) {
+      throw new Error(
+        `Cannot download ${url}: no data for ${stallMs} ms after ${written} bytes; ${
+          offlineAdvice(repo, revision, file, dest)
+        }`,
+      );
+    }
+    throw error;
+  }
+  return dest;
+}

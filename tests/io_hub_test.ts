@@ -1,0 +1,102 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { hubCachePath, hubFile, HubFileNotFoundError } from "../lib/io/hub.ts";
+
+const FIXTURES = new URL("./fixtures/hf/", import.meta.url).pathname;
+
+/** Serves tests/fixtures/hf/{name}/{file} as /{owner}/{name}/resolve/{rev}/{file}, counting requests. */
+function serveFixtures(overrides: Record<string, Uint8Array<ArrayBuffer>> = {}) {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(path);
+    const m = path.match(/^\/tiny\/([a-z0-9_]+)\/resolve\/([^/]+)\/(.+)$/);
+    if (m === null) return new Response("no such route", { status: 404 });
+    const override = overrides[m[3]!];
+    if (override !== undefined) return new Response(override);
+    try {
+      return new Response(await Deno.readFile(`${FIXTURES}${m[1]}/${m[3]}`));
+    } catch {
+      return new Response("Entry not found", { status: 404 });
+    }
+  });
+  const endpoint = `http://127.0.0.1:${server.addr.port}`;
+  return { server, endpoint, requests };
+}
+
+Deno.test("hubFile downloads into the cache and then serves cache hits without the network", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const { server, endpoint, requests } = serveFixtures();
+  try {
+    const path = await hubFile("tiny/gpt2", "model.safetensors", { cacheDir, endpoint });
+    assertEquals(path, hubCachePath("tiny/gpt2", "model.safetensors", { cacheDir }));
+    assertEquals(
+      await Deno.readFile(path),
+      await Deno.readFile(`${FIXTURES}gpt2/model.safetensors`),
+    );
+    assertEquals(requests, ["/tiny/gpt2/resolve/main/model.safetensors"]);
+    // No temporary files are left next to the cached file.
+    const names = [...Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))].map((e) => e.name);
+    assertEquals(names, ["model.safetensors"]);
+  } finally {
+    await server.shutdown();
+  }
+  // The server is gone: a cache hit must not touch the network.
+  const again = await hubFile("tiny/gpt2", "model.safetensors", {
+    cacheDir,
+    endpoint: "http://127.0.0.1:9",
+  });
+  assertEquals(again, hubCachePath("tiny/gpt2", "model.safetensors", { cacheDir }));
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("hubFile reports an unreachable hub with what to do instead", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const error = await assertRejects(
+    () => hubFile("tiny/bert", "config.json", { cacheDir, endpoint: "http://127.0.0.1:9" }),
+    Error,
+  );
+  assert(error.message.includes("the hub is unreachable"), error.message);
+  assert(error.message.includes("pass their local folder"), error.message);
+  assert(
+    error.message.includes("http://127.0.0.1:9/tiny/bert/resolve/main/config.json"),
+    error.message,
+  );
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("hubFile rejects a corrupt safetensors download and leaves nothing in the cache", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const bad = new Uint8Array(16);
+  new DataView(bad.buffer).setBigUint64(0, 1000n, true); // header longer than the file
+  const { server, endpoint } = serveFixtures({ "model.safetensors": bad });
+  try {
+    await assertRejects(
+      () => hubFile("tiny/bert", "model.safetensors", { cacheDir, endpoint }),
+      Error,
+      "runs past the end of the file",
+    );
+    const folder = hubCachePath("tiny/bert", "model.safetensors", { cacheDir });
+    const names = [...Deno.readDirSync(folder.slice(0, folder.lastIndexOf("/")))];
+    assertEquals(names, []);
+  } finally {
+    await server.shutdown();
+  }
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("hubFile distinguishes a missing file (404) and rejects bad ids", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const { server, endpoint } = serveFixtures();
+  try {
+    await assertRejects(
+      () => hubFile("tiny/bert", "pytorch_model.bin", { cacheDir, endpoint }),
+      HubFileNotFoundError,
+      "HTTP 404",
+    );
+  } finally {
+    await server.shutdown();
+  }
+  await assertRejects(() => hubFile("../etc", "config.json", { cacheDir }), TypeError, `"../etc"`);
+  await assertRejects(() => hubFile("a/b", "../x", { cacheDir }), TypeError, `"../x"`);
+  await Deno.remove(cacheDir, { recursive: true });
+});
