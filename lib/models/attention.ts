@@ -173,10 +173,10 @@ function attentionBias(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import { initBackend } from "../backend.ts";
  * import { multiHeadAttention } from "./attention.ts";
  * import { assertEquals } from "@std/assert";
- * await tf.setBackend("cpu");
+ * await initBackend({ backend: "cpu" });
  * const lin = (i: number, o: number) => ({ kernel: tf.randomNormal([i, o], 0, 0.1, "float32", 1) as tf.Tensor2D });
  * const x = tf.randomNormal([2, 5, 8], 0, 1, "float32", 2) as tf.Tensor3D;
  * const { output, attentionReceived } = multiHeadAttention(
@@ -186,7 +186,7 @@ function attentionBias(
  * );
  * assertEquals(output.shape, [2, 5, 8]);
  * // every real query spreads weight 1 over the keys: the received attention sums to T
- * assertEquals(Math.round(attentionReceived!.sum().dataSync()[0]!), 10);
+ * assertEquals(Math.round(tf.sum(attentionReceived!).dataSync()[0]!), 10);
  * ```
  */
 export function multiHeadAttention(
@@ -212,7 +212,10 @@ export function multiHeadAttention(
   const loraDrop = dropAt(plan, "lora-input", layer, numLayers);
   const loraOptions = {
     scale: loraScale,
-    ...(loraDrop === undefined ? {} : { inputDrop: loraDrop }),
+    ...(loraDrop === undefined ? {} : {
+      inputDrop: loraDrop,
+      ...(tokenMask === undefined ? {} : { inputDropOptions: { tokenMask } }),
+    }),
   };
   const loraCtx = (module: ModuleName) => dropContextAt(ctx, layer, "lora-input", module);
 

@@ -36,10 +36,10 @@ const product = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import { initBackend } from "../backend.ts";
  * import { batchMatMul } from "./batch_matmul.ts";
  * import { assertEquals } from "@std/assert";
- * await tf.setBackend("cpu");
+ * await initBackend({ backend: "cpu" });
  * const a = tf.tensor3d([[[1, 2]]]), b = tf.tensor3d([[[3], [4]]]);
  * assertEquals(batchMatMul(a, b).arraySync(), [[[11]]]);
  * const [ga] = tf.grads((x: tf.Tensor) => tf.sum(batchMatMul(x, b)))([a]);

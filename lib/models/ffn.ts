@@ -52,10 +52,10 @@ export interface FfnOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import { initBackend } from "../backend.ts";
  * import { activate } from "./ffn.ts";
  * import { assertAlmostEquals } from "@std/assert";
- * await tf.setBackend("cpu");
+ * await initBackend({ backend: "cpu" });
  * assertAlmostEquals(activate(tf.scalar(1), "gelu").dataSync()[0]!, 0.841345, 1e-5);
  * assertAlmostEquals(activate(tf.scalar(1), "gelu-tanh").dataSync()[0]!, 0.841192, 1e-5);
  * ```
@@ -93,11 +93,11 @@ export function activate(x: Tensor, activation: Activation): Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import { initBackend } from "../backend.ts";
  * import { feedForward } from "./ffn.ts";
  * import { randomKey } from "../random.ts";
  * import { assertEquals, assertNotEquals } from "@std/assert";
- * await tf.setBackend("cpu");
+ * await initBackend({ backend: "cpu" });
  * const w = {
  *   in: { kernel: tf.randomNormal([4, 8], 0, 1, "float32", 1) as tf.Tensor2D },
  *   out: { kernel: tf.randomNormal([8, 4], 0, 1, "float32", 2) as tf.Tensor2D },
@@ -139,7 +139,10 @@ export function feedForward(
   const loraDrop = dropAt(plan, "lora-input", layer, numLayers);
   const loraOptions = {
     scale: loraScale,
-    ...(loraDrop === undefined ? {} : { inputDrop: loraDrop }),
+    ...(loraDrop === undefined ? {} : {
+      inputDrop: loraDrop,
+      ...(tokenMask === undefined ? {} : { inputDropOptions: { tokenMask } }),
+    }),
   };
   return tf.tidy(() => {
     const h = loraLinear(

@@ -25,10 +25,10 @@ export interface LayerNormWeights {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import "@tensorflow/tfjs-backend-cpu";
+ * import { initBackend } from "../backend.ts";
  * import { layerNorm } from "./layer_norm.ts";
  * import { assertAlmostEquals } from "@std/assert";
- * await tf.setBackend("cpu");
+ * await initBackend({ backend: "cpu" });
  * const y = layerNorm(tf.tensor2d([[1, 2, 3]]), { gamma: tf.ones([3]), beta: tf.zeros([3]) }, 1e-6);
  * const v = y.dataSync();
  * assertAlmostEquals(v[0]!, -1.2247, 1e-3);

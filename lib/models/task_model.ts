@@ -1,0 +1,226 @@
+/**
+ * A task model: a frozen pretrained encoder with LoRA adapters, a pooling and a trainable head.
+ * This is the contract the trainer uses (ARCHITECTURE.md, "Task model").
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Tensor, Tensor2D, Variable } from "../types.ts";
+import { foldIn, type RandomKey, uniform } from "../random.ts";
+import type { DropoutPlan } from "../dropout/spec.ts";
+import {
+  type DropContext,
+  initLora,
+  type LoraConfig,
+  loraScale,
+  type LoraWeights,
+  validateLoraConfig,
+} from "./_deps.ts";
+import { MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { adapterKey, encoderForward, type EncoderInput, validateEncoder } from "./encoder.ts";
+import type { EncoderModel } from "./encoder_config.ts";
+import {
+  applyPooler,
+  classificationHead,
+  pool,
+  type PoolerWeights,
+  type Pooling,
+  regressionHead,
+} from "./heads.ts";
+
+/** A batch for a task model. */
+export interface TaskBatch extends EncoderInput {
+  /** `(B, T)` int32 token ids. */
+  readonly inputIds: Tensor2D;
+  /** `(B, T)`: 1 real token, 0 padding. */
+  readonly attentionMask: Tensor2D;
+  /** `(B, T)` token types, for models that have them. */
+  readonly tokenTypeIds?: Tensor2D;
+}
+
+/** What a task model's forward pass returns. */
+export interface TaskOutput {
+  /** `(B, C)` logits for classification, `(B)` predictions for regression. */
+  readonly logits: Tensor;
+  /** `(B, D)` the pooled sentence representation (before the `classifier` drop). */
+  readonly pooled: Tensor;
+}
+
+/** A model ready for LoRA fine-tuning on one task. */
+export interface TaskModel {
+  /** The task type. */
+  readonly kind: "classification" | "regression";
+  /** The trainable variables: LoRA A/B (`layers.3.q.lora_a`, `…lora_b`) and the head (`head.kernel`, `head.bias`). */
+  readonly trainable: Readonly<Record<string, Variable>>;
+  /** One forward pass; call inside `tf.tidy` or dispose the outputs. */
+  forward(batch: TaskBatch, plan: DropoutPlan, ctx: DropContext): TaskOutput;
+  /** Disposes the trainable variables (the base weights belong to the caller). */
+  dispose(): void;
+}
+
+/** A pretrained base: an encoder and, optionally, its own pooler. */
+export interface TaskBase extends EncoderModel {
+  /** The model's pooler (USE-lite's tanh dense + L2), used by `pooling: "pooler"`. */
+  readonly pooler?: PoolerWeights;
+}
+
+/** LoRA options of a task model. */
+export interface TaskLoraOptions extends LoraConfig {
+  /** The adapted modules of every layer; default `["q", "v"]`. */
+  readonly targets?: readonly ModuleName[];
+}
+
+/** Options of {@linkcode createTaskModel}. */
+export interface TaskModelOptions {
+  /** LoRA: targets (default q and v), r (default 8), α (default 16), rsLora. */
+  readonly lora?: Partial<TaskLoraOptions>;
+  /** The head. */
+  readonly head: {
+    /** Classification (C logits) or regression (one value). */
+    readonly kind: "classification" | "regression";
+    /** C, for classification (≥ 2). */
+    readonly numClasses?: number;
+    /** How the sentence vector is made; `pooler` needs `base.pooler`. */
+    readonly pooling: Pooling;
+  };
+}
+
+/** `(in, out)` of a module in a layer. */
+function moduleDims(base: EncoderModel, layer: number, module: ModuleName): [number, number] {
+  const l = base.config.layers[layer]!;
+  const inner = l.numHeads * l.headDim;
+  switch (module) {
+    case "q":
+    case "k":
+    case "v":
+      return [l.inputDim, inner];
+    case "o":
+      return [inner, l.hiddenDim];
+    case "ffn-in":
+      return [l.hiddenDim, l.ffnDim];
+    case "ffn-out":
+      return [l.ffnDim, l.hiddenDim];
+  }
+}
+
+/**
+ * Builds a task model over a frozen base: LoRA adapters (A Kaiming-uniform, B zero, so the model
+ * starts as the base) on the target modules of every layer, and a head with Glorot-uniform kernel
+ * and zero bias. Keys: adapter `j` (in layer-major, module order) uses `foldIn(foldIn(key, 0), j)`,
+ * the head `foldIn(key, 1)`.
+ *
+ * @param base The pretrained encoder (and pooler), e.g. from `loadUseLite()`.
+ * @param options LoRA and head options.
+ * @param key The key for the initial values.
+ * @returns The task model; call `dispose()` when done.
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { createTaskModel } from "./task_model.ts";
+ * import { tinyEncoder } from "./_tiny_encoder.ts";
+ * import { randomKey } from "../random.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const model = createTaskModel(tinyEncoder(), { head: { kind: "classification", numClasses: 3, pooling: "mean" } }, randomKey(0));
+ * assertEquals(Object.keys(model.trainable).length, 2 * 2 * 2 + 2);
+ * const batch = { inputIds: tf.tensor2d([[3, 4, 5]], undefined, "int32"), attentionMask: tf.tensor2d([[1, 1, 1]]) };
+ * const { logits } = model.forward(batch, { drops: [] }, { training: false });
+ * assertEquals(logits.shape, [1, 3]);
+ * model.dispose();
+ * ```
+ */
+export function createTaskModel(
+  base: TaskBase,
+  options: TaskModelOptions,
+  key: RandomKey,
+): TaskModel {
+  validateEncoder(base);
+  const loraConfig: TaskLoraOptions = {
+    r: options.lora?.r ?? 8,
+    alpha: options.lora?.alpha ?? 16,
+    targets: options.lora?.targets ?? ["q", "v"],
+    ...(options.lora?.rsLora === undefined ? {} : { rsLora: options.lora.rsLora }),
+  };
+  validateLoraConfig(loraConfig);
+  for (const t of loraConfig.targets!) {
+    if (!MODULE_NAMES.includes(t)) {
+      throw new TypeError(
+        `Cannot create a task model: LoRA targets must be among ${
+          MODULE_NAMES.join(", ")
+        }, received "${t}"`,
+      );
+    }
+  }
+  const { kind, pooling } = options.head;
+  if (kind !== "classification" && kind !== "regression") {
+    throw new TypeError(
+      `Cannot create a task model: head kind must be "classification" or "regression", received "${kind}"`,
+    );
+  }
+  if (!["mean", "first", "pooler"].includes(pooling)) {
+    throw new TypeError(
+      `Cannot create a task model: pooling must be "mean", "first" or "pooler", received "${pooling}"`,
+    );
+  }
+  if (pooling === "pooler" && base.pooler === undefined) {
+    throw new TypeError('Cannot create a task model: pooling "pooler" needs a base with a pooler');
+  }
+  const numOutputs = kind === "regression" ? 1 : options.head.numClasses ?? NaN;
+  if (kind === "classification" && (!Number.isInteger(numOutputs) || numOutputs < 2)) {
+    throw new RangeError(
+      `Cannot create a task model: numClasses must be an integer >= 2, received ${options.head.numClasses}`,
+    );
+  }
+  const scale = loraScale(loraConfig);
+  const trainable: Record<string, Variable> = {};
+  const adapters: Record<string, LoraWeights> = {};
+  const loraKey = foldIn(key, 0);
+  let j = 0;
+  for (let layer = 0; layer < base.config.layers.length; layer++) {
+    for (const module of MODULE_NAMES) {
+      if (!loraConfig.targets!.includes(module)) continue;
+      const [inDim, outDim] = moduleDims(base, layer, module);
+      const adapter = initLora(foldIn(loraKey, j++), inDim, outDim, loraConfig);
+      const name = adapterKey(layer, module);
+      adapters[name] = adapter;
+      trainable[`${name}.lora_a`] = adapter.a;
+      trainable[`${name}.lora_b`] = adapter.b;
+    }
+  }
+  const width = pooling === "pooler"
+    ? base.pooler!.dense.kernel.shape[1]
+    : base.config.layers.at(-1)!.hiddenDim;
+  const bound = Math.sqrt(6 / (width + numOutputs));
+  const u = uniform(foldIn(key, 1), width * numOutputs);
+  for (let i = 0; i < u.length; i++) u[i] = (2 * u[i]! - 1) * bound;
+  const kernel = tf.variable(tf.tensor2d(u, [width, numOutputs]), true, "head.kernel");
+  const bias = tf.variable(tf.zeros([numOutputs]), true, "head.bias");
+  trainable["head.kernel"] = kernel;
+  trainable["head.bias"] = bias;
+  const head = { kernel: kernel as unknown as Tensor2D, bias: bias as unknown as tf.Tensor1D };
+  let disposed = false;
+
+  return {
+    kind,
+    trainable,
+    forward(batch: TaskBatch, plan: DropoutPlan, ctx: DropContext): TaskOutput {
+      if (disposed) throw new Error("Cannot run a task model: it was disposed");
+      return tf.tidy(() => {
+        const hidden = encoderForward(base, batch, { plan, adapters, loraScale: scale }, ctx); // (B, T, D)
+        const pooled = pooling === "pooler"
+          ? applyPooler(hidden, batch.attentionMask, base.pooler!)
+          : pool(hidden, batch.attentionMask, pooling); // (B, D)
+        const logits = kind === "classification"
+          ? classificationHead(pooled, head, plan, ctx)
+          : regressionHead(pooled, head, plan, ctx);
+        return { logits, pooled };
+      });
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose(Object.values(trainable));
+    },
+  };
+}
