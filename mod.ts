@@ -35,3 +35,7 @@ export * from "./lib/metrics/pearson.ts";
 export * from "./lib/metrics/spearman.ts";
 export * from "./lib/metrics/metric.ts";
 export * from "./lib/viz/mod.ts";
+export * from "./lib/data/example.ts";
+export * from "./lib/data/split.ts";
+export * from "./lib/data/package_files.ts";
+export * from "./lib/data/registry.ts";
