@@ -249,7 +249,7 @@ function embed(model: EncoderModel, input: EncoderInput, mask: Tensor2D): Tensor
   } else if (c.positionOffset > 0) {
     // RoBERTa: cumsum(mask)·mask + offset − 1 (padding maps to offset − 1, padding_idx)
     const m = tf.cast(mask, "int32"); // (B, T)
-    const ids = tf.add(tf.mul(tf.cumsum(m, 1), m), c.positionOffset - 1); // (B, T)
+    const ids = tf.add(tf.mul(tf.cumsum(m, 1), m), tf.scalar(c.positionOffset - 1, "int32")); // (B, T)
     x = tf.add(x, tf.gather(w.positionEmbedding!, ids)); // (B, T, E)
   } else {
     x = tf.add(x, tf.slice(w.positionEmbedding!, [0, 0], [t, -1])); // (T, E) broadcast over B
