@@ -275,6 +275,46 @@ testOnBackends(
         tf.slice(wl, [0, 0, 0, 0], [1, 1, 1, 4]),
       ) < 1e-7,
     );
+    // Gradients through a fully dropped row are finite and equal to the undropped softmax's.
+    const r = randomTensor(4, [1, 1, 4, 4]);
+    const ops: ((l: tf.Tensor) => tf.Tensor)[] = [
+      (l) =>
+        tf.softmax(
+          dropKey(l as tf.Tensor4D, spec("attention-logits", "element", 0.5), ctx, { mask: full }),
+        ),
+      (l) =>
+        dropAttention(
+          tf.softmax(l) as tf.Tensor4D,
+          spec("attention-weights", "element", 0.5),
+          ctx,
+          {
+            mask: full,
+          },
+        ),
+      (l) =>
+        dropAttention(
+          tf.softmax(l) as tf.Tensor4D,
+          { ...spec("attention-weights", "element", 0.5), noGrad: false },
+          ctx,
+          { mask: full },
+        ),
+      (l) => tf.softmax(l),
+    ];
+    const grads = ops.map((f) => tf.grad((l: tf.Tensor) => tf.sum(tf.mul(f(l), r)))(logits));
+    for (const g of grads) assert((await g.data()).every(Number.isFinite), "non-finite gradient");
+    const plain = grads[3]!;
+    for (const g of grads.slice(0, 3)) {
+      const row0 = tf.slice(g, [0, 0, 0, 0], [1, 1, 1, 4]);
+      const plainRow0 = tf.slice(plain, [0, 0, 0, 0], [1, 1, 1, 4]);
+      assert(await maxAbsDiff(row0, plainRow0) < 1e-6, "fully dropped row: gradient changed");
+      tf.dispose([row0, plainRow0]);
+    }
+    assert(
+      await maxAbsDiff(grads[0]!, grads[2]!) < 1e-6,
+      "no-NoGrad gradient differs from DropKey",
+    );
+    assert(await maxAbsDiff(grads[0]!, grads[1]!) > 1e-4, "NoGrad gradient equals DropKey's");
+    tf.dispose([...grads, r]);
     tf.dispose([logits, causal, biased, mask, dk, viaKey, weights, viaAttention, full, a, wl, b]);
   },
 );

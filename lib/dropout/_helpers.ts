@@ -1,4 +1,4 @@
-// Private helpers shared by the dropout operators: argument checks and a stop-gradient.
+// Private helpers shared by the dropout operators: argument checks.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
@@ -109,14 +109,4 @@ export function checkTokenShape(
 /** Casts a keep-mask to float32 (a new tensor, or the input when already float32). */
 export function asFloatMask(mask: Tensor): Tensor {
   return mask.dtype === "float32" ? mask : tf.cast(mask, "float32");
-}
-
-const stopGradientOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-  value: tf.clone(args[0] as tf.Tensor),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-}));
-
-/** The identity in the forward pass with a zero gradient (the paper's NoGrad). */
-export function stopGradient(x: Tensor): Tensor {
-  return stopGradientOp(x) as Tensor;
 }

@@ -9,13 +9,7 @@ import type { Tensor4D } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
 import { sampleAttentionMask } from "./masks.ts";
 import type { ResolvedDrop } from "./spec.ts";
-import {
-  activeRate,
-  asFloatMask,
-  checkMaskShape,
-  checkTokenShape,
-  stopGradient,
-} from "./_helpers.ts";
+import { activeRate, asFloatMask, checkMaskShape, checkTokenShape } from "./_helpers.ts";
 
 const RULES = {
   name: "dropAttention",
@@ -77,14 +71,30 @@ export function dropAttention(
       rate,
       options.tokenMask,
     );
-    const kept = tf.mul(weights, keep); // (B, H, Tq, Tk)
-    const total = tf.sum(kept, -1, true); // (B, H, Tq, 1)
-    // 1 where every visible key of the row is dropped (step has a zero gradient; a boolean
-    // comparison would have none): such rows keep their weights. Adding it to the divisor keeps
-    // it non-zero, so no NaN reaches the output or the gradient.
-    const allDropped = tf.sub(1, tf.step(total)); // (B, H, Tq, 1): total >= 0
-    const divisor = tf.add(total, allDropped);
-    const factor = tf.div(tf.sub(1, allDropped), noGrad ? stopGradient(divisor) : divisor);
-    return tf.add(tf.mul(kept, factor), tf.mul(weights, allDropped)) as Tensor4D;
+    // The gradient is written out (it is checked against finite differences and a float64
+    // reference in the tests): autodiff would also differentiate the row guard and, with NoGrad,
+    // needs a stop-gradient node.
+    const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const w = args[0] as tf.Tensor;
+      const save = args[1] as tf.GradSaveFunc;
+      const kept = tf.mul(w, keep); // (B, H, Tq, Tk)
+      const total = tf.sum(kept, -1, true); // (B, H, Tq, 1)
+      // A row whose kept weights sum to 0 (every visible key dropped) keeps its weights.
+      const allDropped = tf.equal(total, 0); // (B, H, Tq, 1)
+      const inverse = tf.div(1, tf.where(allDropped, tf.onesLike(total), total)); // (B, H, Tq, 1)
+      const value = tf.where(allDropped, w, tf.mul(kept, inverse));
+      save([keep, inverse, allDropped, value]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [k, inv, all, out] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          // NoGrad: w' = w·keep·c with c constant. Otherwise w' = w̄/Σw̄ and
+          // ∂L/∂w_i = keep_i·(dy_i − Σ_j dy_j·w'_j)/Σw̄.
+          const inner = noGrad ? dy : tf.sub(dy, tf.sum(tf.mul(dy, out), -1, true));
+          return tf.where(all, dy, tf.mul(tf.mul(inner, k), inv));
+        },
+      };
+    });
+    return apply(weights) as Tensor4D;
   });
 }

@@ -77,10 +77,16 @@ export function dropKey(
       options.tokenMask,
     );
     const bias = tf.mul(tf.sub(1, keep), DROP_KEY_NEG); // broadcastable to (B, H, Tq, Tk)
-    const rowMax = tf.max(tf.add(logits, bias), -1, true); // (B, H, Tq, 1)
-    // 1 where every visible key of the row is dropped (step has a zero gradient; a boolean
-    // comparison would have none): such rows keep their logits.
-    const allDropped = tf.step(tf.sub(DROP_KEY_NEG / 2, rowMax)); // (B, H, Tq, 1)
-    return tf.add(logits, tf.mul(bias, tf.sub(1, allDropped))) as Tensor4D;
+    // Adding a constant has the identity as its derivative (the fully-dropped-row guard is
+    // piecewise constant), so the backward pass passes `dy` through and records nothing else.
+    const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      const dropped = tf.add(x, bias); // (B, H, Tq, Tk)
+      const rowMax = tf.max(dropped, -1, true); // (B, H, Tq, 1)
+      // A row whose every visible key is dropped keeps its logits.
+      const allDropped = tf.less(rowMax, DROP_KEY_NEG / 2); // (B, H, Tq, 1)
+      return { value: tf.where(allDropped, x, dropped), gradFunc: (dy: tf.Tensor) => tf.clone(dy) };
+    });
+    return apply(logits) as Tensor4D;
   });
 }
