@@ -51,3 +51,4 @@ export * from "./lib/models/encoder.ts";
 export * from "./lib/models/heads.ts";
 export * from "./lib/models/task_model.ts";
 export * from "./lib/io/use_lite.ts";
+export * from "./lib/data/glue.ts";
