@@ -90,7 +90,8 @@ Deno.test("displayFigure sends a raw bundle with a display id, updates in place,
   const { target, sent } = recordingTarget();
   const fig = lineFigure([{ name: "loss", y: [1, 0.5] }]);
   const start = performance.now();
-  const id = await displayFigure(fig, { target, settleMs: 60 });
+  const id = "loss-curve";
+  await displayFigure(fig, { target, displayId: id, settleMs: 60 });
   assert(performance.now() - start >= 55, "displayFigure must pause after a Jupyter display");
   await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5, 0.2] }]), {
     target,

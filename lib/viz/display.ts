@@ -147,8 +147,9 @@ export async function displayBundle(
  * the text summary.
  *
  * @param figure The figure.
- * @param options Display id (reuse it with `update: true` to redraw in place), target.
- * @returns The display id.
+ * @param options Display id (pass the same id with `update: true` to redraw in place), target.
+ * @returns Nothing (a promise resolved once the display is out; no value, so a notebook cell
+ *   ending with it shows no result).
  * @example
  * ```ts
  * import { displayFigure } from "./display.ts";
@@ -156,13 +157,14 @@ export async function displayBundle(
  * import { assertEquals } from "@std/assert";
  * const sent: Record<string, unknown>[] = [];
  * const target = { display: (b: Record<string, unknown>) => void sent.push(b), print: () => {} };
- * const id = await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5] }]), { target, settleMs: 0 });
- * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5, 0.2] }]), { target, displayId: id, update: true });
+ * const displayId = "loss-curve";
+ * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5] }]), { target, displayId, settleMs: 0 });
+ * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5, 0.2] }]), { target, displayId, update: true });
  * assertEquals(sent.length, 2);
  * ```
  */
-export function displayFigure(figure: Figure, options: DisplayOptions = {}): Promise<string> {
-  return displayBundle(figureBundle(figure), options);
+export async function displayFigure(figure: Figure, options: DisplayOptions = {}): Promise<void> {
+  await displayBundle(figureBundle(figure), options);
 }
 
 /**
@@ -171,7 +173,7 @@ export function displayFigure(figure: Figure, options: DisplayOptions = {}): Pro
  * @param rows The rows.
  * @param columns The columns, in order.
  * @param options Display id, target.
- * @returns The display id.
+ * @returns Nothing (a promise resolved once the display is out).
  * @example
  * ```ts
  * import { displayTable } from "./display.ts";
@@ -181,12 +183,12 @@ export function displayFigure(figure: Figure, options: DisplayOptions = {}): Pro
  * assertEquals(printed, ["a\n-\n1"]);
  * ```
  */
-export function displayTable(
+export async function displayTable(
   rows: readonly TableRow[],
   columns: readonly TableColumn[],
   options: DisplayOptions = {},
-): Promise<string> {
-  return displayBundle(
+): Promise<void> {
+  await displayBundle(
     { "text/html": tableHtml(rows, columns), "text/plain": tableText(rows, columns) },
     options,
   );
