@@ -79,19 +79,20 @@ export function dropAttention(
       const save = args[1] as tf.GradSaveFunc;
       const kept = tf.mul(w, keep); // (B, H, Tq, Tk)
       const total = tf.sum(kept, -1, true); // (B, H, Tq, 1)
-      // A row whose kept weights sum to 0 (every visible key dropped) keeps its weights.
-      const allDropped = tf.equal(total, 0); // (B, H, Tq, 1)
-      const inverse = tf.div(1, tf.where(allDropped, tf.onesLike(total), total)); // (B, H, Tq, 1)
-      const value = tf.where(allDropped, w, tf.mul(kept, inverse));
-      save([keep, inverse, allDropped, value]);
+      // 1 where the kept weights sum to 0 (every visible key dropped): such rows keep their
+      // weights. (Float arithmetic: tf.where and boolean ops are ~100x slower on wasm.)
+      const allDropped = tf.sub(1, tf.step(total)); // (B, H, Tq, 1): total >= 0
+      const inverse = tf.div(tf.sub(1, allDropped), tf.add(total, allDropped)); // 1/Σw̄ or 0
+      const value = tf.add(tf.mul(kept, inverse), tf.mul(w, allDropped));
+      save(noGrad ? [keep, inverse, allDropped] : [keep, inverse, allDropped, value]);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [k, inv, all, out] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const [k, inv, all, out] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
           // NoGrad: w' = w·keep·c with c constant. Otherwise w' = w̄/Σw̄ and
-          // ∂L/∂w_i = keep_i·(dy_i − Σ_j dy_j·w'_j)/Σw̄.
-          const inner = noGrad ? dy : tf.sub(dy, tf.sum(tf.mul(dy, out), -1, true));
-          return tf.where(all, dy, tf.mul(tf.mul(inner, k), inv));
+          // ∂L/∂w_i = keep_i·(dy_i − Σ_j dy_j·w'_j)/Σw̄. Fully dropped rows: ∂L/∂w = dy.
+          const inner = out === undefined ? dy : tf.sub(dy, tf.sum(tf.mul(dy, out), -1, true));
+          return tf.add(tf.mul(inner, tf.mul(k, inv)), tf.mul(dy, all));
         },
       };
     });

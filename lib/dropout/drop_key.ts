@@ -81,11 +81,12 @@ export function dropKey(
     // piecewise constant), so the backward pass passes `dy` through and records nothing else.
     const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const x = args[0] as tf.Tensor;
-      const dropped = tf.add(x, bias); // (B, H, Tq, Tk)
-      const rowMax = tf.max(dropped, -1, true); // (B, H, Tq, 1)
-      // A row whose every visible key is dropped keeps its logits.
-      const allDropped = tf.less(rowMax, DROP_KEY_NEG / 2); // (B, H, Tq, 1)
-      return { value: tf.where(allDropped, x, dropped), gradFunc: (dy: tf.Tensor) => tf.clone(dy) };
+      const rowMax = tf.max(tf.add(x, bias), -1, true); // (B, H, Tq, 1)
+      // 1 where every visible key of the row is dropped: such rows keep their logits. (Float
+      // arithmetic: tf.where and boolean ops are ~100x slower than this on wasm.)
+      const allDropped = tf.step(tf.sub(DROP_KEY_NEG / 2, rowMax)); // (B, H, Tq, 1)
+      const value = tf.add(x, tf.mul(bias, tf.sub(1, allDropped))); // (B, H, Tq, Tk)
+      return { value, gradFunc: (dy: tf.Tensor) => tf.clone(dy) };
     });
     return apply(logits) as Tensor4D;
   });
