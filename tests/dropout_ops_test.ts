@@ -184,7 +184,6 @@ testOnBackends("operators reject bad shapes with clear errors", () => {
   );
   assertThrows(
     () =>
-      dropRepresentation(x, spec("hidden", "span", 0.1), ctx, {}) &&
       dropRepresentation(x, { ...spec("hidden", "span", 0.1), spanStart: "attention-top40" }, ctx),
     TypeError,
     "attentionReceived",

@@ -16,7 +16,7 @@ import { activeRate, asFloatMask, checkMaskShape, checkTokenShape } from "./_hel
  * stays finite; a model's padding bias should be at least as negative (e.g. this same value) so
  * that a row with only dropped or padded keys is recognised (`row max < DROP_KEY_NEG / 2`).
  */
-export const DROP_KEY_NEG = -1e9;
+export const DROP_KEY_NEG: number = -1e9;
 
 const RULES = {
   name: "dropKey",
