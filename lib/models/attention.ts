@@ -219,8 +219,7 @@ export function multiHeadAttention(
   };
   const loraCtx = (module: ModuleName) => dropContextAt(ctx, layer, "lora-input", module);
 
-  let received: Tensor2D | undefined;
-  const output = tf.tidy(() => {
+  return tf.tidy(() => {
     let q: Tensor, k: Tensor, v: Tensor; // each (B, T, H·dh)
     if ("qkv" in weights) {
       // One shared input: a lora-input drop on the fused projection draws from q's key.
@@ -259,9 +258,9 @@ export function multiHeadAttention(
       dropOptions,
     );
     let probs = tf.softmax(logits, -1) as Tensor4D; // (B, H, Tq, Tk)
-    if (options.returnAttentionReceived) {
-      received = tf.keep(attentionReceivedOf(probs, tokenMask));
-    }
+    const received = options.returnAttentionReceived
+      ? attentionReceivedOf(probs, tokenMask)
+      : undefined;
     probs = dropAttention(
       probs,
       dropAt(plan, "attention-weights", layer, numLayers),
@@ -270,9 +269,9 @@ export function multiHeadAttention(
     );
     const context = batchMatMul(probs, vh); // (B, H, T, dh)
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, inner]); // (B, T, H·dh)
-    return loraLinear(merged, weights.o, adapters.o, loraOptions, loraCtx("o")) as Tensor3D; // (B, T, out)
+    const output = loraLinear(merged, weights.o, adapters.o, loraOptions, loraCtx("o")) as Tensor3D; // (B, T, out)
+    return received === undefined ? { output } : { output, attentionReceived: received };
   });
-  return received === undefined ? { output } : { output, attentionReceived: received };
 }
 
 /**

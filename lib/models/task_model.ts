@@ -194,8 +194,8 @@ export function createTaskModel(
   const bound = Math.sqrt(6 / (width + numOutputs));
   const u = uniform(foldIn(key, 1), width * numOutputs);
   for (let i = 0; i < u.length; i++) u[i] = (2 * u[i]! - 1) * bound;
-  const kernel = tf.variable(tf.tensor2d(u, [width, numOutputs]), true, "head.kernel");
-  const bias = tf.variable(tf.zeros([numOutputs]), true, "head.bias");
+  const kernel = tf.tidy(() => tf.variable(tf.tensor2d(u, [width, numOutputs]), true));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([numOutputs]), true));
   trainable["head.kernel"] = kernel;
   trainable["head.bias"] = bias;
   const head = { kernel: kernel as unknown as Tensor2D, bias: bias as unknown as tf.Tensor1D };
