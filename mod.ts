@@ -53,3 +53,4 @@ export * from "./lib/models/task_model.ts";
 export * from "./lib/io/use_lite.ts";
 export * from "./lib/data/glue.ts";
 export * from "./lib/data/custom.ts";
+export * from "./lib/data/batches.ts";
