@@ -101,7 +101,10 @@ testOnBackends("AdamW weight decay is decoupled and skips biases by default", ()
   tf.tidy(() => adamWUpdate(opt, { w: tf.zeros([1]), bias: tf.zeros([1]) }, 0.1));
   assertAlmostEquals(p.w.dataSync()[0]!, 1.9, 1e-6);
   assertEquals(p.bias.dataSync()[0], 2);
-  assertThrows(() => adamWUpdate(opt, { w: tf.zeros([1]) }, 0.1), TypeError, '"bias"');
+  // A parameter without a gradient is skipped entirely (no decay), as in PyTorch.
+  tf.tidy(() => adamWUpdate(opt, { bias: tf.zeros([1]) }, 0.1));
+  assertAlmostEquals(p.w.dataSync()[0]!, 1.9, 1e-6);
+  assertThrows(() => adamWUpdate(opt, { x: tf.zeros([1]) }, 0.1), TypeError, '"x"');
   assertThrows(() => adamWUpdate(opt, { w: tf.zeros([2]), bias: tf.zeros([1]) }, 0.1), RangeError);
   assertThrows(() => adamWUpdate(opt, { w: tf.zeros([1]), bias: tf.zeros([1]) }, NaN), RangeError);
   assertThrows(() => createAdamW(p, { beta1: 1 }), RangeError, "beta1");

@@ -118,7 +118,8 @@ export function createAdamW(
 }
 
 /**
- * Applies one AdamW update. Every parameter must have a gradient of its own shape.
+ * Applies one AdamW update. A parameter without a gradient is left untouched (no decay either,
+ * as in PyTorch); a gradient must have its parameter's shape.
  *
  * @param opt The optimiser (mutated: parameters, moments and step).
  * @param grads Gradients by parameter name (not disposed here).
@@ -155,9 +156,7 @@ export function adamWUpdate(opt: AdamW, grads: NamedTensors, lr: number): void {
   tf.tidy(() => {
     for (const [name, p] of Object.entries(opt.params)) {
       const g = grads[name];
-      if (g === undefined) {
-        throw new TypeError(`Cannot apply AdamW: parameter "${name}" has no gradient`);
-      }
+      if (g === undefined) continue; // not connected to the loss: left as is (PyTorch's rule)
       if (!tf.util.arraysEqual(g.shape, p.shape)) {
         throw new RangeError(
           `Cannot apply AdamW: gradient "${name}" has shape [${g.shape}], expected [${p.shape}]`,

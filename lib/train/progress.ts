@@ -1,0 +1,72 @@
+/**
+ * A terminal progress bar for training (steps/s, loss, ETA), drawn with `cli-progress` on
+ * stderr, and only when stderr is a terminal: logs, CI and notebooks get nothing.
+ *
+ * @module
+ */
+// @ts-types="@types/cli-progress"
+import cliProgress from "cli-progress";
+import process from "node:process";
+
+/** A progress display; every method is a no-op when it is disabled. */
+export interface TrainProgress {
+  /** Whether anything is drawn. */
+  readonly enabled: boolean;
+  /** Reports `done` finished steps and the latest loss. */
+  update(done: number, loss: number): void;
+  /** Closes the bar (leaves the last line on screen). */
+  stop(): void;
+}
+
+function stderrIsTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a progress bar at `start` of `total` steps.
+ *
+ * @param total The run's total steps.
+ * @param start Steps already done (a resumed run).
+ * @param enabled Force on or off; by default on exactly when stderr is a terminal.
+ * @returns The progress display.
+ * @example
+ * ```ts
+ * import { createProgress } from "./progress.ts";
+ * import { assertEquals } from "@std/assert";
+ * const bar = createProgress(10, 0, false);
+ * bar.update(1, 0.69);
+ * bar.stop();
+ * assertEquals(bar.enabled, false);
+ * ```
+ */
+export function createProgress(total: number, start = 0, enabled?: boolean): TrainProgress {
+  const on = enabled ?? stderrIsTerminal();
+  if (!on) return { enabled: false, update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: "{bar} {value}/{total} steps | {rate} steps/s | loss {loss} | ETA {eta_formatted}",
+    hideCursor: true,
+    etaBuffer: 20,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(total, start, { rate: "-", loss: "-" });
+  let last = performance.now(), lastDone = start, rate = "-";
+  return {
+    enabled: true,
+    update(done: number, loss: number): void {
+      const now = performance.now();
+      if (now - last > 500) {
+        rate = ((done - lastDone) / ((now - last) / 1000)).toFixed(2);
+        last = now;
+        lastDone = done;
+      }
+      bar.update(done, { rate, loss: loss.toFixed(4) });
+    },
+    stop(): void {
+      bar.stop();
+    },
+  };
+}
