@@ -94,6 +94,10 @@ Deno.test("emailBodyText drops headers and decodes quoted-printable, base64 and 
   assertEquals(emailBodyText(multipart), "Buy now and save");
   const htmlOnly = multipart.replace(/--XX\r\nContent-Type: text\/plain[\s\S]*?(?=--XX--)/, "");
   assertEquals(emailBodyText(htmlOnly), "Buy now & save");
+  const jis = new Uint8Array([0x1b, 0x24, 0x42, 0x24, 0x33, 0x24, 0x73, 0x1b, 0x28, 0x42]); // "こん"
+  const iso2022 = 'Content-Type: text/plain; charset="iso-2022-jp"\n\n' +
+    String.fromCharCode(...jis);
+  assertEquals(emailBodyText(iso2022), "こん");
   assertEquals(stripHtml("a<script>x()</script>b&#233;<!-- c -->"), "a b\u00e9 ");
 });
 

@@ -66,6 +66,11 @@ function decodeBody(part: Part): string {
       return "";
     }
   }
+  // 7bit/8bit text in a stateful or multi-byte charset (e.g. iso-2022-jp) still needs decoding.
+  if (charset !== undefined && !/^(us-ascii|utf-8|iso-8859-1|latin1|windows-1252)$/.test(charset)) {
+    const codes = Array.from(part.body, (ch) => ch.charCodeAt(0));
+    if (codes.every((c) => c < 256)) return bytesToText(Uint8Array.from(codes), charset);
+  }
   return part.body;
 }
 
