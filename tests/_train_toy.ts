@@ -42,12 +42,13 @@ export function toyTaskModel(
   kind: "classification" | "regression" = "classification",
 ): TaskModel {
   const outputs = kind === "classification" ? 2 : 1;
-  const trainable = {
+  // tf.variable keeps its initial tensor alive: build inside tidy so that only variables remain.
+  const trainable = tf.tidy(() => ({
     "lora.a": tf.variable(uniformTensor(foldIn(initKey, 0), [DIM, RANK], Math.sqrt(1 / DIM))),
     "lora.b": tf.variable(tf.zeros([RANK, DIM])),
     "head.kernel": tf.variable(uniformTensor(foldIn(initKey, 1), [DIM, outputs], 0.5)),
     "head.bias": tf.variable(tf.zeros([outputs])),
-  };
+  }));
   return {
     kind,
     trainable,

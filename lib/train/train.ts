@@ -69,7 +69,7 @@ export interface TrainOptions {
   /** The training examples. */
   readonly train: BatchSource;
   /** The dev examples; without them no evaluation runs. */
-  readonly dev?: BatchSource;
+  readonly dev?: BatchSource | undefined;
   /** The dev metrics, the first being the main one; `accuracy` or `pearson` by model kind by default. */
   readonly metrics?: readonly NluMetricName[];
   /** The dropout plan. */
