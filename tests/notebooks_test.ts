@@ -9,7 +9,9 @@ import { encode } from "fast-png";
 import { code, md, notebookJson } from "../tools/_nbformat.ts";
 import { checkNotebook, isPlotCell, PLOTLY_MIME } from "../tools/_notebook_check.ts";
 import { ensureJupyter } from "../tools/_jupyter_setup.ts";
-import { countColoredPixels } from "../tools/_render_check.ts";
+import { countColoredPixels, screenshot } from "../tools/_render_check.ts";
+import { ensureChromium } from "../tools/_jupyter_setup.ts";
+import { barFigure, lineFigure, writeReportHtml } from "../lib/viz/mod.ts";
 import { runNotebookPipeline } from "../tools/notebooks.ts";
 
 function executedCell(
@@ -181,6 +183,36 @@ Deno.test({
         Error,
         "would be overwritten",
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeReportHtml's page draws its figures offline in headless chromium",
+  ignore: setupError !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const browser = await ensureChromium(true, (line) => console.log(line));
+    const dir = await Deno.makeTempDir({ prefix: "loradrop-report-" });
+    try {
+      const sections = [
+        { heading: "Curves", figure: lineFigure([{ name: "a", y: [1, 3, 2, 5] }]) },
+        { figure: barFigure(["x", "y"], [{ name: "b", values: [2, 3], errors: [0.2, 0.4] }]) },
+        { table: { rows: [{ run: "r1", acc: 0.5 }], columns: ["run", "acc"] } },
+      ];
+      await writeReportHtml(`${dir}/report.html`, sections, { title: "Report" });
+      await writeReportHtml(`${dir}/control.html`, sections, {
+        title: "Report",
+        plotlyJs: "/* no plotly.js */",
+      });
+      await screenshot(browser, `${dir}/report.html`, `${dir}/report.png`, 1000, 1200);
+      await screenshot(browser, `${dir}/control.html`, `${dir}/control.png`, 1000, 1200);
+      const drawn = countColoredPixels(await Deno.readFile(`${dir}/report.png`));
+      const control = countColoredPixels(await Deno.readFile(`${dir}/control.png`));
+      assert(drawn >= control + 400, `series-coloured pixels: ${drawn} drawn, ${control} control`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

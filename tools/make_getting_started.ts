@@ -130,7 +130,7 @@ for (const [i, pattern] of ATTENTION_PATTERNS.entries()) {
     zmax: 1,
     showScale: false,
     height: 320,
-    width: 380,
+    width: 480,
   }));
 }
 `,
@@ -161,7 +161,7 @@ for (const [i, pattern] of REPRESENTATION_PATTERNS.entries()) {
     zmax: 1,
     showScale: false,
     height: 320,
-    width: 380,
+    width: 480,
   }));
 }
 `,
@@ -196,8 +196,13 @@ const measured = ATTENTION_PATTERNS.map((pattern, i) => ({
   markers: true,
 }));
 const theory = [
-  { name: "1 − p (element, column)", x: rates, y: rates.map((p) => 1 - p) },
-  { name: "1 − max(1, ⌊pT⌋)/T (span)", x: rates, y: rates.map((p) => 1 - spanLength(p, tokens) / tokens) },
+  { name: "1 − p (element, column)", x: rates, y: rates.map((p) => 1 - p), dash: "dash" as const },
+  {
+    name: "1 − max(1, ⌊pT⌋)/T (span)",
+    x: rates,
+    y: rates.map((p) => 1 - spanLength(p, tokens) / tokens),
+    dash: "dot" as const,
+  },
 ];
 await displayFigure(lineFigure([...measured, ...theory], {
   title: "Kept fraction against the drop rate (T = " + tokens + ")",

@@ -94,7 +94,7 @@ export function seriesColor(index: number): string {
  * import { baseLayout } from "./figure.ts";
  * import { assertEquals } from "@std/assert";
  * const layout = baseLayout({ title: "Loss", xTitle: "step" });
- * assertEquals(layout.title, { text: "Loss" });
+ * assertEquals((layout.title as { text: string }).text, "Loss");
  * assertEquals(layout.xaxis, { title: { text: "step" } });
  * ```
  */
@@ -110,7 +110,10 @@ export function baseLayout(options: FigureOptions = {}, extra: PlotlyLayout = {}
     checkSize("width", options.width);
     layout.width = options.width;
   }
-  if (options.title !== undefined) layout.title = { text: options.title };
+  // Left-aligned, so that a narrow figure's title does not run under the mode bar (top right).
+  if (options.title !== undefined) {
+    layout.title = { text: options.title, x: 0, xref: "paper", xanchor: "left" };
+  }
   if (options.xTitle !== undefined) layout.xaxis = { title: { text: options.xTitle } };
   if (options.yTitle !== undefined) layout.yaxis = { title: { text: options.yTitle } };
   return { ...layout, ...extra };

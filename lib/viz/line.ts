@@ -21,6 +21,8 @@ export interface LineSeries {
   readonly y: ArrayLike<number>;
   /** Draw markers on the points as well (default false). */
   readonly markers?: boolean;
+  /** The line style, e.g. `dash` for a reference or theory curve (default `solid`). */
+  readonly dash?: "solid" | "dash" | "dot" | "dashdot";
 }
 
 /**
@@ -36,6 +38,11 @@ export interface LineSeries {
  * const fig = lineFigure([{ name: "train", y: [3, 2, 1] }, { name: "eval", x: [0, 2], y: [3, 2] }]);
  * assertEquals(fig.data.length, 2);
  * assertEquals(fig.data[0]?.x, [0, 1, 2]);
+ * assertEquals(lineFigure([{ name: "theory", y: [1], dash: "dash" }]).data[0]?.line, {
+ *   color: "#1f77b4",
+ *   width: 2,
+ *   dash: "dash",
+ * });
  * assertThrows(() => lineFigure([{ name: "bad", x: [0], y: [1, 2] }]), RangeError);
  * ```
  */
@@ -59,7 +66,7 @@ export function lineFigure(series: readonly LineSeries[], options: FigureOptions
       name: s.name,
       x,
       y,
-      line: { color: seriesColor(i), width: 2 },
+      line: { color: seriesColor(i), width: 2, dash: s.dash ?? "solid" },
     };
   });
   return { data, layout: baseLayout(options) };

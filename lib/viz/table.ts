@@ -108,14 +108,17 @@ export function tableFigure(
   const t = formatTable(rows, columns);
   // Plotly's table takes its cell values column by column.
   const byColumn = t.header.map((_, j) => t.cells.map((row) => row[j]!));
-  const height = options.height ?? Math.min(800, 80 + 28 * (rows.length + 1));
+  const top = options.title === undefined ? 10 : 50;
+  // Plotly sizes table rows to about 28-30 px: leave room for the header and every row.
+  const height = options.height ?? Math.min(1000, top + 20 + 32 * (rows.length + 1));
+  const layout = baseLayout({ ...options, height });
   return {
     data: [{
       type: "table",
       header: { values: [...t.header], align: "left", font: { size: 13 } },
       cells: { values: byColumn, align: "left" },
     }],
-    layout: baseLayout({ ...options, height }),
+    layout: { ...layout, margin: { l: 10, r: 10, t: top, b: 10 } },
   };
 }
 
