@@ -96,6 +96,7 @@ export function toySource(
   return {
     size: n,
     labels,
+    lengths: rows.map((r) => r.length),
     batch(indices: readonly number[]): LabeledBatch {
       const width = Math.max(...indices.map((i) => rows[i]!.length));
       const ids = indices.map((i) => [...rows[i]!, ...Array(width - rows[i]!.length).fill(0)]);

@@ -4,7 +4,8 @@ import { testOnBackends } from "./_backends.ts";
 import { type ToyBase, toyBase, toySource, toyTaskModel } from "./_train_toy.ts";
 import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import { readJsonLines } from "../lib/train/atomic_file.ts";
-import type { BatchSource } from "../lib/train/batches.ts";
+import { type BatchSource, createDataOrder } from "../lib/train/batches.ts";
+import { randomKey } from "../lib/random.ts";
 import type { RunRecord } from "../lib/train/run_record.ts";
 import { train, type TrainOptions } from "../lib/train/train.ts";
 
@@ -227,5 +228,51 @@ Deno.test("train rejects bad options with errors naming the value", async () => 
     "seeds.data",
   );
   await assertRejects(() => train(options(base, { lr: NaN })), RangeError, "lr");
+  tf.dispose([base.embedding, base.kernel]);
+});
+
+Deno.test("createDataOrder covers every example once per epoch, with or without length grouping", () => {
+  const lengths = Array.from({ length: 50 }, (_, i) => (i * 7) % 13);
+  for (const options of [{ batchSize: 8 }, { batchSize: 8, lengths }]) {
+    const order = createDataOrder(randomKey(4), 50, options);
+    for (const epoch of [0, 1]) {
+      const seen = Array.from(
+        { length: order.batchesPerEpoch },
+        (_, b) => order.at(epoch * order.batchesPerEpoch + b).indices,
+      ).flat();
+      assertEquals([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    }
+    assertNotEquals(order.at(0).indices, order.at(order.batchesPerEpoch).indices);
+    assertEquals(createDataOrder(randomKey(4), 50, options).at(9), order.at(9));
+  }
+  // Grouped batches hold similar lengths: their spread is far below the plain batches'.
+  const spread = (o: ReturnType<typeof createDataOrder>) => {
+    let total = 0;
+    for (let s = 0; s < o.batchesPerEpoch; s++) {
+      const ls = o.at(s).indices.map((i) => lengths[i]!);
+      total += Math.max(...ls) - Math.min(...ls);
+    }
+    return total;
+  };
+  const grouped = spread(createDataOrder(randomKey(4), 50, { batchSize: 8, lengths }));
+  const plain = spread(createDataOrder(randomKey(4), 50, { batchSize: 8 }));
+  assert(grouped < plain / 2, `grouped spread ${grouped}, plain ${plain}`);
+});
+
+testOnBackends("train with groupByLength trains on length-grouped batches", async () => {
+  const base = toyBase();
+  const grouped = await train(options(base, { groupByLength: true, dev: undefined }));
+  const plain = await train(options(base, { dev: undefined }));
+  assertEquals(grouped.record.config.groupByLength, true);
+  assertNotEquals(grouped.record.curves.loss, plain.record.curves.loss);
+  assertNotEquals(grouped.record.runId, plain.record.runId);
+  grouped.model.dispose();
+  plain.model.dispose();
+  const { lengths: _, ...noLengths } = toySource(8, 1);
+  await assertRejects(
+    () => train(options(base, { groupByLength: true, train: noLengths })),
+    TypeError,
+    "groupByLength",
+  );
   tf.dispose([base.embedding, base.kernel]);
 });

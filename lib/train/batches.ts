@@ -1,12 +1,12 @@
 /**
- * Training data order: every epoch is a fresh permutation drawn from the data key, cut into
- * consecutive batches (the last one of an epoch may be smaller). The batch of a step depends on
- * nothing but `(data key, step, size, batchSize)`, so a resumed run sees the same data.
+ * Training batches: what the trainer needs from a data set ({@linkcode BatchSource}) and the
+ * order in which a run visits it ({@linkcode createDataOrder}).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { foldIn, permutation, type RandomKey } from "../random.ts";
+import type { RandomKey } from "../random.ts";
+import { epochBatchIndices } from "../data/batches.ts";
 import type { Tensor } from "../types.ts";
 import type { TaskBatch } from "../models/task_model.ts";
 
@@ -31,6 +31,8 @@ export interface BatchSource {
   batch(indices: readonly number[]): LabeledBatch;
   /** The labels of every example, in order (for metrics). */
   readonly labels: ArrayLike<number>;
+  /** Optional per-example lengths (token counts), for grouping batches by length. */
+  readonly lengths?: ArrayLike<number>;
 }
 
 /** Where a step's batch sits in the data stream. */
@@ -43,70 +45,86 @@ export interface DataPosition {
   readonly indices: readonly number[];
 }
 
+/** Options of {@linkcode createDataOrder}. */
+export interface DataOrderOptions {
+  /** Examples per batch. */
+  readonly batchSize: number;
+  /**
+   * Per-example lengths (e.g. token counts) to group similar lengths into a batch (less padding;
+   * Hugging Face's `group_by_length`); plain shuffling without them.
+   */
+  readonly lengths?: ArrayLike<number>;
+}
+
+/** The batch of every step of a run; see {@linkcode createDataOrder}. */
+export interface DataOrder {
+  /** Batches per epoch. */
+  readonly batchesPerEpoch: number;
+  /** The batch of 0-based step `step`. */
+  at(step: number): DataPosition;
+}
+
 /**
- * The number of batches in one epoch (the last one may be smaller).
+ * The run's data order: epoch `e` is `epochBatchIndices(size, dataKey, e, …)` of `lib/data`
+ * (a fresh permutation per epoch, cut into batches, the last one possibly smaller), and steps
+ * walk through the epochs in turn. The batch of a step depends only on `(dataKey, step, size,
+ * options)`, so a resumed run sees the same data. One epoch is cached.
  *
- * @param size The number of examples (> 0).
- * @param batchSize The batch size (> 0).
- * @returns `ceil(size / batchSize)`.
+ * @param dataKey The run's data-order key.
+ * @param size The number of training examples (> 0).
+ * @param options Batch size and optional length grouping.
+ * @returns The data order.
  * @example
  * ```ts
- * import { batchesPerEpoch } from "./batches.ts";
+ * import { createDataOrder } from "./batches.ts";
+ * import { randomKey } from "../random.ts";
  * import { assertEquals } from "@std/assert";
- * assertEquals(batchesPerEpoch(10, 4), 3);
+ * const order = createDataOrder(randomKey(0), 10, { batchSize: 4 });
+ * assertEquals(order.batchesPerEpoch, 3);
+ * const epoch0 = [0, 1, 2].flatMap((s) => order.at(s).indices);
+ * assertEquals([...epoch0].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+ * assertEquals(order.at(3).epoch, 1);
  * ```
  */
-export function batchesPerEpoch(size: number, batchSize: number): number {
+export function createDataOrder(
+  dataKey: RandomKey,
+  size: number,
+  options: DataOrderOptions,
+): DataOrder {
+  const { batchSize, lengths } = options;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(
-      `Cannot batch the training data: it must have at least one example, received size ${size}`,
+      `Cannot order the training data: it must have at least one example, received size ${size}`,
     );
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(
-      `Cannot batch the training data: batchSize must be a positive integer, received ${batchSize}`,
+      `Cannot order the training data: batchSize must be a positive integer, received ${batchSize}`,
     );
   }
-  return Math.ceil(size / batchSize);
-}
-
-/**
- * The batch of training step `step` (0-based): epoch `e` uses `permutation(foldIn(dataKey, e), size)`.
- *
- * @param dataKey The run's data-order key.
- * @param step The 0-based step.
- * @param size The number of training examples.
- * @param batchSize The batch size.
- * @returns The epoch, the batch index in the epoch and the example indices.
- * @example
- * ```ts
- * import { batchAt } from "./batches.ts";
- * import { randomKey } from "../random.ts";
- * import { assertEquals } from "@std/assert";
- * const key = randomKey(0);
- * const epoch0 = [0, 1, 2].flatMap((s) => batchAt(key, s, 10, 4).indices);
- * assertEquals([...epoch0].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
- * assertEquals(batchAt(key, 3, 10, 4).epoch, 1);
- * ```
- */
-export function batchAt(
-  dataKey: RandomKey,
-  step: number,
-  size: number,
-  batchSize: number,
-): DataPosition {
-  const perEpoch = batchesPerEpoch(size, batchSize);
-  if (!Number.isSafeInteger(step) || step < 0) {
-    throw new RangeError(
-      `Cannot pick a training batch: step must be a non-negative integer, received ${step}`,
-    );
-  }
-  const epoch = Math.floor(step / perEpoch);
-  const batchInEpoch = step % perEpoch;
-  const order = permutation(foldIn(dataKey, epoch), size);
-  const start = batchInEpoch * batchSize;
-  const indices = Array.from(order.subarray(start, Math.min(size, start + batchSize)));
-  return { epoch, batchInEpoch, indices };
+  const batchOptions = lengths === undefined ? { batchSize } : { batchSize, lengths };
+  let cached: { epoch: number; batches: number[][] } | undefined;
+  const epochBatches = (epoch: number): number[][] => {
+    if (cached?.epoch !== epoch) {
+      cached = { epoch, batches: epochBatchIndices(size, dataKey, epoch, batchOptions) };
+    }
+    return cached.batches;
+  };
+  // Every epoch has the same number of batches (pools are cut the same way in every epoch).
+  const perEpoch = epochBatches(0).length;
+  return {
+    batchesPerEpoch: perEpoch,
+    at(step: number): DataPosition {
+      if (!Number.isSafeInteger(step) || step < 0) {
+        throw new RangeError(
+          `Cannot pick a training batch: step must be a non-negative integer, received ${step}`,
+        );
+      }
+      const epoch = Math.floor(step / perEpoch);
+      const batchInEpoch = step % perEpoch;
+      return { epoch, batchInEpoch, indices: [...epochBatches(epoch)[batchInEpoch]!] };
+    },
+  };
 }
 
 /**

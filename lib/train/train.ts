@@ -22,7 +22,7 @@ import type { TaskModel } from "../models/task_model.ts";
 import type { NluMetricName } from "../metrics/metric.ts";
 import { adamWStateTensors, createAdamW, disposeAdamW, loadAdamWState } from "./adamw.ts";
 import { appendJsonLine, readJsonLines } from "./atomic_file.ts";
-import { batchAt, batchesPerEpoch, type BatchSource, disposeLabeledBatch } from "./batches.ts";
+import { type BatchSource, createDataOrder, disposeLabeledBatch } from "./batches.ts";
 import {
   loadCheckpoint,
   type LoadedCheckpoint,
@@ -78,9 +78,11 @@ export interface TrainOptions {
   readonly seeds: TrainSeeds;
   /** Examples per step. */
   readonly batchSize: number;
+  /** Batch examples of similar length together (needs `train.lengths`); false by default. */
+  readonly groupByLength?: boolean;
   /** Total steps; or give `epochs`. */
   readonly steps?: number;
-  /** Total epochs (`epochs · ceil(train.size / batchSize)` steps); or give `steps`. */
+  /** Total epochs (`epochs` times the batches of an epoch, rounded); or give `steps`. */
   readonly epochs?: number;
   /** Peak learning rate. */
   readonly lr: number;
@@ -168,7 +170,7 @@ function checkSeeds(seeds: TrainSeeds): void {
   }
 }
 
-function totalSteps(options: TrainOptions): number {
+function totalSteps(options: TrainOptions, perEpoch: number): number {
   const steps = positiveInt(options.steps, "steps");
   if (steps !== undefined && options.epochs !== undefined) {
     throw new TypeError(
@@ -180,7 +182,7 @@ function totalSteps(options: TrainOptions): number {
   if (epochs === undefined || !Number.isFinite(epochs) || epochs <= 0) {
     throw new RangeError(`Cannot train: give steps or epochs > 0, received epochs ${epochs}`);
   }
-  return Math.max(1, Math.round(epochs * batchesPerEpoch(options.train.size, options.batchSize)));
+  return Math.max(1, Math.round(epochs * perEpoch));
 }
 
 function sampleMemory(peak: PeakMemory): PeakMemory {
@@ -235,7 +237,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   validatePlan(options.plan);
   checkSeeds(options.seeds);
   const batchSize = positiveInt(options.batchSize, "batchSize")!;
-  const steps = totalSteps(options);
+  if (options.groupByLength === true && options.train.lengths === undefined) {
+    throw new TypeError(
+      "Cannot train: groupByLength needs per-example lengths, but the training source has none",
+    );
+  }
+  const dataKey = randomKey(options.seeds.data);
+  const order = createDataOrder(
+    dataKey,
+    options.train.size,
+    options.groupByLength === true ? { batchSize, lengths: options.train.lengths! } : { batchSize },
+  );
+  const perEpoch = order.batchesPerEpoch;
+  const steps = totalSteps(options, perEpoch);
   const evalEvery = positiveInt(options.evalEvery, "evalEvery");
   const evalBatchSize = positiveInt(options.evalBatchSize, "evalBatchSize") ?? batchSize;
   const checkpointEvery = positiveInt(options.checkpointEvery, "checkpointEvery") ?? 50;
@@ -250,7 +264,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const weightDecay = options.weightDecay ?? 0.1;
   const maxGradNorm = options.maxGradNorm ?? 1;
   const backend = tf.getBackend();
-  const perEpoch = batchesPerEpoch(options.train.size, batchSize);
 
   // Resolved after the model is built (the kind decides the default metric).
   let model: TaskModel | undefined = await options.makeModel(randomKey(options.seeds.init));
@@ -267,6 +280,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       trainSize: options.train.size,
       devSize: options.dev?.size ?? 0,
       batchSize,
+      groupByLength: options.groupByLength === true,
       steps,
       lr: options.lr,
       ...warmup,
@@ -301,7 +315,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       epsilon: config.epsilon as number,
     });
     try {
-      const dataKey = randomKey(seeds.data);
       const dropoutKey = randomKey(seeds.dropout);
       let state: LoopState = {
         step: 0,
@@ -392,7 +405,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         while (state.step < steps) {
           const step = state.step;
           const t0 = performance.now();
-          const position = batchAt(dataKey, step, options.train.size, batchSize);
+          const position = order.at(step);
           const batch = options.train.batch(position.indices);
           const lr = linearWarmupDecay(step, schedule);
           let result: StepResult;
@@ -431,7 +444,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             numTensors: state.peakMemory.numTensors,
           });
           state.step = step + 1;
-          const next = batchAt(dataKey, state.step, options.train.size, batchSize);
+          const next = order.at(state.step);
           state.data = { ...state.data, epoch: next.epoch, batchInEpoch: next.batchInEpoch };
           progress.update(state.step, result.loss);
           await options.onStep?.({
