@@ -54,3 +54,4 @@ export * from "./lib/io/use_lite.ts";
 export * from "./lib/data/glue.ts";
 export * from "./lib/data/custom.ts";
 export * from "./lib/data/batches.ts";
+export * from "./lib/train/mod.ts";
