@@ -10,5 +10,6 @@ if ! command -v deno >/dev/null 2>&1; then
   npm install -g deno@2.9.6 >/dev/null 2>&1 || { echo "notebooks: could not install deno"; exit 1; }
 fi
 # plotly.js-dist (injected into the exported HTML) is in deno.json's imports but imported by no module.
-deno install >/dev/null 2>&1 || { echo "notebooks: deno install failed"; exit 1; }
+install_log=$(mktemp)
+deno install >"$install_log" 2>&1 || { tail -20 "$install_log"; echo "notebooks: deno install failed"; exit 1; }
 timeout 1200 deno task notebooks --preset smoke --out results/notebooks

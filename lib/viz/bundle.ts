@@ -99,7 +99,8 @@ export function figureHtml(figure: Figure, divId: string): string {
     } else if (++tries < 50) {
       setTimeout(draw, 100);
     } else {
-      el.textContent = "plotly.js is not loaded on this page, so this figure cannot be drawn.";
+      el.textContent = "plotly.js is not loaded on this page, so this figure cannot be drawn: " +
+        "open the notebook in a front end with a Plotly renderer, or its HTML export from deno task notebooks.";
     }
   }
   draw();
