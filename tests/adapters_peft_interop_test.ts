@@ -1,0 +1,344 @@
+// Interop with real PEFT: runs tests/golden/peft_interop.py with a Python that has torch,
+// transformers and peft ($LORADROP_PYTHON, /tmp/venv, python3; /tmp/venv is created from the
+// local wheelhouse when missing). Skips, saying why, when no such Python is available.
+import * as tf from "@tensorflow/tfjs-core";
+import { assert, assertEquals } from "@std/assert";
+import { initBackend } from "../lib/backend.ts";
+import { loadHfDecoder, loadHfEncoder } from "../lib/io/hf_model.ts";
+import { type AdapterContents, loadAdapter, saveAdapter } from "../lib/io/adapters.ts";
+import { encoderForward } from "../lib/models/encoder.ts";
+import { decoderForward } from "../lib/models/decoder.ts";
+import { applyPooler, classificationHead } from "../lib/models/heads.ts";
+import type { ModuleName } from "../lib/models/drop_context.ts";
+import type { LoraWeights } from "../lib/lora/weights.ts";
+import type { Tensor2D } from "../lib/types.ts";
+
+const HF = new URL("./fixtures/hf/", import.meta.url).pathname;
+const SCRIPT = new URL("./golden/peft_interop.py", import.meta.url).pathname;
+const NO_DROPS = { drops: [] } as const;
+const EVAL = { training: false } as const;
+const CHECK = "import torch, transformers, peft, safetensors";
+
+async function run(cmd: string, args: string[], timeoutMs: number) {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(timeoutMs),
+    }).output();
+    return { ok: out.success, stderr: new TextDecoder().decode(out.stderr) };
+  } catch (error) {
+    return { ok: false, stderr: (error as Error).message };
+  }
+}
+
+async function findPython(): Promise<{ python?: string; reason: string }> {
+  const candidates = [Deno.env.get("LORADROP_PYTHON"), "/tmp/venv/bin/python", "python3"]
+    .filter((c): c is string => c !== undefined && c !== "");
+  for (const python of candidates) {
+    if ((await run(python, ["-c", CHECK], 120_000)).ok) return { python, reason: "" };
+  }
+  let venvExists = true;
+  try {
+    await Deno.stat("/tmp/venv");
+  } catch {
+    venvExists = false;
+  }
+  if (venvExists) {
+    return {
+      reason: `no Python among ${candidates.join(", ")} imports torch, transformers and peft`,
+    };
+  }
+  const venv = await run("python3", ["-m", "venv", "/tmp/venv"], 120_000);
+  if (!venv.ok) {
+    return { reason: `cannot create /tmp/venv: ${venv.stderr.trim().split("\n").at(-1)}` };
+  }
+  const pip = await run(
+    "/tmp/venv/bin/pip",
+    ["install", "-q", "torch", "transformers", "peft", "safetensors"],
+    900_000,
+  );
+  if (!pip.ok) {
+    return {
+      reason: `pip cannot install torch/transformers/peft: ${pip.stderr.trim().split("\n").at(-1)}`,
+    };
+  }
+  if ((await run("/tmp/venv/bin/python", ["-c", CHECK], 120_000)).ok) {
+    return { python: "/tmp/venv/bin/python", reason: "" };
+  }
+  return { reason: "the new /tmp/venv still cannot import peft" };
+}
+
+const { python, reason } = await findPython();
+if (python === undefined) console.warn(`Skipping the PEFT interop tests: ${reason}`);
+
+interface Job {
+  readonly mode: "eval" | "make";
+  readonly kind: "seqcls" | "causallm";
+  readonly base: string;
+  readonly adapter: string;
+  readonly batch: { input_ids: number[][]; attention_mask: number[][] };
+  readonly out: string;
+  readonly seed?: number;
+}
+
+/** Runs every job in one Python process (importing torch once) and returns PEFT's logits per job. */
+async function runJobs(
+  jobs: Job[],
+  work: string,
+): Promise<{ shape: number[]; logits: number[] }[]> {
+  await Deno.writeTextFile(`${work}/jobs.json`, JSON.stringify(jobs));
+  const out = await new Deno.Command(python!, {
+    args: [SCRIPT, "jobs", "--jobs", `${work}/jobs.json`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`peft_interop.py failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return await Promise.all(jobs.map(async (j) => JSON.parse(await Deno.readTextFile(j.out))));
+}
+
+// Right-padded ids for the tiny models (vocab 120): RoBERTa <s>=0, </s>=2, pad=1.
+const IDS = [[0, 17, 45, 99, 7, 2], [0, 60, 33, 2, 1, 1]];
+const MASK = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]];
+
+function batchTensors() {
+  return {
+    inputIds: tf.tensor2d(IDS, undefined, "int32") as Tensor2D,
+    attentionMask: tf.tensor2d(MASK) as Tensor2D,
+  };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assertEquals(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function randomAdapters(
+  numLayers: number,
+  targets: ModuleName[],
+  d: number,
+  r: number,
+  seed: number,
+) {
+  const out: Record<string, LoraWeights> = {};
+  let s = seed;
+  for (let i = 0; i < numLayers; i++) {
+    for (const m of targets) {
+      out[`layers.${i}.${m}`] = {
+        a: tf.randomNormal([d, r], 0, 0.3, "float32", s++) as Tensor2D,
+        b: tf.randomNormal([r, d], 0, 0.3, "float32", s++) as Tensor2D,
+      };
+    }
+  }
+  return out;
+}
+
+Deno.test({
+  name: "adapters interoperate with real PEFT both ways (RoBERTa, BERT, GPT-2; 1e-4)",
+  ignore: python === undefined,
+  fn: async (t) => {
+    await initBackend({ backend: "cpu" });
+    const work = await Deno.makeTempDir();
+    const jobs: Job[] = [];
+    const checks: { name: string; check: (peftLogits: number[]) => Promise<void> }[] = [];
+    const enc = { input_ids: IDS, attention_mask: MASK };
+
+    // loradrop → PEFT: encoders with q, v and the head (rsLora to check the scale too).
+    for (const modelType of ["roberta", "bert"] as const) {
+      const base = await loadHfEncoder(`${HF}${modelType}`);
+      const d = 32;
+      const contents: AdapterContents = {
+        adapters: randomAdapters(2, ["q", "v"], d, 4, 100),
+        head: {
+          kernel: tf.randomNormal([d, 3], 0, 0.5, "float32", 1) as Tensor2D,
+          bias: tf.randomNormal([3], 0, 0.5, "float32", 2) as tf.Tensor1D,
+        },
+        ...(modelType === "roberta"
+          ? {
+            headDense: {
+              kernel: tf.randomNormal([d, d], 0, 0.3, "float32", 3) as Tensor2D,
+              bias: tf.randomNormal([d], 0, 0.1, "float32", 4) as tf.Tensor1D,
+            },
+          }
+          : {}),
+      };
+      const dir = `${work}/${modelType}_ours`;
+      await saveAdapter(dir, contents, {
+        modelType,
+        baseModelName: `${HF}${modelType}`,
+        targetModules: ["q", "v"],
+        r: 4,
+        alpha: 6,
+        rsLora: true,
+      });
+      const batch = batchTensors();
+      const ours = tf.tidy(() => {
+        const h = encoderForward(base, batch, {
+          plan: NO_DROPS,
+          adapters: contents.adapters,
+          loraScale: 6 / 2,
+        }, EVAL);
+        const pooler = modelType === "roberta"
+          ? {
+            pooling: "first",
+            dense: contents.headDense!,
+            activation: "tanh",
+            l2Normalize: false,
+          } as const
+          : base.pooler!;
+        return classificationHead(
+          applyPooler(h, batch.attentionMask, pooler),
+          contents.head!,
+          NO_DROPS,
+          EVAL,
+        );
+      });
+      const values = ours.dataSync().slice();
+      tf.dispose([ours, batch.inputIds, batch.attentionMask]);
+      tf.dispose([contents, base.weights, base.pooler] as unknown as tf.TensorContainer);
+      jobs.push({
+        mode: "eval",
+        kind: "seqcls",
+        base: `${HF}${modelType}`,
+        adapter: dir,
+        batch: enc,
+        out: `${dir}.json`,
+      });
+      checks.push({
+        name: `loradrop ${modelType} adapter → PEFT`,
+        check: (theirs) => {
+          const diff = maxAbsDiff(values, theirs);
+          assert(diff <= 1e-4, `max |Δ| ${diff}`);
+          return Promise.resolve();
+        },
+      });
+    }
+
+    // PEFT → loradrop: a fresh random RoBERTa adapter made by PEFT.
+    const made = `${work}/roberta_peft`;
+    jobs.push({
+      mode: "make",
+      kind: "seqcls",
+      base: `${HF}roberta`,
+      adapter: made,
+      batch: enc,
+      out: `${made}.json`,
+      seed: 7,
+    });
+    checks.push({
+      name: "PEFT RoBERTa adapter → loradrop",
+      check: async (theirs) => {
+        const base = await loadHfEncoder(`${HF}roberta`);
+        const adapter = await loadAdapter(made, base, {
+          r: 4,
+          alpha: 8,
+          targetModules: ["q", "v"],
+        });
+        const batch = batchTensors();
+        const ours = tf.tidy(() => {
+          const h = encoderForward(base, batch, {
+            plan: NO_DROPS,
+            adapters: adapter.adapters,
+            loraScale: adapter.loraScale,
+          }, EVAL);
+          return classificationHead(
+            applyPooler(h, batch.attentionMask, adapter.pooler!),
+            adapter.head!,
+            NO_DROPS,
+            EVAL,
+          );
+        });
+        const diff = maxAbsDiff(ours.dataSync(), theirs);
+        tf.dispose([ours, batch.inputIds, batch.attentionMask]);
+        tf.dispose(
+          [
+            adapter.adapters,
+            adapter.head,
+            adapter.headDense,
+            base.weights,
+          ] as unknown as tf.TensorContainer,
+        );
+        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+      },
+    });
+
+    // GPT-2 both ways: loradrop's q/v (+ o) on the fused c_attn, and PEFT's plain c_attn LoRA.
+    const ids = [[5, 17, 45, 99, 7, 2], [60, 33, 2, 8, 119, 119]];
+    const dec = { input_ids: ids, attention_mask: MASK };
+    const gpt2Batch = () => ({
+      inputIds: tf.tensor2d(ids, undefined, "int32") as Tensor2D,
+      attentionMask: tf.tensor2d(MASK) as Tensor2D,
+    });
+    {
+      const base = await loadHfDecoder(`${HF}gpt2`);
+      const adapters = randomAdapters(2, ["q", "v", "o"], 32, 2, 200);
+      const dir = `${work}/gpt2_ours`;
+      await saveAdapter(dir, { adapters }, {
+        modelType: "gpt2",
+        baseModelName: `${HF}gpt2`,
+        targetModules: ["q", "v", "o"],
+        r: 2,
+        alpha: 4,
+      });
+      const batch = gpt2Batch();
+      const ours = decoderForward(base, batch, { plan: NO_DROPS, adapters, loraScale: 2 }, EVAL);
+      const values = ours.dataSync().slice();
+      tf.dispose([ours, batch.inputIds, batch.attentionMask]);
+      tf.dispose([adapters, base.weights] as unknown as tf.TensorContainer);
+      jobs.push({
+        mode: "eval",
+        kind: "causallm",
+        base: `${HF}gpt2`,
+        adapter: dir,
+        batch: dec,
+        out: `${dir}.json`,
+      });
+      checks.push({
+        name: "loradrop GPT-2 q/v/o adapter → PEFT",
+        check: (theirs) => {
+          const diff = maxAbsDiff(values, theirs);
+          assert(diff <= 1e-4, `max |Δ| ${diff}`);
+          return Promise.resolve();
+        },
+      });
+    }
+    const madeGpt2 = `${work}/gpt2_peft`;
+    jobs.push({
+      mode: "make",
+      kind: "causallm",
+      base: `${HF}gpt2`,
+      adapter: madeGpt2,
+      batch: dec,
+      out: `${madeGpt2}.json`,
+      seed: 8,
+    });
+    checks.push({
+      name: "PEFT GPT-2 c_attn adapter → loradrop",
+      check: async (theirs) => {
+        const base = await loadHfDecoder(`${HF}gpt2`);
+        const loaded = await loadAdapter(madeGpt2, base, { targetModules: ["q", "k", "v"] });
+        const batch = gpt2Batch();
+        const ours = decoderForward(base, batch, {
+          plan: NO_DROPS,
+          adapters: loaded.adapters,
+          loraScale: loaded.loraScale,
+        }, EVAL);
+        const diff = maxAbsDiff(ours.dataSync(), theirs);
+        tf.dispose([ours, batch.inputIds, batch.attentionMask]);
+        tf.dispose([loaded.adapters, base.weights] as unknown as tf.TensorContainer);
+        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+      },
+    });
+
+    const results = await runJobs(jobs, work);
+    for (let i = 0; i < checks.length; i++) {
+      await t.step(checks[i]!.name, () => checks[i]!.check(results[i]!.logits));
+    }
+    await Deno.remove(work, { recursive: true });
+  },
+});
