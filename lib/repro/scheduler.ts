@@ -1,0 +1,265 @@
+/**
+ * Runs a grid of {@linkcode RunSpec}s: finished runs (by hash) are skipped, a shard `i/n` keeps
+ * every n-th run, and `jobs > 1` spreads runs over worker processes that each load the model once
+ * and take the next run from a shared queue.
+ *
+ * @module
+ */
+// @ts-types="@types/cli-progress"
+import cliProgress from "cli-progress";
+import process from "node:process";
+import type { RunSpec } from "./experiments.ts";
+import { hasStoredRun, runSpecHash } from "./store.ts";
+
+/** Which part of a grid this machine runs: `index` of `count` (0-based). */
+export interface Shard {
+  /** 0-based shard index. */
+  readonly index: number;
+  /** Number of shards. */
+  readonly count: number;
+}
+
+/**
+ * Parses `i/n` (1-based on the command line, like Slurm array ids are usually written).
+ *
+ * @param text `"1/4"` … `"4/4"`.
+ * @returns The shard, 0-based.
+ * @example
+ * ```ts
+ * import { parseShard } from "./scheduler.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * assertEquals(parseShard("2/4"), { index: 1, count: 4 });
+ * assertThrows(() => parseShard("5/4"), RangeError, '"5/4"');
+ * ```
+ */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n) {
+    throw new RangeError(`Cannot parse shard: expected "i/n" with 1 <= i <= n, received "${text}"`);
+  }
+  return { index: i - 1, count: n };
+}
+
+/** A run with its identity. */
+export interface PlannedRun {
+  /** The spec. */
+  readonly spec: RunSpec;
+  /** Its hash (spec + backend). */
+  readonly hash: string;
+}
+
+/**
+ * Deduplicates specs by hash, keeps this shard's part (by position in hash order, so every
+ * machine computes the same split) and reports which runs are already finished in `dir`.
+ *
+ * @param specs Specs, possibly repeated across experiments.
+ * @param backend The backend (part of a run's identity).
+ * @param dir The results folder.
+ * @param shard This machine's shard (all by default).
+ * @returns The runs to do and the ones already done.
+ * @example
+ * ```ts
+ * import { planGrid } from "./scheduler.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assert } from "@std/assert";
+ * const specs = reproExperiments("smoke").flatMap((e) => e.runs);
+ * const dir = await Deno.makeTempDir();
+ * const a = await planGrid(specs, "wasm", dir, { index: 0, count: 2 });
+ * const b = await planGrid(specs, "wasm", dir, { index: 1, count: 2 });
+ * assert(a.todo.length + b.todo.length === new Set(specs.map((s) => JSON.stringify(s))).size);
+ * ```
+ */
+export async function planGrid(
+  specs: readonly RunSpec[],
+  backend: string,
+  dir: string,
+  shard: Shard = { index: 0, count: 1 },
+): Promise<{ todo: PlannedRun[]; done: PlannedRun[] }> {
+  const byHash = new Map<string, RunSpec>();
+  for (const spec of specs) byHash.set(await runSpecHash(spec, backend), spec);
+  const hashes = [...byHash.keys()].sort();
+  const todo: PlannedRun[] = [], done: PlannedRun[] = [];
+  for (let i = 0; i < hashes.length; i++) {
+    if (i % shard.count !== shard.index) continue;
+    const hash = hashes[i]!;
+    const run = { spec: byHash.get(hash)!, hash };
+    (await hasStoredRun(dir, hash) ? done : todo).push(run);
+  }
+  // Longest runs first balances the workers' queues.
+  todo.sort((a, b) => cost(b.spec) - cost(a.spec));
+  return { todo, done };
+}
+
+function cost(spec: RunSpec): number {
+  return spec.steps * spec.batchSize * (spec.klWeight > 0 ? 1.5 : 1);
+}
+
+/** Outcome of {@linkcode runGrid}. */
+export interface GridOutcome {
+  /** Runs finished now. */
+  readonly finished: readonly string[];
+  /** Runs that failed, with their error messages. */
+  readonly failed: readonly {
+    readonly hash: string;
+    readonly spec: RunSpec;
+    readonly error: string;
+  }[];
+}
+
+/** Options of {@linkcode runGrid}. */
+export interface RunGridOptions {
+  /** The results folder. */
+  readonly dir: string;
+  /** The backend name. */
+  readonly backend: string;
+  /** Worker processes (1 = in this process). */
+  readonly jobs: number;
+  /** In-process execution (used when `jobs` is 1). */
+  readonly executeInProcess?: (run: PlannedRun) => Promise<void>;
+  /** Draw a progress bar over the grid (default: when stderr is a terminal). */
+  readonly progress?: boolean;
+  /** Called after every finished or failed run. */
+  readonly onRunEnd?: (run: PlannedRun, error?: string) => void;
+}
+
+function makeBar(total: number, enabled: boolean) {
+  if (!enabled || total === 0) return { tick() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: "grid {bar} {value}/{total} runs | failed {failed} | ETA {eta_formatted}",
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0, { failed: 0 });
+  let failed = 0;
+  return {
+    tick(error?: string) {
+      if (error !== undefined) failed++;
+      bar.increment(1, { failed });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+/**
+ * Runs the planned runs, in this process (`jobs` 1) or over `jobs` worker processes
+ * (`cli/repro_worker.ts`), each finished run being stored by whoever ran it.
+ *
+ * @param todo The runs to do (from {@linkcode planGrid}).
+ * @param options Folder, backend, jobs.
+ * @returns Which runs finished and which failed.
+ * @example
+ * ```ts
+ * import { runGrid } from "./scheduler.ts";
+ * import { assertEquals } from "@std/assert";
+ * const out = await runGrid([], { dir: await Deno.makeTempDir(), backend: "cpu", jobs: 1, executeInProcess: async () => {} });
+ * assertEquals(out.finished.length, 0);
+ * ```
+ */
+export async function runGrid(
+  todo: readonly PlannedRun[],
+  options: RunGridOptions,
+): Promise<GridOutcome> {
+  if (!Number.isInteger(options.jobs) || options.jobs < 1) {
+    throw new RangeError(
+      `Cannot run the grid: jobs must be a positive integer, received ${options.jobs}`,
+    );
+  }
+  let enabled = options.progress;
+  if (enabled === undefined) {
+    try {
+      enabled = Deno.stderr.isTerminal();
+    } catch {
+      enabled = false;
+    }
+  }
+  const bar = makeBar(todo.length, enabled);
+  const finished: string[] = [];
+  const failed: { hash: string; spec: RunSpec; error: string }[] = [];
+  const end = (run: PlannedRun, error?: string) => {
+    if (error === undefined) finished.push(run.hash);
+    else failed.push({ hash: run.hash, spec: run.spec, error });
+    bar.tick(error);
+    options.onRunEnd?.(run, error);
+  };
+  try {
+    if (options.jobs === 1 || todo.length <= 1) {
+      if (!options.executeInProcess) {
+        throw new TypeError("Cannot run the grid in this process: executeInProcess is missing");
+      }
+      for (const run of todo) {
+        try {
+          await options.executeInProcess(run);
+          end(run);
+        } catch (error) {
+          end(run, (error as Error).stack ?? String(error));
+        }
+      }
+    } else {
+      const queue = [...todo];
+      const workers = Array.from(
+        { length: Math.min(options.jobs, todo.length) },
+        () => runWorker(queue, options, end),
+      );
+      await Promise.all(workers);
+    }
+  } finally {
+    bar.stop();
+  }
+  return { finished, failed };
+}
+
+async function runWorker(
+  queue: PlannedRun[],
+  options: RunGridOptions,
+  end: (run: PlannedRun, error?: string) => void,
+): Promise<void> {
+  const script = new URL("../../cli/repro_worker.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "--dir", options.dir, "--backend", options.backend],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  const send = (msg: unknown) => writer.write(encoder.encode(JSON.stringify(msg) + "\n"));
+  let current: PlannedRun | undefined;
+  let buffered = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of child.stdout) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.startsWith("{")) continue; // stray output from libraries
+        const msg = JSON.parse(line) as {
+          ready?: boolean;
+          finished?: string;
+          failed?: string;
+          error?: string;
+        };
+        if (msg.finished !== undefined && current) end(current);
+        if (msg.failed !== undefined && current) end(current, msg.error ?? "unknown error");
+        current = undefined;
+        if (msg.ready || msg.finished !== undefined || msg.failed !== undefined) {
+          const next = queue.shift();
+          if (next) {
+            current = next;
+            await send({ run: next });
+          } else {
+            await send({ stop: true });
+            await writer.close();
+          }
+        }
+      }
+    }
+  } finally {
+    const status = await child.status;
+    if (current) end(current, `worker exited with code ${status.code} during the run`);
+  }
+}

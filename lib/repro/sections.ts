@@ -1,0 +1,365 @@
+/**
+ * The reproduction's report, as sections (text, figures, tables) computed from stored runs.
+ * `deno task repro` writes them into `results/report.html`; the notebooks display the same
+ * sections inline, so both show the same numbers from the same runs.
+ *
+ * @module
+ */
+import type { ReportSection } from "../viz/report.ts";
+import { lineFigure } from "../viz/line.ts";
+import type { TableRow } from "../viz/table.ts";
+import {
+  costTable,
+  methodTable,
+  rankCurve,
+  rateCurve,
+  selectRuns,
+  significanceTable,
+  trainingCurve,
+} from "./analysis.ts";
+import {
+  COMPENSATION_METHODS,
+  type ExperimentSpec,
+  FRAMEWORK_METHODS,
+  type ReproPreset,
+} from "./experiments.ts";
+import { PAPER_TABLE1, PAPER_TABLE8 } from "./paper_tables.ts";
+import type { StoredRun } from "./store.ts";
+import { type EquivalenceEvidence, evaluateClaims } from "./verdicts.ts";
+
+const cell = (x: number | undefined, std?: number) =>
+  x === undefined ? "–" : std === undefined ? x.toFixed(2) : `${x.toFixed(2)} ± ${std.toFixed(2)}`;
+
+function paperAvg(method: string): string {
+  const row = PAPER_TABLE1.find((r) => r.preset === method);
+  return row ? row.avg.toFixed(2) : "–";
+}
+
+/** Everything the report needs. */
+export interface ReportInput {
+  /** The preset the runs belong to. */
+  readonly preset: ReproPreset;
+  /** Its experiments. */
+  readonly experiments: readonly ExperimentSpec[];
+  /** All stored runs. */
+  readonly runs: readonly StoredRun[];
+  /** The numerical DropKey/DropAttention results (claims 2, 3), when computed. */
+  readonly equivalence?: EquivalenceEvidence;
+}
+
+function tasksOf(experiments: readonly ExperimentSpec[]): string[] {
+  const fw = experiments.find((e) => e.id === "framework");
+  return [...new Set((fw?.runs ?? []).map((r) => r.task))];
+}
+
+/**
+ * The "scale" paragraph: what differs from the paper, measured from the runs.
+ *
+ * @param input The runs and preset.
+ * @returns A text section.
+ * @example
+ * ```ts
+ * import { scaleSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const s = scaleSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
+ * assertStringIncludes(s.text!, "RoBERTa-large");
+ * ```
+ */
+export function scaleSection(input: ReportInput): ReportSection {
+  const specs = input.experiments.flatMap((e) => e.runs);
+  const seeds = [...new Set(specs.map((s) => s.seed))].length;
+  const steps = [...new Set(specs.map((s) => s.steps))].join("/");
+  const models = [...new Set(specs.map((s) => s.model))].join(", ");
+  const backends = [...new Set(input.runs.map((r) => r.backend))].join(", ") || "none yet";
+  return {
+    heading: "Scale: here versus the paper",
+    text:
+      `Paper: RoBERTa-large (355 M parameters, 24 layers) with LoRA r = 8 on q and v, GLUE RTE / MRPC / STS-B / SST-2, ` +
+      `10-30 epochs, median of 5 seeds, on V100 GPUs.\n\n` +
+      `Here (preset "${input.preset}"): ${models} (USE-lite: 7 M parameters, 2 layers) on the offline stand-in tasks ` +
+      `${
+        tasksOf(input.experiments).join(", ")
+      }, ${seeds} seed(s), ${steps} steps per run, backend ${backends}; ` +
+      `${input.runs.length} finished run(s) of ${
+        new Set(specs.map((s) => JSON.stringify(s))).size
+      }. ` +
+      `Scores are the best dev metric × 100. Absolute numbers are not comparable with the paper's; the verdicts ` +
+      `compare orderings and differences, which is what the claims are about.`,
+  };
+}
+
+/**
+ * Every section of the report, in reading order.
+ *
+ * @param input The runs and preset.
+ * @returns The sections.
+ * @example
+ * ```ts
+ * import { reportSections } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assert } from "@std/assert";
+ * const s = reportSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
+ * assert(s.length > 3);
+ * ```
+ */
+export function reportSections(input: ReportInput): ReportSection[] {
+  return [
+    scaleSection(input),
+    claimsSection(input),
+    ...overfitSections(input),
+    ...frameworkSections(input),
+    compensationSection(input),
+    significanceSection(input),
+    costSection(input),
+  ];
+}
+
+/**
+ * The verdict table, one row per claim.
+ *
+ * @param input The runs and preset.
+ * @returns A table section.
+ * @example
+ * ```ts
+ * import { claimsSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const s = claimsSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
+ * assertEquals(s.table!.rows[0]!.verdict, "not testable here");
+ * ```
+ */
+export function claimsSection(input: ReportInput): ReportSection {
+  const verdicts = evaluateClaims(input.runs, tasksOf(input.experiments), input.equivalence);
+  return {
+    heading: "The paper's claims: verdicts from this run",
+    text: "Each verdict is decided by the stated rule applied to the numbers in the last column.",
+    table: {
+      rows: verdicts.map((v) => ({
+        claim: v.claim,
+        text: v.text,
+        verdict: v.verdict,
+        rule: v.rule,
+        evidence: v.evidence,
+      })),
+      columns: ["claim", "text", "verdict", "rule", "evidence"],
+    },
+  };
+}
+
+/**
+ * Fig. 5 and Fig. 6: dev score against rank, and training curves.
+ *
+ * @param input The runs and preset.
+ * @returns Sections (figures only where runs exist).
+ * @example
+ * ```ts
+ * import { overfitSections } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(overfitSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] })[0]!.figure, undefined);
+ * ```
+ */
+export function overfitSections(input: ReportInput): ReportSection[] {
+  const exp = input.experiments.find((e) => e.id === "overfit");
+  const task = exp?.runs[0]?.task ?? "";
+  const c = rankCurve(input.runs, task);
+  const out: ReportSection[] = [{
+    heading: "1. LoRA overfits (paper Fig. 5, 6)",
+    text:
+      `Dev score of LoRA without dropout against its rank on ${task} (median over seeds; paper: RoBERTa-large on RTE, ` +
+      `no numbers readable).`,
+    ...(c.x.length > 0
+      ? {
+        figure: lineFigure([{ name: "baseline (no dropout)", x: c.x, y: c.y, markers: true }], {
+          title: "Dev score vs LoRA rank",
+          xTitle: "rank r",
+          yTitle: "dev score",
+        }),
+      }
+      : {}),
+  }];
+  const curves = ["baseline", "hiddenKey-minus", "hiddenKey"].map((method) =>
+    trainingCurve(
+      selectRuns(input.runs, { task, method, rank: 8 }).filter((r) =>
+        r.record.evaluations.length > 0
+      ),
+      method,
+    )
+  ).filter((c) =>
+    c.steps.length > 0 && c.trainLoss.every(Number.isFinite) && c.devScore.every(Number.isFinite)
+  );
+  if (curves.length > 0) {
+    out.push({
+      text:
+        "Training loss against dev score over steps (mean over seeds): the overfitting signature is a loss that keeps falling while the dev score stops rising.",
+      figure: lineFigure(
+        curves.map((c) => ({ name: c.method, x: c.trainLoss, y: c.devScore, markers: true })),
+        {
+          title: "Dev score vs training loss (Fig. 6)",
+          xTitle: "training loss",
+          yTitle: "dev score",
+        },
+      ),
+    });
+  }
+  return out;
+}
+
+/**
+ * Table 1 (position × pattern) and Fig. 4 (score vs rate).
+ *
+ * @param input The runs and preset.
+ * @returns Sections.
+ * @example
+ * ```ts
+ * import { frameworkSections } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assert } from "@std/assert";
+ * assert(frameworkSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).length >= 1);
+ * ```
+ */
+export function frameworkSections(input: ReportInput): ReportSection[] {
+  const tasks = tasksOf(input.experiments);
+  const methods = ["baseline", ...FRAMEWORK_METHODS];
+  const table = methodTable(input.runs, methods, tasks);
+  const rows: TableRow[] = table.rows.filter((r) => Object.values(r.cells).some((c) => c)).map((
+    r,
+  ) => ({
+    method: r.method,
+    ...Object.fromEntries(tasks.map((t) => {
+      const c = r.cells[t];
+      return [t, c ? `${cell(c.summary.median, c.summary.std)} (p=${c.rate})` : "–"];
+    })),
+    avg: cell(r.avg),
+    "paper avg": paperAvg(r.method),
+  }));
+  const out: ReportSection[] = [{
+    heading: "2. The unified framework (paper Table 1)",
+    text:
+      "Median ± std over seeds at each method's best rate per task (the rate in brackets), and the average over tasks, beside the paper's RoBERTa-large average.",
+    table: { rows, columns: ["method", ...tasks, "avg", "paper avg"] },
+  }];
+  for (const task of tasks) {
+    const series = FRAMEWORK_METHODS.map((m) => rateCurve(input.runs, m, task)).filter((c) =>
+      c.x.length >= 2
+    );
+    if (series.length === 0) continue;
+    out.push({
+      text: `Dev score against dropout rate on ${task} (paper Fig. 4).`,
+      figure: lineFigure(series.map((c) => ({ name: c.name, x: c.x, y: c.y, markers: true })), {
+        title: `Score vs rate: ${task}`,
+        xTitle: "dropout rate",
+        yTitle: "dev score",
+      }),
+    });
+  }
+  return out;
+}
+
+/**
+ * Table 1's compensation block.
+ *
+ * @param input The runs and preset.
+ * @returns A table section.
+ * @example
+ * ```ts
+ * import { compensationSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(compensationSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 0);
+ * ```
+ */
+export function compensationSection(input: ReportInput): ReportSection {
+  const tasks = tasksOf(input.experiments);
+  const table = methodTable(input.runs, COMPENSATION_METHODS, tasks);
+  return {
+    heading: "3. Compensation: KL, JS, input and output dropout (paper Table 1, bottom)",
+    table: {
+      rows: table.rows.filter((r) => Object.values(r.cells).some((c) => c)).map((r) => ({
+        method: r.method,
+        ...Object.fromEntries(
+          tasks.map((t) => [t, cell(r.cells[t]?.summary.median, r.cells[t]?.summary.std)]),
+        ),
+        avg: cell(r.avg),
+        "paper avg": paperAvg(r.method),
+      })),
+      columns: ["method", ...tasks, "avg", "paper avg"],
+    },
+  };
+}
+
+/**
+ * Table 8: paired tests of HiddenKey against each alternative.
+ *
+ * @param input The runs and preset.
+ * @returns A table section.
+ * @example
+ * ```ts
+ * import { significanceSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(significanceSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 4);
+ * ```
+ */
+export function significanceSection(input: ReportInput): ReportSection {
+  const tasks = tasksOf(input.experiments);
+  const against = ["baseline", "dropKey-column", "hiddenCut-element", "hiddenKey-minus"];
+  const rows = significanceTable(input.runs, "hiddenKey", against, tasks).map((r) => ({
+    "HiddenKey vs": r.against,
+    "mean diff": cell(r.pooled?.meanDifference),
+    "paired t p": r.pooled ? r.pooled.tTestP.toFixed(3) : "–",
+    "Wilcoxon p": r.pooled ? r.pooled.wilcoxonP.toFixed(3) : "–",
+    "paper p (GLUE)": PAPER_TABLE8["RoBERTa (GLUE)"]![r.against]?.toFixed(3) ?? "–",
+  }));
+  return {
+    heading: "4. Is HiddenKey's gain significant? (paper Table 8)",
+    text:
+      "Paired over seeds on the score averaged across tasks: a two-sided paired Student's t-test and the exact Wilcoxon signed-rank test (the paper does not name its test). With few seeds, Wilcoxon cannot go below 2/2^n.",
+    table: {
+      rows,
+      columns: ["HiddenKey vs", "mean diff", "paired t p", "Wilcoxon p", "paper p (GLUE)"],
+    },
+  };
+}
+
+/**
+ * The cost table the paper lacks.
+ *
+ * @param input The runs and preset.
+ * @returns A table section.
+ * @example
+ * ```ts
+ * import { costSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(costSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 0);
+ * ```
+ */
+export function costSection(input: ReportInput): ReportSection {
+  const methods = [
+    "baseline",
+    "dropKey-column",
+    "dropAttention-element",
+    "hiddenCut-element",
+    "hiddenKey-minus",
+    "hiddenKey",
+    "hiddenKey-both",
+  ];
+  return {
+    heading: "5. Cost per method",
+    text:
+      "Median over runs of ms per optimiser step, tokens per second and peak tensor memory, measured by the trainer during the runs above. The paper reports HiddenKey at about 1.5× the baseline's training time.",
+    table: {
+      rows: costTable(input.runs, methods).map((c) => ({
+        method: c.method,
+        "ms/step": c.msPerStep.toFixed(0),
+        "tokens/s": c.tokensPerSecond.toFixed(0),
+        "peak MB": c.peakMB.toFixed(1),
+        "× baseline": c.relativeToBaseline === undefined ? "–" : c.relativeToBaseline.toFixed(2),
+        runs: c.runs,
+      })),
+      columns: ["method", "ms/step", "tokens/s", "peak MB", "× baseline", "runs"],
+    },
+  };
+}
