@@ -160,6 +160,8 @@ export class HubFileNotFoundError extends Error {
   /** The URL that answered 404. */
   readonly url: string;
   /**
+   * Makes the error.
+   *
    * @param url The URL that answered 404.
    * @param message The message.
    */
