@@ -100,3 +100,85 @@ Deno.test("hubFile distinguishes a missing file (404) and rejects bad ids", asyn
   await assertRejects(() => hubFile("a/b", "../x", { cacheDir }), TypeError, `"../x"`);
   await Deno.remove(cacheDir, { recursive: true });
 });
+
+/** A raw HTTP server that sends `head` and then `body` bytes, then either closes or stalls. */
+function rawServer(head: string, body: Uint8Array, then: "close" | "stall") {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      open.push(conn);
+      const buf = new Uint8Array(4096);
+      await conn.read(buf).catch(() => null); // the request
+      await conn.write(new TextEncoder().encode(head)).catch(() => 0);
+      await conn.write(body).catch(() => 0);
+      if (then === "close") conn.close();
+    }
+  })().catch(() => {});
+  const port = (listener.addr as Deno.NetAddr).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => {
+      listener.close();
+      for (const c of open) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+async function cacheFolderIsEmpty(cacheDir: string): Promise<boolean> {
+  const path = hubCachePath("tiny/bert", "config.json", { cacheDir });
+  try {
+    return [...Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))].length === 0;
+  } catch {
+    return true; // never created
+  }
+}
+
+Deno.test("hubFile rejects a body shorter than Content-Length and keeps no partial file", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const server = rawServer(
+    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: application/json\r\n\r\n",
+    new TextEncoder().encode('{"model_type": "bert"'),
+    "close",
+  );
+  try {
+    await assertRejects(
+      () => hubFile("tiny/bert", "config.json", { cacheDir, endpoint: server.endpoint }),
+      Error,
+      "Cannot download",
+    );
+    assert(await cacheFolderIsEmpty(cacheDir), "no partial file is left");
+  } finally {
+    server.close();
+  }
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("hubFile gives up on a stalled transfer instead of hanging", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const server = rawServer(
+    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+    new Uint8Array(10),
+    "stall",
+  );
+  try {
+    await assertRejects(
+      () =>
+        hubFile("tiny/bert", "config.json", {
+          cacheDir,
+          endpoint: server.endpoint,
+          stallTimeoutMs: 300,
+        }),
+      Error,
+      "no data for 300 ms",
+    );
+    assert(await cacheFolderIsEmpty(cacheDir));
+  } finally {
+    server.close();
+  }
+  await Deno.remove(cacheDir, { recursive: true });
+});

@@ -295,7 +295,13 @@ export async function hubFile(
         }`,
       );
     }
-    throw error;
+    const message = (error as Error).message;
+    if (message.startsWith("Cannot ")) throw error;
+    throw new Error(
+      `Cannot download ${url}: the transfer broke after ${written} bytes (${message}); try again, or ${
+        offlineAdvice(repo, revision, file, dest)
+      }`,
+    );
   }
   return dest;
 }
