@@ -172,3 +172,48 @@ Deno.test("loadHfModel reads a hub repository through the cache (local server)",
   }
   await Deno.remove(cacheDir, { recursive: true });
 });
+
+Deno.test("loadHfModel reads sharded checkpoints (model.safetensors.index.json) like a single file", async () => {
+  await import("../lib/backend.ts").then((m) => m.initBackend({ backend: "cpu" }));
+  const dir = await Deno.makeTempDir();
+  const file = await readSafetensors(`${HF}bert/model.safetensors`);
+  const shards: Record<string, SafetensorsInput>[] = [{}, {}];
+  const weightMap: Record<string, string> = {};
+  let i = 0;
+  for (const [k, e] of file.tensors) {
+    const s = i++ % 2;
+    shards[s]![k] = { shape: e.shape, data: e.data };
+    weightMap[k] = `model-0000${s + 1}-of-00002.safetensors`;
+  }
+  for (const s of [0, 1]) {
+    await Deno.writeFile(
+      `${dir}/model-0000${s + 1}-of-00002.safetensors`,
+      serializeSafetensors(shards[s]!),
+    );
+  }
+  await Deno.writeTextFile(
+    `${dir}/model.safetensors.index.json`,
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
+  await Deno.copyFile(`${HF}bert/config.json`, `${dir}/config.json`);
+  const sharded = await loadHfEncoder(dir);
+  const single = await loadHfEncoder(`${HF}bert`);
+  assertEquals(
+    await sharded.weights.layers[1]!.ffn.out.kernel.data(),
+    await single.weights.layers[1]!.ffn.out.kernel.data(),
+  );
+  tf.dispose(
+    [
+      sharded.weights,
+      sharded.pooler,
+      single.weights,
+      single.pooler,
+    ] as unknown as tf.TensorContainer,
+  );
+  // A key in two shards is an error naming both files.
+  const dup = Object.keys(shards[0]!)[0]!;
+  shards[1]![dup] = shards[0]![dup]!;
+  await Deno.writeFile(`${dir}/model-00002-of-00002.safetensors`, serializeSafetensors(shards[1]!));
+  await assertRejects(() => loadHfModel(dir), Error, `tensor "${dup}" also appears in`);
+  await Deno.remove(dir, { recursive: true });
+});

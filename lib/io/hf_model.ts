@@ -177,7 +177,15 @@ export async function loadHfModel(
   if (await isDir(dirOrRepo)) {
     dir = dirOrRepo.replace(/\/+$/, "");
   } else if (isHubRepoId(dirOrRepo) && !dirOrRepo.startsWith(".")) {
-    dir = await fromHub(dirOrRepo, options);
+    try {
+      dir = await fromHub(dirOrRepo, options);
+    } catch (error) {
+      throw new Error(
+        `Cannot load Hugging Face model "${dirOrRepo}": there is no local folder of that name, and from the hub: ${
+          (error as Error).message
+        }`,
+      );
+    }
   } else {
     throw new Error(
       `Cannot load Hugging Face model "${dirOrRepo}": it is neither a folder nor a hub repository id`,
