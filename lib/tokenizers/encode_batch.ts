@@ -22,10 +22,11 @@ export interface EncodeBatchOptions {
    * `true` (default): shorten texts longer than `maxLength`; `false`: such a text is a RangeError.
    *
    * Strategy: the texts are cut before special tokens are added, so separators and closing tokens
-   * are kept. A single text keeps its first tokens. A pair loses tokens one at a time from the end
-   * of whichever text is currently longer (the second one on ties, as Hugging Face's
-   * `longest_first`), so each text keeps at least one token; a `maxLength` with no room for that
-   * is a RangeError.
+   * are kept, and each text keeps its first tokens. For a pair, Hugging Face's `longest_first`:
+   * the shorter text stays whole when the longer one can fill the remaining room, otherwise each
+   * keeps half of the room (the longer one, or the second on ties, the odd token). So neither text
+   * of a pair is ever dropped entirely; a `maxLength` without room for one token of each is a
+   * RangeError.
    */
   readonly truncation?: boolean;
 }
@@ -191,10 +192,17 @@ export function encodeBatch(
           `Cannot encode batch: maxLength ${maxLength} cannot hold one token of each text of pair ${i} plus ${specials} special tokens`,
         );
       }
-      while (keepA + keepB > room) {
-        if (keepA > keepB) keepA--;
-        else keepB--;
+      // Hugging Face's longest_first: the shorter text is kept whole if the longer can fill the
+      // rest; otherwise each keeps half of the room, the longer one (the second on ties) the odd token
+      const swap = keepA > keepB;
+      let short = swap ? keepB : keepA;
+      let long = Math.max(short, room - short);
+      if (short + long > room) {
+        short = Math.floor(room / 2);
+        long = short + (room % 2);
       }
+      keepA = swap ? long : short;
+      keepB = swap ? short : long;
     }
     const row = assemble([
       pair.before,
