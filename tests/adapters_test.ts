@@ -220,7 +220,8 @@ Deno.test("saveAdapter → loadAdapter round-trips a RoBERTa task model (q, v, c
   assignAdapter(model, peft);
   const dir = await Deno.makeTempDir();
   const contents = taskModelAdapter(model, peft.pooler);
-  await saveAdapter(dir, contents, {
+  await saveAdapter(dir, model, {
+    pooler: peft.pooler!,
     modelType: "roberta",
     baseModelName: "roberta",
     targetModules: ["q", "v"],

@@ -62,6 +62,8 @@ export interface SaveAdapterOptions {
   readonly modulesToSave?: readonly string[];
   /** Default: `SEQ_CLS` with a head, else `CAUSAL_LM` for GPT-2, `FEATURE_EXTRACTION` otherwise. */
   readonly taskType?: PeftTaskType;
+  /** When saving a task model: the base's pooler whose dense layer is RoBERTa's classifier.dense. */
+  readonly pooler?: PoolerWeights;
 }
 
 /** The settings read from `adapter_config.json`, in loradrop's terms. */
@@ -290,8 +292,9 @@ function checkSaveOptions(contents: AdapterContents, options: SaveAdapterOptions
  * Writes an adapter in PEFT's format: `adapter_model.safetensors` and `adapter_config.json`.
  *
  * @param dir The folder (created if missing).
- * @param contents The adapters (and head), e.g. from {@linkcode taskModelAdapter}.
- * @param options Architecture, base name, targets, r, α, rsLora, modules to save.
+ * @param source A task model, or adapters (and a head) e.g. from {@linkcode taskModelAdapter}.
+ * @param options Architecture, base name, targets, r, α, rsLora, modules to save (and, for a
+ *   RoBERTa task model, the pooler holding classifier.dense).
  * @returns Resolves when both files are written.
  * @example
  * ```ts
@@ -313,9 +316,10 @@ function checkSaveOptions(contents: AdapterContents, options: SaveAdapterOptions
  */
 export async function saveAdapter(
   dir: string,
-  contents: AdapterContents,
+  source: AdapterContents | TaskModel,
   options: SaveAdapterOptions,
 ): Promise<void> {
+  const contents = "trainable" in source ? taskModelAdapter(source, options.pooler) : source;
   const numLayers = checkSaveOptions(contents, options);
   const { modelType, targetModules, r, alpha } = options;
   const rsLora = options.rsLora ?? false;
