@@ -2,7 +2,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals, assertNotEquals, assertThrows } from "@std/assert";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
 import { randomKey } from "../lib/random.ts";
-import { decoderForward, type DecoderModel, validateDecoder } from "../lib/models/decoder.ts";
+import {
+  decoderForward,
+  type DecoderModel,
+  latterHalfPlan,
+  validateDecoder,
+} from "../lib/models/decoder.ts";
 import { tinyDecoder } from "../lib/models/_tiny_decoder.ts";
 import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import type { LoraWeights } from "../lib/lora/weights.ts";
@@ -215,4 +220,21 @@ testOnBackends("decoderForward and validateDecoder reject bad input, naming the 
   assertNotEquals(validateDecoder(model), undefined);
   tf.dispose([long, high, x, a.a, a.b]);
   dispose(model);
+});
+
+Deno.test("latterHalfPlan limits layer-wise drops to the latter half and leaves the rest", () => {
+  const plan = latterHalfPlan({
+    drops: [
+      { position: "hidden", pattern: "element", rate: 0.1 },
+      { position: "embedding", pattern: "element", rate: 0.1 },
+      { position: "attention-logits", pattern: "column", rate: 0.2, layers: { start: 0, end: 1 } },
+    ],
+    consistency: { kind: "kl", weight: 1, branches: "one" },
+  }, 5);
+  assertEquals(plan.drops.map((d) => d.layers), [{ start: 2, end: 5 }, undefined, {
+    start: 0,
+    end: 1,
+  }]);
+  assertEquals(plan.consistency?.kind, "kl");
+  assertThrows(() => latterHalfPlan({ drops: [] }, 0), RangeError, "received 0");
 });

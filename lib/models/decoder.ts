@@ -99,6 +99,39 @@ export interface DecoderForwardOptions {
   readonly loraScale?: number;
 }
 
+/**
+ * Limits a plan's layer-wise drops to the latter half of a decoder's layers
+ * (`[⌊numLayers/2⌋, numLayers)`), the usual placement for decoders. Drops that already have a
+ * `layers` range, and the layer-free positions `embedding` and `classifier`, are kept as they are.
+ *
+ * @param plan The plan.
+ * @param numLayers The decoder's number of layers.
+ * @returns A new plan.
+ * @example
+ * ```ts
+ * import { latterHalfPlan } from "./decoder.ts";
+ * import { assertEquals } from "@std/assert";
+ * const plan = latterHalfPlan({ drops: [{ position: "hidden", pattern: "element", rate: 0.1 }] }, 12);
+ * assertEquals(plan.drops[0]?.layers, { start: 6, end: 12 });
+ * ```
+ */
+export function latterHalfPlan(plan: DropoutPlan, numLayers: number): DropoutPlan {
+  if (!Number.isInteger(numLayers) || numLayers < 1) {
+    throw new RangeError(
+      `Cannot limit a plan to the latter half: numLayers must be a positive integer, received ${numLayers}`,
+    );
+  }
+  const layers = { start: Math.floor(numLayers / 2), end: numLayers };
+  return {
+    ...plan,
+    drops: plan.drops.map((d) =>
+      d.layers !== undefined || d.position === "embedding" || d.position === "classifier"
+        ? d
+        : { ...d, layers }
+    ),
+  };
+}
+
 const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
 
 function adaptersByLayer(
