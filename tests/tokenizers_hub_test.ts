@@ -2,7 +2,8 @@
 // transformers: tests/golden/make_tokenizers_hub.py trains a small BERT WordPiece and a small
 // RoBERTa byte-level BPE, saves them with save_pretrained and records how transformers encodes
 // single texts and pairs with truncation "longest_first" and padding.
-import { assertEquals, assertRejects } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { relative } from "node:path";
 import { loadTokenizerFromDir } from "../lib/tokenizers/load.ts";
 import { encodeBatch, type TextInput } from "../lib/tokenizers/encode_batch.ts";
 
@@ -75,4 +76,18 @@ Deno.test("loadTokenizerFromDir names the folder or file that is missing", async
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("loadTokenizerFromDir accepts relative paths; without any length limit rows are not cut", async () => {
+  const tokenizer = await loadTokenizerFromDir(relative(Deno.cwd(), `${GOLDEN}bert`), {
+    modelMaxLength: Infinity,
+  });
+  assertEquals(tokenizer.dir, `${GOLDEN}bert`);
+  const long = Array.from({ length: 300 }, () => "good").join(" ");
+  assertEquals(encodeBatch(tokenizer, [long]).shape, [1, 302]); // [CLS] 300 × good [SEP]
+  assertThrows(
+    () => encodeBatch(tokenizer, [long], { padding: "max_length" }),
+    RangeError,
+    'padding "max_length" needs maxLength',
+  );
 });

@@ -13,7 +13,7 @@ export type TextInput = string | readonly [string, string];
 export interface EncodeBatchOptions {
   /**
    * The longest sequence, special tokens included. Defaults to the tokenizer's `modelMaxLength`
-   * (128 for USE-lite, 1024 for GPT-2); required when the tokenizer names none.
+   * (128 for USE-lite, 1024 for GPT-2); without either, rows are not limited.
    */
   readonly maxLength?: number;
   /** `"longest"` (default): pad to the longest row; `"max_length"`: pad every row to `maxLength`. */
@@ -119,12 +119,19 @@ export function encodeBatch(
       }`,
     );
   }
-  const maxLength = options.maxLength ?? tokenizer.modelMaxLength;
-  if (!Number.isInteger(maxLength) || maxLength < 1) {
+  if (
+    options.maxLength !== undefined &&
+    (!Number.isInteger(options.maxLength) || options.maxLength < 1)
+  ) {
     throw new RangeError(
-      options.maxLength === undefined
-        ? `Cannot encode batch: tokenizer ${tokenizer.name} names no model_max_length, so maxLength is required`
-        : `Cannot encode batch: maxLength must be a positive integer, received ${options.maxLength}`,
+      `Cannot encode batch: maxLength must be a positive integer, received ${options.maxLength}`,
+    );
+  }
+  // Infinity when neither the options nor the tokenizer's config name a limit
+  const maxLength = options.maxLength ?? tokenizer.modelMaxLength;
+  if (padding === "max_length" && !Number.isFinite(maxLength)) {
+    throw new RangeError(
+      `Cannot encode batch: padding "max_length" needs maxLength, and tokenizer ${tokenizer.name} names no model_max_length`,
     );
   }
   const isPair = typeof texts[0] !== "string";

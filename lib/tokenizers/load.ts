@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { basename, dirname, resolve } from "node:path";
 import { type SpecialTokenLayout, specialTokenLayout } from "./_layout.ts";
 
 export type { SpecialPiece, SpecialTokenLayout } from "./_layout.ts";
@@ -92,11 +93,6 @@ let transformers: Promise<TransformersModule> | undefined;
 // concurrent callers never see each other's settings.
 let queue: Promise<unknown> = Promise.resolve();
 
-function absolute(path: string): string {
-  if (path.startsWith("/")) return path.replace(/\/+$/, "") || "/";
-  return `${Deno.cwd()}/${path}`.replace(/\/\.\//g, "/").replace(/\/+$/, "");
-}
-
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
@@ -120,7 +116,7 @@ async function loadHf(dir: string): Promise<HfTokenizer> {
     Object.assign(env, {
       allowRemoteModels: false, // never ask the hub
       allowLocalModels: true,
-      localModelPath: dir.slice(0, dir.lastIndexOf("/")) || "/",
+      localModelPath: dirname(dir),
       useFSCache: false, // do not copy the files into node_modules/…/.cache
       useBrowserCache: false,
     });
@@ -199,7 +195,7 @@ export async function loadTokenizerFromDir(
   dir: string,
   options: LoadTokenizerOptions = {},
 ): Promise<TextTokenizer> {
-  const abs = absolute(dir);
+  const abs = resolve(dir);
   try {
     if (!(await Deno.stat(abs)).isDirectory) {
       throw new Error(`Cannot load tokenizer: ${abs} is not a folder`);
@@ -233,7 +229,7 @@ export async function loadTokenizerFromDir(
   const vocab = hf.get_vocab();
   let vocabSize = 0;
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
-  const name = options.name ?? abs.slice(abs.lastIndexOf("/") + 1);
+  const name = options.name ?? basename(abs);
   const padId = hf.pad_token_id ?? 0;
   const specialIds = [
     ...new Set([
