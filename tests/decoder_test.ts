@@ -238,3 +238,25 @@ Deno.test("latterHalfPlan limits layer-wise drops to the latter half and leaves 
   assertEquals(plan.consistency?.kind, "kl");
   assertThrows(() => latterHalfPlan({ drops: [] }, 0), RangeError, "received 0");
 });
+
+testOnBackends(
+  "HiddenCut spans starting in the most-attended tokens run in the decoder without leaks",
+  async () => {
+    const model = tinyDecoder(5);
+    const x = ids([[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 0, 0]]);
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]) as Tensor2D;
+    const plan = latterHalfPlan({
+      drops: [{ position: "hidden", pattern: "span", rate: 0.3, spanStart: "attention-top40" }],
+    }, model.config.numLayers);
+    const input = { inputIds: x, attentionMask: mask };
+    const ref = decoderForward(model, input, { plan: NONE }, EVAL);
+    await assertNoLeak("HiddenCut forward", () => {
+      const y = decoderForward(model, input, { plan }, { training: true, key: randomKey(4) });
+      assert(maxAbsDiff(y, ref) > 1e-4);
+      assert(tf.tidy(() => tf.all(tf.isFinite(y)).dataSync()[0]) === 1);
+      y.dispose();
+    });
+    tf.dispose([ref, x, mask]);
+    dispose(model);
+  },
+);
