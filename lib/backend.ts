@@ -69,15 +69,55 @@ function shimNodeUtil(util: Record<string, unknown>): void {
   util.isArray ??= Array.isArray;
 }
 
+const TFJS_NODE_VERSION = "4.22.0";
+
+/** Whether a tfjs-node package is present where Deno would load it from (undefined: cannot tell). */
+function tfjsNodeInstalled(pkg: string): boolean | undefined {
+  const folder = `${pkg.replace("/", "+")}@${TFJS_NODE_VERSION}`;
+  const candidates: string[] = [];
+  try {
+    if (import.meta.url.startsWith("file:")) {
+      candidates.push(new URL(`../node_modules/.deno/${folder}`, import.meta.url).pathname);
+    }
+    candidates.push(`${Deno.cwd()}/node_modules/.deno/${folder}`);
+    const home = Deno.env.get("DENO_DIR") ??
+      `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? ""}/.cache`}/deno`;
+    candidates.push(`${home}/npm/registry.npmjs.org/${pkg}/${TFJS_NODE_VERSION}`);
+    return candidates.some((path) => {
+      try {
+        Deno.statSync(decodeURIComponent(path));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined; // no --allow-read/--allow-env: just try the import
+  }
+}
+
 async function loadTensorflowBackend(): Promise<string> {
   const util = await import("node:util");
-  shimNodeUtil(util as unknown as Record<string, unknown>);
+  // tfjs-node's require("util") is the default export (the namespace object is read-only).
   shimNodeUtil((util as unknown as { default: Record<string, unknown> }).default);
+  try {
+    // TensorFlow's C++ start-up banners (oneDNN, CPU features) unless the user asked for them.
+    if (Deno.env.get("TF_CPP_MIN_LOG_LEVEL") === undefined) {
+      Deno.env.set("TF_CPP_MIN_LOG_LEVEL", "2");
+    }
+  } catch {
+    // no --allow-env: keep TensorFlow's default logging
+  }
   const failures: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    // Importing an absent package would make Deno fetch it (without its native addon).
+    if (tfjsNodeInstalled(pkg) === false) {
+      failures.push(`${pkg}: not installed`);
+      continue;
+    }
     try {
       // A variable specifier keeps these optional packages out of the module graph.
-      const specifier = `npm:${pkg}@4.22.0`;
+      const specifier = `npm:${pkg}@${TFJS_NODE_VERSION}`;
       await import(specifier);
       return pkg;
     } catch (error) {
