@@ -1,0 +1,274 @@
+// The training-step benchmark of loradrop's default model (`deno task bench`): USE-lite, LoRA
+// r = 8 (α = 16) on q and v, a 2-class head on mean pooling, batch 32 × 32 tokens, one
+// `trainStep` (forward, loss, backward over model.trainable, clipping, AdamW) per timing.
+// Methods: baseline, DropKey-column, DropAttention-element, HiddenCut-element, HiddenKey⁻ and
+// HiddenKey (rate 0.1, KL weight 1), on wasm and cpu, and tensorflow when tfjs-node loads.
+// Printed per backend and method: median ms/step over ≥ 20 timed steps after warm-up (the min
+// too), tokens/s, achieved GFLOP/s from lib/perf/flops.ts, the step time relative to the
+// baseline's, the peak tf.memory().numBytes during a step, and the live tensors before/after.
+//
+//   deno task bench [--backends wasm,cpu,tensorflow] [--methods a,b] [--steps 20] [--warmup 3]
+//                   [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
+//
+// The cpu backend is ~25× slower than wasm: it runs --cpu-steps timed steps (default 5; pass
+// --cpu-steps 20 for the full count). Under `deno bench` this file does nothing.
+import * as tf from "@tensorflow/tfjs-core";
+import { type BackendName, initBackend, parseBackendName } from "../lib/backend.ts";
+import { disposeUseLite, loadUseLite } from "../lib/io/use_lite.ts";
+import { createTaskModel } from "../lib/models/task_model.ts";
+import { presetPlan } from "../lib/dropout/presets.ts";
+import { foldIn, randomInts, randomKey } from "../lib/random.ts";
+import { createAdamW, disposeAdamW } from "../lib/train/adamw.ts";
+import { trainStep } from "../lib/train/train_step.ts";
+import { trainingStepFlops } from "../lib/perf/flops.ts";
+
+/** The methods of the issue, as preset names, with the labels printed. */
+const BENCH_METHODS: Readonly<Record<string, string>> = {
+  "baseline": "baseline",
+  "dropKey-column": "DropKey-column",
+  "dropAttention-element": "DropAttention-element",
+  "hiddenCut-element": "HiddenCut-element",
+  "hiddenKey-minus": "HiddenKey⁻",
+  "hiddenKey": "HiddenKey",
+};
+
+/** One measured (backend, method) cell. */
+interface BenchRow {
+  readonly backend: string;
+  readonly method: string;
+  readonly steps: number;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly tokensPerS: number;
+  readonly gflopPerStep: number;
+  readonly gflopPerS: number;
+  readonly peakMB: number;
+  readonly tensorsBefore: number;
+  readonly tensorsAfter: number;
+  readonly lastLoss: number;
+}
+
+interface Args {
+  backends: BackendName[];
+  methods: string[];
+  steps: number;
+  cpuSteps: number;
+  warmup: number;
+  batch: number;
+  seq: number;
+  rate: number;
+  json?: string;
+  /** tensorflow is benched only when it loads, unless --backends names it. */
+  tensorflowOptional: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    backends: ["wasm", "cpu", "tensorflow"],
+    methods: Object.keys(BENCH_METHODS),
+    steps: 20,
+    cpuSteps: 5,
+    warmup: 3,
+    batch: 32,
+    seq: 32,
+    rate: 0.1,
+    tensorflowOptional: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (value === undefined) throw new TypeError(`Cannot run the bench: ${flag} needs a value`);
+    i++;
+    const int = (min: number) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min) {
+        throw new RangeError(
+          `Cannot run the bench: ${flag} must be an integer >= ${min}, received ${value}`,
+        );
+      }
+      return n;
+    };
+    switch (flag) {
+      case "--backends":
+        args.backends = value.split(",").map((b) => parseBackendName(b.trim()));
+        args.tensorflowOptional = false;
+        break;
+      case "--methods":
+        args.methods = value.split(",").map((m) => m.trim());
+        for (const m of args.methods) {
+          if (!(m in BENCH_METHODS)) {
+            throw new TypeError(
+              `Cannot run the bench: method must be one of ${
+                Object.keys(BENCH_METHODS).join(", ")
+              }, received "${m}"`,
+            );
+          }
+        }
+        break;
+      case "--steps":
+        args.steps = int(1);
+        break;
+      case "--cpu-steps":
+        args.cpuSteps = int(1);
+        break;
+      case "--warmup":
+        args.warmup = int(0);
+        break;
+      case "--batch":
+        args.batch = int(1);
+        break;
+      case "--seq":
+        args.seq = int(1);
+        break;
+      case "--rate":
+        args.rate = Number(value);
+        break;
+      case "--json":
+        args.json = value;
+        break;
+      default:
+        throw new TypeError(`Cannot run the bench: unknown flag ${flag}`);
+    }
+  }
+  return args;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function benchBackend(
+  backend: BackendName,
+  args: Args,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
+  await initBackend({ backend });
+  const base = await loadUseLite();
+  const rows: BenchRow[] = [];
+  const { batch: b, seq: t } = args;
+  const ids = randomInts(randomKey(11), b * t, base.config.vocabSize - 3).map((v) => v + 3);
+  const inputs = {
+    inputIds: tf.tensor2d(ids, [b, t], "int32"),
+    attentionMask: tf.ones([b, t]) as tf.Tensor2D,
+  };
+  const labels = tf.tensor1d(randomInts(randomKey(12), b, 2), "int32");
+  const batch = { inputs, labels, tokens: b * t };
+  const steps = backend === "cpu" ? args.cpuSteps : args.steps;
+  try {
+    for (const method of args.methods) {
+      const plan = presetPlan(method, { rate: args.rate, klWeight: 1 });
+      const model = createTaskModel(base, {
+        lora: { r: 8, alpha: 16, targets: ["q", "v"] },
+        head: { kind: "classification", numClasses: 2, pooling: "mean" },
+      }, randomKey(1));
+      const opt = createAdamW(model.trainable, { weightDecay: 0.01 });
+      const flops = trainingStepFlops({
+        layers: base.config.layers,
+        batch: b,
+        seqLen: t,
+        lora: { r: 8, targets: ["q", "v"] },
+        numOutputs: 2,
+        consistency: plan.consistency === undefined ? "none" : plan.consistency.branches,
+      }).total;
+      const key = randomKey(7);
+      const times: number[] = [];
+      let peak = 0, lastLoss = NaN;
+      const tensorsBefore = tf.memory().numTensors;
+      for (let i = 0; i < args.warmup + steps; i++) {
+        const t0 = performance.now();
+        const result = trainStep(model, opt, batch, plan, foldIn(key, i), { lr: 1e-4 });
+        const ms = performance.now() - t0;
+        if (i >= args.warmup) times.push(ms);
+        peak = Math.max(peak, result.peakBytes);
+        lastLoss = result.loss;
+      }
+      const tensorsAfter = tf.memory().numTensors;
+      disposeAdamW(opt);
+      model.dispose();
+      const med = median(times);
+      const row: BenchRow = {
+        backend,
+        method,
+        steps,
+        medianMs: med,
+        minMs: Math.min(...times),
+        tokensPerS: (b * t) / (med / 1000),
+        gflopPerStep: flops / 1e9,
+        gflopPerS: flops / 1e9 / (med / 1000),
+        peakMB: peak / 2 ** 20,
+        tensorsBefore,
+        tensorsAfter,
+        lastLoss,
+      };
+      rows.push(row);
+      log(
+        `  ${backend} ${BENCH_METHODS[method]}: ${med.toFixed(1)} ms/step (min ${
+          row.minMs.toFixed(1)
+        }, ${steps} steps)`,
+      );
+    }
+  } finally {
+    tf.dispose([inputs.inputIds, inputs.attentionMask, labels]);
+    disposeUseLite(base);
+  }
+  return rows;
+}
+
+/** The table the bench prints (markdown). */
+function formatTable(rows: readonly BenchRow[]): string {
+  const lines = [
+    "| backend | method | ms/step (median) | min | steps | tokens/s | GFLOP/step | GFLOP/s | × baseline | peak MB | tensors before → after |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const base = rows.find((x) => x.backend === r.backend && x.method === "baseline");
+    lines.push(
+      `| ${r.backend} | ${BENCH_METHODS[r.method]} | ${r.medianMs.toFixed(1)} | ${
+        r.minMs.toFixed(1)
+      } | ${r.steps} | ${r.tokensPerS.toFixed(0)} | ${r.gflopPerStep.toFixed(2)} | ${
+        r.gflopPerS.toFixed(1)
+      } | ${base ? (r.medianMs / base.medianMs).toFixed(2) : "–"} | ${
+        r.peakMB.toFixed(0)
+      } | ${r.tensorsBefore} → ${r.tensorsAfter} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  let args: Args;
+  try {
+    args = parseArgs(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(2);
+  }
+  const rows: BenchRow[] = [];
+  const skipped: string[] = [];
+  console.log(
+    `loradrop training step: USE-lite, LoRA r=8 on q,v, batch ${args.batch}×${args.seq}, ` +
+      `rate ${args.rate}, warm-up ${args.warmup}, ${args.steps} timed steps (cpu ${args.cpuSteps})`,
+  );
+  for (const backend of args.backends) {
+    try {
+      rows.push(...await benchBackend(backend, args, console.log));
+    } catch (error) {
+      const message = (error as Error).message;
+      if (
+        backend === "tensorflow" && args.tensorflowOptional && message.includes("Cannot initialise")
+      ) {
+        skipped.push(`tensorflow skipped: ${message.split(" (")[0]} (deno task setup:native)`);
+        continue;
+      }
+      console.error(`bench failed on ${backend}: ${message}`);
+      Deno.exit(1);
+    }
+  }
+  console.log(formatTable(rows));
+  for (const s of skipped) console.log(s);
+  if (args.json !== undefined) {
+    await Deno.writeTextFile(args.json, JSON.stringify({ args, rows }, null, 2) + "\n");
+  }
+}
