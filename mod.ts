@@ -67,3 +67,6 @@ export * from "./lib/tokenizers/gpt2.ts";
 export * from "./lib/tokenizers/encode_batch.ts";
 export * from "./lib/tokenizers/batch_tensors.ts";
 export * from "./lib/tokenizers/check_vocab.ts";
+export * from "./lib/nlg/metrics/mod.ts";
+export * from "./lib/nlg/decode/mod.ts";
+export * from "./lib/nlg/data/mod.ts";

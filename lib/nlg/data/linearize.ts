@@ -15,7 +15,7 @@ import { parseMr } from "./mr.ts";
 import type { Triple } from "./types.ts";
 
 /** The GPT-2 `<|endoftext|>` id, microsoft/LoRA's separator and EOS. */
-export const GPT2_EOS_ID = 50256;
+export const LORA_NLG_EOS_ID = 50256;
 
 /** E2E attribute → the slot name in microsoft/LoRA's E2E context strings. */
 export const LORA_E2E_SLOT_NAMES: Readonly<Record<string, string>> = {
@@ -85,7 +85,7 @@ export interface LmExample {
  * @param context The linearised input ({@linkcode linearizeMr} or {@linkcode linearizeTriples}).
  * @param completion The reference text, or `undefined` for a test prompt.
  * @param encode A tokeniser (e.g. GPT-2 BPE), text → ids.
- * @param options Separator and EOS ids, both {@linkcode GPT2_EOS_ID} by default.
+ * @param options Separator and EOS ids, both {@linkcode LORA_NLG_EOS_ID} by default.
  * @returns The prompt and target ids.
  * @example
  * ```ts
@@ -103,8 +103,8 @@ export function lmExample(
   encode: (text: string) => ArrayLike<number>,
   options: { readonly eosId?: number; readonly separatorId?: number } = {},
 ): LmExample {
-  const eos = options.eosId ?? GPT2_EOS_ID;
-  const sep = options.separatorId ?? GPT2_EOS_ID;
+  const eos = options.eosId ?? LORA_NLG_EOS_ID;
+  const sep = options.separatorId ?? LORA_NLG_EOS_ID;
   for (const [name, v] of [["eosId", eos], ["separatorId", sep]] as const) {
     if (!Number.isInteger(v) || v < 0) {
       throw new RangeError(

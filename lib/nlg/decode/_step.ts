@@ -1,5 +1,5 @@
 // Shared machinery of the decoders: option checks, one model call, log-softmax, n-gram bans.
-import type { DecodeOptions, StepFunction } from "./types.ts";
+import type { DecodingOptions, StepFunction } from "./types.ts";
 
 export interface Resolved {
   readonly maxLength: number;
@@ -19,7 +19,7 @@ function checkInt(who: string, name: string, v: unknown, min: number): number {
   return v;
 }
 
-export function resolveOptions(who: string, o: DecodeOptions): Resolved {
+export function resolveOptions(who: string, o: DecodingOptions): Resolved {
   if (o === null || typeof o !== "object") {
     throw new TypeError(
       `Cannot ${who}: options must be an object with maxLength, received ${String(o)}`,
@@ -153,4 +153,12 @@ export function applyBans(
 
 export function normalise(logProb: number, length: number, alpha: number): number {
   return logProb / Math.max(1, length) ** alpha;
+}
+
+/** prompt ++ generated as a fresh Int32Array. */
+export function concat(prompt: Int32Array, generated: readonly number[]): Int32Array {
+  const out = new Int32Array(prompt.length + generated.length);
+  out.set(prompt);
+  out.set(generated, prompt.length);
+  return out;
 }

@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { applyBans, checkPrompts, logProbs, normalise, resolveOptions } from "./_step.ts";
-import { concat } from "./greedy.ts";
-import type { DecodeOptions, DecodeResult, StepFunction } from "./types.ts";
+import { applyBans, checkPrompts, concat, logProbs, normalise, resolveOptions } from "./_step.ts";
+import type { DecodedSequence, DecodingOptions, StepFunction } from "./types.ts";
 
 /** Options of {@linkcode beamSearch}. */
-export interface BeamSearchOptions extends DecodeOptions {
+export interface BeamSearchOptions extends DecodingOptions {
   /** Beam width K, a positive integer (the paper: 10). */
   readonly numBeams: number;
 }
@@ -55,7 +54,7 @@ export async function beamSearch(
   step: StepFunction,
   prompts: readonly Int32Array[],
   options: BeamSearchOptions,
-): Promise<DecodeResult[]> {
+): Promise<DecodedSequence[]> {
   const who = "run beam search";
   checkPrompts(who, prompts);
   const o = resolveOptions(who, options);
@@ -66,7 +65,7 @@ export async function beamSearch(
     );
   }
   let beams: Beam[][] = prompts.map(() => [{ tokens: [], logProb: 0 }]);
-  const best: (DecodeResult | undefined)[] = prompts.map(() => undefined);
+  const best: (DecodedSequence | undefined)[] = prompts.map(() => undefined);
   const offer = (i: number, b: Beam, finished: boolean) => {
     const score = normalise(b.logProb, b.tokens.length, o.lengthPenalty);
     const current = best[i];

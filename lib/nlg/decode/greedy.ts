@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { applyBans, checkPrompts, logProbs, normalise, resolveOptions } from "./_step.ts";
-import type { DecodeOptions, DecodeResult, StepFunction } from "./types.ts";
+import { applyBans, checkPrompts, concat, logProbs, normalise, resolveOptions } from "./_step.ts";
+import type { DecodedSequence, DecodingOptions, StepFunction } from "./types.ts";
 
 /**
  * Greedy decoding of a batch of prompts: at each step every unfinished sequence takes its most
@@ -38,8 +38,8 @@ import type { DecodeOptions, DecodeResult, StepFunction } from "./types.ts";
 export async function greedyDecode(
   step: StepFunction,
   prompts: readonly Int32Array[],
-  options: DecodeOptions,
-): Promise<DecodeResult[]> {
+  options: DecodingOptions,
+): Promise<DecodedSequence[]> {
   const who = "decode greedily";
   checkPrompts(who, prompts);
   const o = resolveOptions(who, options);
@@ -76,12 +76,4 @@ export async function greedyDecode(
     score: normalise(logProb[i]!, generated[i]!.length, o.lengthPenalty),
     finished: finished[i]!,
   }));
-}
-
-/** prompt ++ generated as a fresh Int32Array. */
-export function concat(prompt: Int32Array, generated: readonly number[]): Int32Array {
-  const out = new Int32Array(prompt.length + generated.length);
-  out.set(prompt);
-  out.set(generated, prompt.length);
-  return out;
 }

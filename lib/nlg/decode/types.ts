@@ -28,7 +28,7 @@ export type StepFunction = (
 ) => Tensor2D | Promise<Tensor2D>;
 
 /** Options shared by {@linkcode greedyDecode} and {@linkcode beamSearch}. */
-export interface DecodeOptions {
+export interface DecodingOptions {
   /** Maximum number of generated tokens (EOS included), a positive integer. */
   readonly maxLength: number;
   /** End-of-sequence token id(s); without one, exactly `maxLength` tokens are generated. */
@@ -47,7 +47,7 @@ export interface DecodeOptions {
 }
 
 /** One decoded sequence. */
-export interface DecodeResult {
+export interface DecodedSequence {
   /** Generated token ids (prompt excluded), ending with the EOS id when `finished`. */
   readonly tokens: Int32Array;
   /** Σ log p of the generated tokens (natural log). */
