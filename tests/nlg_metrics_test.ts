@@ -6,12 +6,14 @@ import {
   corpusBleu,
   corpusNist,
   corpusTer,
+  e2eScores,
   lcsLength,
   meteor,
   meteorSentence,
   rougeL,
   terEdits,
   tokenize13a,
+  webNlgScores,
 } from "../lib/nlg/metrics/mod.ts";
 
 const ws = { tokenize: "whitespace" } as const;
@@ -149,5 +151,30 @@ Deno.test("NLG metrics reject malformed corpora and options with named errors", 
     () => corpusNist(["a"], [["a"]], { variant: "mteval" as "e2e" }),
     TypeError,
     'variant must be "e2e" or "nltk", received mteval',
+  );
+});
+
+Deno.test("e2eScores and webNlgScores report each metric on its table's scale, by category group", () => {
+  const h = ["The Eagle is a cheap pub near Burger King.", "Aromi serves Indian food.", "x"];
+  const r = [
+    ["The Eagle is a cheap pub near Burger King.", "Near Burger King is The Eagle, a cheap pub."],
+    ["Aromi is an Indian restaurant.", "Indian food is served at Aromi."],
+    ["Zizzi is a pub."],
+  ];
+  const e = e2eScores(h, r);
+  assertAlmostEquals(e.bleu, corpusBleu(h, r).score, 1e-12);
+  assertAlmostEquals(e.nist, corpusNist(h, r), 1e-12);
+  assertAlmostEquals(e.meteor, 100 * meteor(h, r), 1e-12);
+  assertAlmostEquals(e.rougeL, 100 * rougeL(h, r), 1e-12);
+  assertAlmostEquals(e.cider, cider(h, r).score, 1e-12);
+  const w = webNlgScores(h, r, [true, true, false]);
+  assertAlmostEquals(w.seen!.bleu, corpusBleu(h.slice(0, 2), r.slice(0, 2)).score, 1e-12);
+  assertAlmostEquals(w.unseen!.ter, corpusTer(["x"], [["Zizzi is a pub."]]).score / 100, 1e-12);
+  assertAlmostEquals(w.all!.meteor, meteor(h, r), 1e-12);
+  assertEquals(webNlgScores(["a"], [["a"]], [true]).unseen, undefined);
+  assertThrows(
+    () => webNlgScores(h, r, [true]),
+    RangeError,
+    "one flag per hypothesis (3), received 1",
   );
 });

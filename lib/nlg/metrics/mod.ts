@@ -13,3 +13,4 @@ export * from "./meteor.ts";
 export * from "./rouge_l.ts";
 export * from "./cider.ts";
 export * from "./ter.ts";
+export * from "./report.ts";
