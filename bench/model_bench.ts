@@ -7,11 +7,12 @@
 // too), tokens/s, achieved GFLOP/s from lib/perf/flops.ts, the step time relative to the
 // baseline's, the peak tf.memory().numBytes during a step, and the live tensors before/after.
 //
-//   deno task bench [--backends wasm,cpu,tensorflow] [--methods a,b] [--steps 20] [--warmup 3]
+//   deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20] [--warmup 3]
 //                   [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
 //
 // The cpu backend is ~25× slower than wasm: it runs --cpu-steps timed steps (default 5; pass
-// --cpu-steps 20 for the full count). Under `deno bench` this file does nothing.
+// --cpu-steps 20 for the full count). `tensorflow?` in --backends: only when tfjs-node loads (the
+// default). Under `deno bench` this file does nothing.
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendName, initBackend, parseBackendName } from "../lib/backend.ts";
 import { disposeUseLite, loadUseLite } from "../lib/io/use_lite.ts";
@@ -90,8 +91,9 @@ function parseArgs(argv: readonly string[]): Args {
     };
     switch (flag) {
       case "--backends":
-        args.backends = value.split(",").map((b) => parseBackendName(b.trim()));
-        args.tensorflowOptional = false;
+        // "tensorflow?": bench it only when it loads.
+        args.tensorflowOptional = /(^|,)\s*tensorflow\?/.test(value);
+        args.backends = value.split(",").map((b) => parseBackendName(b.trim().replace(/\?$/, "")));
         break;
       case "--methods":
         args.methods = value.split(",").map((m) => m.trim());

@@ -1,0 +1,229 @@
+/**
+ * `deno task bench:peer`: loradrop's training step against the same model in PyTorch + PEFT on the
+ * CPU, in one run.
+ *
+ * Runs `bench/model_bench.ts` (wasm, and tensorflow when tfjs-node loads) and then
+ * `bench/peer/pytorch_step.py` with torch threads = 2 and = 1, and prints loradrop/PyTorch
+ * step-time ratios with the issue's targets: on wasm the baseline within 4× of PyTorch on both
+ * cores and 2× of PyTorch on one thread, tensorflow within 1.5× of PyTorch on both cores,
+ * HiddenKey⁻ ≤ 1.1× and HiddenKey ≤ 1.6× the baseline step.
+ *
+ * Python: `$LORADROP_PYTHON`, else a venv in `.cache/peer-venv` (created with
+ * `pip install torch peft` from the configured index/wheelhouse when missing). Where torch or peft
+ * cannot be had, the PyTorch half is skipped with a message (exit 0).
+ *
+ * ```sh
+ * deno task bench:peer [--steps 20] [--warmup 3] [--backends wasm,tensorflow] [--methods a,b]
+ *                      [--json FILE]
+ * ```
+ *
+ * @module
+ */
+import { run, tail } from "./_run.ts";
+
+const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+const VENV = `${ROOT}/.cache/peer-venv`;
+
+interface LoradropRow {
+  backend: string;
+  method: string;
+  medianMs: number;
+  minMs: number;
+  steps: number;
+}
+
+interface TorchRow {
+  threads: number;
+  method: string;
+  median_ms: number;
+  min_ms: number;
+  steps: number;
+}
+
+async function canImport(python: string): Promise<boolean> {
+  return (await run([python, "-c", "import torch, peft"], { timeoutMs: 120_000 })).code === 0;
+}
+
+/** A python with torch and peft, or the reason there is none. */
+async function findPython(log: (line: string) => void): Promise<string | { skip: string }> {
+  const fromEnv = Deno.env.get("LORADROP_PYTHON");
+  if (fromEnv) {
+    return await canImport(fromEnv)
+      ? fromEnv
+      : { skip: `LORADROP_PYTHON=${fromEnv} cannot import torch and peft` };
+  }
+  const py = `${VENV}/bin/python`;
+  if (await canImport(py)) return py;
+  log(`* creating ${VENV} with torch and peft (pip, from the configured index/wheelhouse)`);
+  const venv = await run(["python3", "-m", "venv", VENV]);
+  if (venv.code !== 0) return { skip: `python3 -m venv failed: ${tail(venv.stderr, 2)}` };
+  // --retries 0: an unreachable default index fails at once instead of backing off per package.
+  const pip = await run([`${VENV}/bin/pip`, "install", "--retries", "0", "torch", "peft"], {
+    timeoutMs: 30 * 60_000,
+  });
+  if (pip.code !== 0 || !(await canImport(py))) {
+    return { skip: `pip install torch peft failed: ${tail(`${pip.stdout}\n${pip.stderr}`, 3)}` };
+  }
+  return py;
+}
+
+function flagValue(args: string[], flag: string, fallback: string): string {
+  const i = args.indexOf(flag);
+  if (i < 0) return fallback;
+  const v = args[i + 1];
+  if (v === undefined) throw new TypeError(`Cannot run bench:peer: ${flag} needs a value`);
+  return v;
+}
+
+const LABELS: Record<string, string> = {
+  "baseline": "baseline",
+  "dropKey-column": "DropKey-column",
+  "dropAttention-element": "DropAttention-element",
+  "hiddenCut-element": "HiddenCut-element",
+  "hiddenKey-minus": "HiddenKey⁻",
+  "hiddenKey": "HiddenKey",
+};
+
+if (import.meta.main) {
+  const args = [...Deno.args];
+  const steps = flagValue(args, "--steps", "20");
+  const warmup = flagValue(args, "--warmup", "3");
+  const methods = flagValue(args, "--methods", Object.keys(LABELS).join(","));
+  const backendsFlag = args.includes("--backends") ? flagValue(args, "--backends", "") : undefined;
+  const jsonOut = args.includes("--json") ? flagValue(args, "--json", "") : undefined;
+  const log = console.log;
+
+  // loradrop first (its own process: a clean heap, the same machine state as PyTorch's run).
+  const tmp = await Deno.makeTempFile({ suffix: ".json" });
+  log(`* loradrop: bench/model_bench.ts (${steps} steps after ${warmup} warm-up)`);
+  const lr = await run([
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${ROOT}/bench/model_bench.ts`,
+    "--backends",
+    backendsFlag ?? "wasm,tensorflow?", // tensorflow when it loads
+    "--steps",
+    steps,
+    "--warmup",
+    warmup,
+    "--methods",
+    methods,
+    "--json",
+    tmp,
+  ], { cwd: ROOT, env: { NO_COLOR: "1" } });
+  if (lr.code !== 0) {
+    console.error(`bench:peer: loradrop's bench failed:\n${tail(lr.stderr, 10)}`);
+    Deno.exit(1);
+  }
+  const lRows: LoradropRow[] =
+    (JSON.parse(await Deno.readTextFile(tmp)) as { rows: LoradropRow[] }).rows;
+  await Deno.remove(tmp);
+  log(lr.stdout.trimEnd());
+
+  const python = await findPython(log);
+  let tRows: TorchRow[] = [];
+  let header: Record<string, unknown> = {};
+  if (typeof python !== "string") {
+    log(`PyTorch peer skipped: ${python.skip}`);
+  } else {
+    log(`* PyTorch + PEFT: bench/peer/pytorch_step.py (threads 2 and 1)`);
+    const pr = await run([
+      python,
+      `${ROOT}/bench/peer/pytorch_step.py`,
+      "--threads",
+      "2,1",
+      "--steps",
+      steps,
+      "--warmup",
+      warmup,
+      "--methods",
+      methods,
+    ], { cwd: ROOT, timeoutMs: 60 * 60_000 });
+    const objs = pr.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) =>
+      JSON.parse(l) as Record<string, unknown>
+    );
+    const skip = objs.find((o) => "skip" in o);
+    if (skip) log(`PyTorch peer skipped: ${skip.skip}`);
+    else if (pr.code !== 0) {
+      console.error(`bench:peer: the PyTorch script failed:\n${tail(pr.stderr, 10)}`);
+      Deno.exit(1);
+    }
+    header = objs.find((o) => o.header === true) ?? {};
+    tRows = objs.filter((o) => "median_ms" in o) as unknown as TorchRow[];
+  }
+
+  const torchMs = (threads: number, method: string) =>
+    tRows.find((r) => r.threads === threads && r.method === method)?.median_ms;
+  const fmt = (v: number | undefined, digits = 1) => v === undefined ? "–" : v.toFixed(digits);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a / b;
+  const backends = [...new Set(lRows.map((r) => r.backend))];
+  log(
+    `\nloradrop vs PyTorch ${header.torch ?? "?"} + PEFT ${header.peft ?? "?"}, ` +
+      `same model shapes, batch 32×32, median ms/step of ${steps} steps after ${warmup} warm-up`,
+  );
+  const cols = backends.flatMap((b) => [`${b} ms`, `${b}/torch-2T`, `${b}/torch-1T`]);
+  log(`| method | ${cols.join(" | ")} | torch 2T ms | torch 1T ms |`);
+  log(`|---|${cols.map(() => "---|").join("")}---|---|`);
+  const ratios: Record<string, Record<string, number | undefined>> = {};
+  for (const method of methods.split(",")) {
+    const cells: string[] = [];
+    for (const b of backends) {
+      const ms = lRows.find((r) => r.backend === b && r.method === method)?.medianMs;
+      const r2 = ratio(ms, torchMs(2, method)), r1 = ratio(ms, torchMs(1, method));
+      (ratios[b] ??= {})[`${method}/2`] = r2;
+      ratios[b]![`${method}/1`] = r1;
+      cells.push(fmt(ms), fmt(r2, 2), fmt(r1, 2));
+    }
+    log(
+      `| ${LABELS[method] ?? method} | ${cells.join(" | ")} | ${fmt(torchMs(2, method))} | ${
+        fmt(torchMs(1, method))
+      } |`,
+    );
+  }
+  // The issue's targets.
+  const checks: string[] = [];
+  const mark = (ok: boolean | undefined) => ok === undefined ? "n/a" : ok ? "met" : "MISSED";
+  const wasm = ratios["wasm"];
+  if (wasm) {
+    checks.push(
+      `wasm baseline ≤ 4× torch (2 threads): ${fmt(wasm["baseline/2"], 2)}× ${
+        mark(wasm["baseline/2"] === undefined ? undefined : wasm["baseline/2"]! <= 4)
+      }`,
+    );
+    checks.push(
+      `wasm baseline ≤ 2× torch (1 thread): ${fmt(wasm["baseline/1"], 2)}× ${
+        mark(wasm["baseline/1"] === undefined ? undefined : wasm["baseline/1"]! <= 2)
+      }`,
+    );
+  }
+  const tfr = ratios["tensorflow"];
+  if (tfr) {
+    checks.push(
+      `tensorflow baseline ≤ 1.5× torch (2 threads): ${fmt(tfr["baseline/2"], 2)}× ${
+        mark(tfr["baseline/2"] === undefined ? undefined : tfr["baseline/2"]! <= 1.5)
+      }`,
+    );
+  }
+  for (const b of backends) {
+    const ms = (m: string) => lRows.find((r) => r.backend === b && r.method === m)?.medianMs;
+    const base = ms("baseline");
+    for (const [m, limit] of [["hiddenKey-minus", 1.1], ["hiddenKey", 1.6]] as const) {
+      const r = ratio(ms(m), base);
+      checks.push(
+        `${b} ${LABELS[m]} ≤ ${limit}× baseline: ${fmt(r, 2)}× ${
+          mark(r === undefined ? undefined : r <= limit)
+        }`,
+      );
+    }
+  }
+  log("\nTargets:\n" + checks.map((c) => `- ${c}`).join("\n"));
+  if (jsonOut) {
+    await Deno.writeTextFile(
+      jsonOut,
+      JSON.stringify({ loradrop: lRows, torch: tRows, torchHeader: header, checks }, null, 2) +
+        "\n",
+    );
+  }
+}
