@@ -173,6 +173,29 @@ for name, (n, strength, max_refs, fixed) in {
     h, r = corpus(n, strength, max_refs, fixed)
     cases.append(case(name, h, r))
 
+# Long outputs (three base sentences joined, 40-60 words) exercise TER's beam (width 25 around
+# the diagonal) and its limit of 1000 shift candidates.
+long_h, long_r = [], []
+for _ in range(6):
+    picks = [BASE[int(rng.integers(0, len(BASE)))] for _ in range(3)]
+    text = " ".join(picks)
+    long_r.append([perturb(text, 3), perturb(" ".join(reversed(picks)), 2)])
+    long_h.append(perturb(text, 14))
+cases.append(case("long", long_h, long_r))
+
+# TER's limits proper: a hypothesis equal to the tail of a much longer reference (the optimal
+# path leaves the beam), the reverse, and ~90-word shuffles with many repeated words (more than
+# 1000 shift candidates).
+ref_long = " ".join(BASE[:7])
+tail = " ".join(ref_long.split()[-30:])
+very_h, very_r = [tail, ref_long], [[ref_long], [tail]]
+for _ in range(3):
+    picks = [BASE[int(rng.integers(0, len(BASE)))] for _ in range(7)]
+    order = list(rng.permutation(len(picks)))
+    very_h.append(perturb(" ".join(picks[k] for k in order), 6))
+    very_r.append([" ".join(picks)])
+cases.append(case("very-long", very_h, very_r))
+
 # Hand-picked edge cases: short hypotheses (fewer n-grams than the order), exact copies, a
 # hypothesis sharing nothing with its references.
 cases.append(case(
