@@ -34,63 +34,68 @@ const MAX_SHIFT_CANDIDATES = 1000;
 // i(nsert a reference word), d(elete a hypothesis word), x (unreached cell).
 type Op = "n" | "s" | "i" | "d" | "x";
 
+const OPS: readonly Op[] = ["n", "s", "i", "d", "x"];
+const N = 0, S = 1, I = 2, D = 3, X = 4;
+
 /** Levenshtein distance restricted to a beam around the length-scaled diagonal, with its trace. */
+// (sacrebleu also caches rows by hypothesis prefix; in JS recomputing them was faster.)
 function beamEditDistance(hyp: readonly string[], ref: readonly string[]): [number, Op[]] {
   const nh = hyp.length;
   const nr = ref.length;
-  const cost: number[][] = [];
-  const op: Op[][] = [];
-  cost.push(Array.from({ length: nr + 1 }, (_, j) => j));
-  op.push(new Array<Op>(nr + 1).fill("i"));
+  const costs: Float64Array[] = [Float64Array.from({ length: nr + 1 }, (_, j) => j)];
+  const ops: Uint8Array[] = [new Uint8Array(nr + 1).fill(I)];
   const ratio = nh > 0 ? nr / nh : 1;
   const beam = BEAM_WIDTH < ratio / 2 ? Math.ceil(ratio / 2 + BEAM_WIDTH) : BEAM_WIDTH;
   for (let i = 1; i <= nh; i++) {
-    const c = new Array<number>(nr + 1).fill(Infinity);
-    const o = new Array<Op>(nr + 1).fill("x");
-    const prev = cost[i - 1]!;
+    const c = new Float64Array(nr + 1).fill(Infinity);
+    const o = new Uint8Array(nr + 1).fill(X);
+    const prev = costs[i - 1]!;
     const diag = Math.floor(i * ratio);
     const lo = Math.max(0, diag - beam);
     const hi = i === nh ? nr + 1 : Math.min(nr + 1, diag + beam);
+    const word = hyp[i - 1];
     for (let j = lo; j < hi; j++) {
       if (j === 0) {
         c[0] = prev[0]! + 1;
-        o[0] = "d";
+        o[0] = D;
         continue;
       }
-      const same = hyp[i - 1] === ref[j - 1];
-      // Candidates in tercom's order; a later one wins only when strictly cheaper.
-      const cands: [number, Op][] = [
-        [prev[j - 1]! + (same ? 0 : 1), same ? "n" : "s"],
-        [prev[j]! + 1, "d"],
-        [c[j - 1]! + 1, "i"],
-      ];
-      for (const [v, name] of cands) {
-        if (c[j]! > v) {
-          c[j] = v;
-          o[j] = name;
-        }
+      // Candidates in tercom's order (match/substitute, delete, insert); a later one wins only
+      // when strictly cheaper.
+      const same = word === ref[j - 1];
+      let best = prev[j - 1]! + (same ? 0 : 1);
+      let bestOp = same ? N : S;
+      if (prev[j]! + 1 < best) {
+        best = prev[j]! + 1;
+        bestOp = D;
       }
+      if (c[j - 1]! + 1 < best) {
+        best = c[j - 1]! + 1;
+        bestOp = I;
+      }
+      c[j] = best;
+      o[j] = bestOp;
     }
-    cost.push(c);
-    op.push(o);
+    costs.push(c);
+    ops.push(o);
   }
   const trace: Op[] = [];
   let i = nh;
   let j = nr;
   while (i > 0 || j > 0) {
-    const o = op[i]![j]!;
-    trace.push(o);
-    if (o === "n" || o === "s") {
+    const o = ops[i]![j]!;
+    trace.push(OPS[o]!);
+    if (o === N || o === S) {
       i--;
       j--;
-    } else if (o === "i") j--;
-    else if (o === "d") i--;
-    else {throw new Error(
-        `Cannot compute TER: the edit trace reached an unfilled cell (${i}, ${j})`,
-      );}
+    } else if (o === I) j--;
+    else if (o === D) i--;
+    else {
+      throw new Error(`Cannot compute TER: the edit trace reached an unfilled cell (${i}, ${j})`);
+    }
   }
   trace.reverse();
-  return [cost[nh]![nr]!, trace];
+  return [costs[nh]![nr]!, trace];
 }
 
 /** Moves words[start, start+length) to `target` (tercom's convention for targets inside the span). */
@@ -154,7 +159,16 @@ function bestShift(
       refErr.push(1);
     }
   }
-  const sum = (xs: number[], a: number, n: number) => xs.slice(a, a + n).reduce((s, v) => s + v, 0);
+  // Prefix sums: errors in [a, a + n) of either side in O(1).
+  const prefix = (xs: number[]) => {
+    const out = new Int32Array(xs.length + 1);
+    xs.forEach((x, k) => out[k + 1] = out[k]! + x);
+    return out;
+  };
+  const hypCum = prefix(hypErr);
+  const refCum = prefix(refErr);
+  const sum = (cum: Int32Array, a: number, n: number) =>
+    cum[Math.min(a + n, cum.length - 1)]! - cum[Math.min(a, cum.length - 1)]!;
   let best:
     | { score: number; length: number; start: number; idx: number; words: string[] }
     | undefined;
@@ -173,8 +187,8 @@ function bestShift(
         if (sh + length > hyp.length || sr + length > ref.length) break;
         if (hyp[sh + length - 1] !== ref[sr + length - 1]) break;
         // A matching pair (sh, sr, length).
-        if (sum(hypErr, sh, length) === 0) continue;
-        if (sum(refErr, sr, length) === 0) continue;
+        if (sum(hypCum, sh, length) === 0) continue;
+        if (sum(refCum, sr, length) === 0) continue;
         const a = align.get(sr)!;
         if (sh <= a && a < sh + length) continue;
         let prevIdx = -1;
