@@ -29,6 +29,7 @@ export * from "./atomic_file.ts";
 export * from "./batches.ts";
 export * from "./checkpoint.ts";
 export * from "./evaluate.ts";
+export * from "./text_source.ts";
 export * from "./progress.ts";
 export * from "./run_record.ts";
 export * from "./train_step.ts";
