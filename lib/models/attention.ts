@@ -75,6 +75,12 @@ export interface AttentionOptions {
   readonly tokenMask?: Tensor2D;
   /** Also return the attention each token receives (HiddenCut's span start). */
   readonly returnAttentionReceived?: boolean;
+  /**
+   * Observes this layer's logits `(B, H, Tq, Tk)` after the padding/causal bias and before
+   * `dropKey` (for analyses such as DropKey vs DropAttention on real logits). The tensor is
+   * disposed after the call: clone and `tf.keep` it, or read it, inside the callback.
+   */
+  readonly onLogits?: (layer: number, logits: Tensor4D) => void;
 }
 
 /** What {@linkcode multiHeadAttention} returns. */
@@ -250,6 +256,7 @@ export function multiHeadAttention(
     let logits = batchMatMul(qh, khT) as Tensor4D; // (B, H, Tq, Tk)
     const bias = attentionBias(tokenMask, t, config.causal ?? false);
     if (bias !== undefined) logits = tf.add(logits, bias) as Tensor4D;
+    options.onLogits?.(layer, logits);
     const dropOptions = tokenMask === undefined ? {} : { tokenMask };
     logits = dropKey(
       logits,

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
+import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, loraLinear, type LoraWeights } from "./_deps.ts";
 import { type LayerAdapters, multiHeadAttention } from "./attention.ts";
@@ -36,6 +36,8 @@ export interface EncoderForwardOptions {
   readonly adapters?: EncoderAdapters;
   /** The LoRA scale α/r (or α/√r); 1 when absent. */
   readonly loraScale?: number;
+  /** Observes every layer's biased attention logits before `dropKey` (see `AttentionOptions`). */
+  readonly onAttentionLogits?: (layer: number, logits: Tensor4D) => void;
 }
 
 const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
@@ -330,7 +332,11 @@ export function encoderForward(
           headDim: lc.headDim,
           ...(c.queryScale === undefined ? {} : { queryScale: c.queryScale }),
         },
-        { ...common, returnAttentionReceived: needReceived },
+        {
+          ...common,
+          returnAttentionReceived: needReceived,
+          ...(options.onAttentionLogits ? { onLogits: options.onAttentionLogits } : {}),
+        },
         ctx,
       );
       const residual = lw.residual === undefined

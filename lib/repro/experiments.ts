@@ -94,6 +94,8 @@ interface Scale {
   readonly learningRate: number;
   readonly klWeight: number;
   readonly model: string;
+  /** Methods timed by the cost experiment. */
+  readonly costMethods: readonly string[];
 }
 
 const SCALES: Record<ReproPreset, Scale> = {
@@ -105,12 +107,13 @@ const SCALES: Record<ReproPreset, Scale> = {
     frameworkMethods: ["dropKey-column"],
     compensationMethods: ["hiddenKey-minus", "hiddenKey"],
     steps: 12,
-    evalEvery: 6,
+    evalEvery: 12,
     batchSize: 16,
     maxLength: 32,
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
+    costMethods: ["baseline", "dropKey-column", "hiddenKey-minus", "hiddenKey"],
   },
   quick: {
     tasks: ["sentiment-low", "wic-low"],
@@ -132,6 +135,15 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
+    costMethods: [
+      "baseline",
+      "dropKey-column",
+      "dropAttention-element",
+      "hiddenCut-element",
+      "hiddenKey-minus",
+      "hiddenKey",
+      "hiddenKey-both",
+    ],
   },
   full: {
     tasks: ["sentiment-low", "wic-low", "sotu-year-low", "spam-low"],
@@ -147,6 +159,15 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
+    costMethods: [
+      "baseline",
+      "dropKey-column",
+      "dropAttention-element",
+      "hiddenCut-element",
+      "hiddenKey-minus",
+      "hiddenKey",
+      "hiddenKey-both",
+    ],
   },
   paper: {
     tasks: ["rte", "mrpc", "stsb", "sst2"],
@@ -162,6 +183,15 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 4e-4,
     klWeight: 1,
     model: "roberta-large",
+    costMethods: [
+      "baseline",
+      "dropKey-column",
+      "dropAttention-element",
+      "hiddenCut-element",
+      "hiddenKey-minus",
+      "hiddenKey",
+      "hiddenKey-both",
+    ],
   },
 };
 
@@ -262,15 +292,7 @@ export function reproExperiments(preset: ReproPreset): ExperimentSpec[] {
       methodRuns(scale, m, [midRate])
     ),
   ];
-  const costMethods = [
-    "baseline",
-    "dropKey-column",
-    "dropAttention-element",
-    "hiddenCut-element",
-    "hiddenKey-minus",
-    "hiddenKey",
-    "hiddenKey-both",
-  ];
+  const costMethods = scale.costMethods;
   const cost = costMethods.map((method) =>
     run(scale, {
       task: overfitTask,

@@ -44,7 +44,10 @@ export interface ReportInput {
   /** All stored runs. */
   readonly runs: readonly StoredRun[];
   /** The numerical DropKey/DropAttention results (claims 2, 3), when computed. */
-  readonly equivalence?: EquivalenceEvidence;
+  readonly equivalence?: EquivalenceEvidence & {
+    readonly rows?: number;
+    readonly kCurve?: { readonly droppedLogit: readonly number[]; readonly k: readonly number[] };
+  };
 }
 
 function tasksOf(experiments: readonly ExperimentSpec[]): string[] {
@@ -108,6 +111,7 @@ export function reportSections(input: ReportInput): ReportSection[] {
     scaleSection(input),
     claimsSection(input),
     ...overfitSections(input),
+    equivalenceSection(input),
     ...frameworkSections(input),
     compensationSection(input),
     significanceSection(input),
@@ -204,6 +208,55 @@ export function overfitSections(input: ReportInput): ReportSection[] {
     });
   }
   return out;
+}
+
+/**
+ * Claims 2 and 3 measured on the pretrained model's real attention logits.
+ *
+ * @param input The runs and, when computed, the equivalence measurements.
+ * @returns A section (text, and a k-curve figure when measured).
+ * @example
+ * ```ts
+ * import { equivalenceSection } from "./sections.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const s = equivalenceSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
+ * assertStringIncludes(s.text!, "not measured");
+ * ```
+ */
+export function equivalenceSection(input: ReportInput): ReportSection {
+  const e = input.equivalence;
+  const heading = "DropKey vs DropAttention on real attention logits (paper §3.1, App. C)";
+  if (!e) return { heading, text: "Equivalence not measured in this results folder." };
+  return {
+    heading,
+    text:
+      `Under one mask (rate 0.3, element and column), max |DropKey − DropAttention| = ${
+        e.forwardMaxDiff.toExponential(2)
+      } with normalised rescaling and ${e.inverseKeepMaxDiff.toExponential(2)} with 1/(1−p). ` +
+      `Over ${
+        e.rows ?? "?"
+      } attention rows (one dropped key m, the largest kept key u), the measured ratio of ` +
+      `∂w'_u/∂g_u (DropKey / DropAttention with NoGrad) matches the paper's k to a relative error of ${
+        e.kMaxRelError.toExponential(2)
+      }; the largest k is ${e.kMax.toFixed(4)} (< 1); DropAttention sends up to ${
+        e.droppedGradMax.toExponential(2)
+      } of gradient to the dropped logit; without NoGrad the gradients differ from DropKey's by at most ${
+        e.noNoGradMaxDiff.toExponential(2)
+      }.`,
+    ...(e.kCurve && e.kCurve.k.length > 1
+      ? {
+        figure: lineFigure(
+          [{ name: "k", x: e.kCurve.droppedLogit, y: e.kCurve.k, markers: true }],
+          {
+            title: "k against the dropped logit (one real attention row)",
+            xTitle: "g_m − g_u (dropped logit relative to the kept one)",
+            yTitle: "k",
+          },
+        ),
+      }
+      : {}),
+  };
 }
 
 /**

@@ -1,0 +1,49 @@
+/**
+ * A worker process of `deno task repro --jobs N`: loads the model once, then takes runs from the
+ * parent over stdin (one JSON line each) and answers on stdout when each is stored.
+ * Protocol: worker → `{"ready":true}`; parent → `{"run":{spec,hash}}` or `{"stop":true}`;
+ * worker → `{"finished":hash}` or `{"failed":hash,"error":…}`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initBackend, parseBackendName } from "../lib/backend.ts";
+import { executeRun, loadRunResources, type RunResources } from "../lib/repro/execute.ts";
+import type { PlannedRun } from "../lib/repro/scheduler.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { dir: { type: "string" }, backend: { type: "string", default: "wasm" } },
+});
+if (!values.dir) throw new TypeError("Cannot start a repro worker: --dir is required");
+const backend = parseBackendName(values.backend ?? "wasm");
+await initBackend({ backend });
+const encoder = new TextEncoder();
+const say = (msg: unknown) => Deno.stdout.write(encoder.encode(JSON.stringify(msg) + "\n"));
+const resources = new Map<string, RunResources>();
+await say({ ready: true });
+const decoder = new TextDecoder();
+let buffered = "";
+for await (const chunk of Deno.stdin.readable) {
+  buffered += decoder.decode(chunk, { stream: true });
+  let nl: number;
+  while ((nl = buffered.indexOf("\n")) >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    const msg = JSON.parse(line) as { run?: PlannedRun; stop?: boolean };
+    if (msg.stop) Deno.exit(0);
+    if (!msg.run) continue;
+    const { spec, hash } = msg.run;
+    try {
+      if (!resources.has(spec.model)) resources.set(spec.model, await loadRunResources(spec.model));
+      await executeRun(spec, resources.get(spec.model)!, {
+        dir: values.dir,
+        backend,
+        progress: false,
+      });
+      await say({ finished: hash });
+    } catch (error) {
+      await say({ failed: hash, error: (error as Error).stack ?? String(error) });
+    }
+  }
+}

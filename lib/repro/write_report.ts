@@ -1,0 +1,63 @@
+/**
+ * Writes a reproduction's outputs from its stored runs: `report.html` (self-contained, offline)
+ * and one CSV per table.
+ *
+ * @module
+ */
+import { writeReportHtml } from "../viz/report.ts";
+import { tableCsv } from "./csv.ts";
+import { reproExperiments, type ReproPreset } from "./experiments.ts";
+import { reportSections } from "./sections.ts";
+import { readStoredRuns } from "./store.ts";
+import type { EquivalenceEvidence } from "./verdicts.ts";
+import { writeFileAtomic } from "../train/atomic_file.ts";
+
+/**
+ * Reads the runs in `dir` and writes `dir/report.html` and `dir/tables/*.csv`.
+ *
+ * @param dir The preset's results folder.
+ * @param preset The preset.
+ * @returns The paths written.
+ * @example
+ * ```ts
+ * import { writeReproReport } from "./write_report.ts";
+ * import { assert } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * const paths = await writeReproReport(dir, "smoke");
+ * assert(paths.some((p) => p.endsWith("report.html")));
+ * ```
+ */
+export async function writeReproReport(dir: string, preset: ReproPreset): Promise<string[]> {
+  const runs = await readStoredRuns(dir);
+  let equivalence: EquivalenceEvidence | undefined;
+  try {
+    equivalence = JSON.parse(
+      await Deno.readTextFile(`${dir}/equivalence.json`),
+    ) as EquivalenceEvidence;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const sections = reportSections({
+    preset,
+    experiments: reproExperiments(preset),
+    runs,
+    ...(equivalence ? { equivalence } : {}),
+  });
+  const written: string[] = [];
+  await Deno.mkdir(`${dir}/tables`, { recursive: true });
+  let n = 0;
+  for (const s of sections) {
+    if (!s.table) continue;
+    const name = (s.heading ?? `table-${n}`).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(
+      /^-|-$/g,
+      "",
+    );
+    const path = `${dir}/tables/${String(++n).padStart(2, "0")}-${name.slice(0, 40)}.csv`;
+    await writeFileAtomic(path, tableCsv(s.table.rows, s.table.columns));
+    written.push(path);
+  }
+  const html = `${dir}/report.html`;
+  await writeReportHtml(html, sections, { title: `loradrop reproduction (${preset})` });
+  written.push(html);
+  return written;
+}
