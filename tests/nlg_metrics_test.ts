@@ -23,6 +23,16 @@ Deno.test("rougeL maximises precision and recall separately over references (coc
   // although neither reference alone has F = 1.
   const f = rougeL(["a b c d e"], [["a b c", "a x b y c z d w e q"]], ws);
   assertAlmostEquals(f, 1, 1e-12);
+  // The best single reference instead: max(F(3/5, 1), F(1, 1/2)).
+  const fMax = rougeL(["a b c d e"], [["a b c", "a x b y c z d w e q"]], {
+    ...ws,
+    multiReference: "max-f",
+  });
+  assertAlmostEquals(
+    fMax,
+    Math.max((2.44 * 0.6) / (1 + 1.44 * 0.6), (2.44 * 0.5) / (0.5 + 1.44)),
+    1e-12,
+  );
   const fOne = (p: number, r: number) => (2.44 * p * r) / (r + 1.44 * p);
   assertAlmostEquals(rougeL(["a b c d e"], [["a b c"]], ws), fOne(3 / 5, 1), 1e-12);
   // Corpus score = mean of the segment F's; an output sharing nothing scores 0.

@@ -14,6 +14,11 @@ export interface RougeLOptions {
   readonly lowercase?: boolean;
   /** β of the F-measure, 1.2 by default (coco-caption's `Rouge`). */
   readonly beta?: number;
+  /**
+   * `"coco"` (default, the E2E scorer): maximise precision and recall separately over the
+   * references, then combine. `"max-f"`: the best per-reference F (as Google's rouge-score).
+   */
+  readonly multiReference?: "coco" | "max-f";
 }
 
 /**
@@ -68,18 +73,30 @@ export function rougeL(
   const beta = options.beta ?? 1.2;
   checkNumberOption("ROUGE-L", "beta", beta, 0, 1e6);
   const tok = resolveTokenizer(options.tokenize ?? "coco", options.lowercase ?? true, "ROUGE-L");
+  const mode = options.multiReference ?? "coco";
+  if (mode !== "coco" && mode !== "max-f") {
+    throw new TypeError(
+      `Cannot compute ROUGE-L: multiReference must be "coco" or "max-f", received ${String(mode)}`,
+    );
+  }
+  const f = (p: number, r: number) =>
+    p > 0 && r > 0 ? ((1 + beta ** 2) * p * r) / (r + beta ** 2 * p) : 0;
   let total = 0;
   for (let i = 0; i < hypotheses.length; i++) {
     const hyp = tok(hypotheses[i]!);
     let p = 0;
     let r = 0;
+    let bestF = 0;
     for (const refText of references[i]!) {
       const ref = tok(refText);
       const lcs = lcsLength(ref, hyp);
-      if (hyp.length > 0) p = Math.max(p, lcs / hyp.length);
-      if (ref.length > 0) r = Math.max(r, lcs / ref.length);
+      const pi = hyp.length > 0 ? lcs / hyp.length : 0;
+      const ri = ref.length > 0 ? lcs / ref.length : 0;
+      p = Math.max(p, pi);
+      r = Math.max(r, ri);
+      bestF = Math.max(bestF, f(pi, ri));
     }
-    if (p > 0 && r > 0) total += ((1 + beta ** 2) * p * r) / (r + beta ** 2 * p);
+    total += mode === "coco" ? f(p, r) : bestF;
   }
   return total / hypotheses.length;
 }
