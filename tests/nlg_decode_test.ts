@@ -3,7 +3,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "@std/assert";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
-import { beamSearch, greedyDecode, type StepFunction } from "../lib/nlg/decode/mod.ts";
+import {
+  beamSearch,
+  greedyDecode,
+  lmStepFunction,
+  type StepFunction,
+} from "../lib/nlg/decode/mod.ts";
+import { decoderForward } from "../lib/models/decoder.ts";
+import { tinyDecoder } from "../lib/models/_tiny_decoder.ts";
 import { foldIn, randomKey, uniform } from "../lib/random.ts";
 
 const EOS = 0;
@@ -321,3 +328,66 @@ testOnBackends("decoders reject bad options and non-finite logits with named err
     "non-finite logit NaN (row 0, token 1) at step 0",
   );
 });
+
+// --- lmStepFunction with the project's GPT-2-style decoder (a tiny random one) ---------------
+
+function disposeDeep(x: unknown): void {
+  if (x instanceof tf.Tensor) x.dispose();
+  else if (Array.isArray(x)) x.forEach(disposeDeep);
+  else if (x !== null && typeof x === "object") Object.values(x).forEach(disposeDeep);
+}
+
+testOnBackends(
+  "lmStepFunction: right padding leaves each prefix's next-token logits unchanged",
+  async () => {
+    const model = tinyDecoder(3);
+    try {
+      const forward = (inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D) =>
+        decoderForward(model, { inputIds, attentionMask }, { plan: { drops: [] } }, {
+          training: false,
+        });
+      const step = lmStepFunction(forward, { maxPositions: model.config.maxPositions });
+      const prefixes = [Int32Array.of(5, 1, 7), Int32Array.of(2), Int32Array.of(3, 3, 4, 9, 1)];
+      await assertNoLeak("lmStepFunction", () => {
+        const batched = step(prefixes, {
+          step: 0,
+          parents: Int32Array.of(-1, -1, -1),
+        }) as tf.Tensor2D;
+        assertEquals(batched.shape, [3, model.config.vocabSize]);
+        const rows = batched.arraySync();
+        batched.dispose();
+        prefixes.forEach((p, i) => {
+          const alone = tf.tidy(() => {
+            const logits = decoderForward(
+              model,
+              { inputIds: tf.tensor2d(p, [1, p.length], "int32") },
+              { plan: { drops: [] } },
+              { training: false },
+            ); // (1, T, V)
+            return tf.reshape(tf.slice(logits, [0, p.length - 1, 0], [1, 1, -1]), [-1])
+              .arraySync() as number[];
+          });
+          alone.forEach((v, k) => assertAlmostEquals(rows[i]![k]!, v, 1e-4));
+        });
+      });
+      await assertRejects(
+        () => greedyDecode(step, [Int32Array.of(1, 2, 3)], { maxLength: 9 }),
+        RangeError,
+        "prefix 0 has 11 tokens, more than maxPositions 10",
+      );
+      // Decoding with the real decoder: beam 1 == greedy, deterministic, no leaks.
+      const prompts = [Int32Array.of(1, 2), Int32Array.of(4)];
+      await assertNoLeak("decoding with the tiny decoder", async () => {
+        const options = { maxLength: 6, eosTokenId: 0, noRepeatNgramSize: 2 };
+        const g = await greedyDecode(step, prompts, options);
+        const b = await beamSearch(step, prompts, { ...options, numBeams: 1 });
+        assertEquals(b.map((r) => [...r.tokens]), g.map((r) => [...r.tokens]));
+        const b3 = await beamSearch(step, prompts, { ...options, numBeams: 3 });
+        assert(b3.every((r) => r.tokens.length >= 1));
+        assertEquals(await beamSearch(step, prompts, { ...options, numBeams: 3 }), b3);
+      });
+    } finally {
+      disposeDeep(model.weights);
+    }
+  },
+);

@@ -6,3 +6,4 @@
 export * from "./types.ts";
 export * from "./greedy.ts";
 export * from "./beam.ts";
+export * from "./lm_step.ts";
