@@ -150,8 +150,10 @@ const task = await loadTask(taskName as BuiltinTaskName);
 const tokenizer = await loadUseLiteTokenizer();
 const base = await loadUseLite();
 const kind = task.card.kind;
-const trainSource = textBatchSource(task.train, tokenizer, { kind, maxLength });
-const devSource = textBatchSource(task.dev, tokenizer, { kind, maxLength });
+// USE-lite has no token-type table: pairs are one sequence `a </s> b`.
+const sourceOptions = { kind, maxLength, tokenTypes: base.config.typeVocabSize > 0 };
+const trainSource = textBatchSource(task.train, tokenizer, sourceOptions);
+const devSource = textBatchSource(task.dev, tokenizer, sourceOptions);
 console.error(
   `loradrop train: ${task.card.name} (${task.train.length} train / ${task.dev.length} dev), ` +
     `preset ${values.preset}, backend ${backend.active}, out ${values.out}`,

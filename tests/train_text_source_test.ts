@@ -26,7 +26,12 @@ Deno.test("textBatchSource pads batches like encodeBatch and keeps pair separato
   assertEquals(batch.labels.dtype, "float32");
   assertEquals([...batch.labels.dataSync()], [0.5, -1.25]);
   assertEquals(batch.tokens, reference.attentionMask.reduce((s, v) => s + v, 0));
+  assertEquals(batch.inputs.tokenTypeIds?.dataSync(), reference.tokenTypeIds);
   disposeLabeledBatch(batch);
+  const untyped = textBatchSource(examples, tokenizer, { kind: "regression", tokenTypes: false });
+  const plain = untyped.batch([0, 1]);
+  assertEquals(plain.inputs.tokenTypeIds, undefined);
+  disposeLabeledBatch(plain);
   const before = tf.memory().numTensors;
   disposeLabeledBatch(source.batch([1]));
   assertEquals(tf.memory().numTensors, before);

@@ -18,6 +18,11 @@ export interface TextSourceOptions {
   readonly kind: TaskKind;
   /** The longest sequence, special tokens included; the tokenizer's `modelMaxLength` by default. */
   readonly maxLength?: number;
+  /**
+   * Whether batches carry `tokenTypeIds` (when the tokenizer returns them); true by default.
+   * Set it to false for a model without a token-type table (USE-lite: `config.typeVocabSize` 0).
+   */
+  readonly tokenTypes?: boolean;
 }
 
 const CHUNK = 256;
@@ -103,7 +108,7 @@ export function textBatchSource(
     }
   }
   const lengths = Int32Array.from(ids, (row) => row.length);
-  const withTypes = types.some((t) => t !== undefined);
+  const withTypes = (options.tokenTypes ?? true) && types.some((t) => t !== undefined);
   return {
     size: examples.length,
     labels,
