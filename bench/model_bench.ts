@@ -10,8 +10,8 @@
 //   deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20] [--warmup 3]
 //                   [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
 //
-// The cpu backend is ~25× slower than wasm: it runs --cpu-steps timed steps (default 5; pass
-// --cpu-steps 20 for the full count). `tensorflow?` in --backends: only when tfjs-node loads (the
+// The cpu backend is ~25× slower than wasm (~27 s a step here): it runs --cpu-steps timed steps
+// (default 3, after 1 warm-up; pass --cpu-steps 20 for the full count, about an hour). `tensorflow?` in --backends: only when tfjs-node loads (the
 // default). Under `deno bench` this file does nothing.
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendName, initBackend, parseBackendName } from "../lib/backend.ts";
@@ -53,7 +53,8 @@ interface Args {
   backends: BackendName[];
   methods: string[];
   steps: number;
-  cpuSteps: number;
+  /** Timed steps on cpu; default min(3, steps). */
+  cpuSteps?: number;
   warmup: number;
   batch: number;
   seq: number;
@@ -68,7 +69,6 @@ function parseArgs(argv: readonly string[]): Args {
     backends: ["wasm", "cpu", "tensorflow"],
     methods: Object.keys(BENCH_METHODS),
     steps: 20,
-    cpuSteps: 5,
     warmup: 3,
     batch: 32,
     seq: 32,
@@ -157,7 +157,9 @@ async function benchBackend(
   };
   const labels = tf.tensor1d(randomInts(randomKey(12), b, 2), "int32");
   const batch = { inputs, labels, tokens: b * t };
-  const steps = backend === "cpu" ? args.cpuSteps : args.steps;
+  const cpu = backend === "cpu";
+  const steps = cpu ? args.cpuSteps ?? Math.min(3, args.steps) : args.steps;
+  const warmup = cpu ? Math.min(1, args.warmup) : args.warmup;
   try {
     for (const method of args.methods) {
       const plan = presetPlan(method, { rate: args.rate, klWeight: 1 });
@@ -178,11 +180,11 @@ async function benchBackend(
       const times: number[] = [];
       let peak = 0, lastLoss = NaN;
       const tensorsBefore = tf.memory().numTensors;
-      for (let i = 0; i < args.warmup + steps; i++) {
+      for (let i = 0; i < warmup + steps; i++) {
         const t0 = performance.now();
         const result = trainStep(model, opt, batch, plan, foldIn(key, i), { lr: 1e-4 });
         const ms = performance.now() - t0;
-        if (i >= args.warmup) times.push(ms);
+        if (i >= warmup) times.push(ms);
         peak = Math.max(peak, result.peakBytes);
         lastLoss = result.loss;
       }
@@ -251,7 +253,9 @@ if (import.meta.main) {
   const skipped: string[] = [];
   console.log(
     `loradrop training step: USE-lite, LoRA r=8 on q,v, batch ${args.batch}×${args.seq}, ` +
-      `rate ${args.rate}, warm-up ${args.warmup}, ${args.steps} timed steps (cpu ${args.cpuSteps})`,
+      `rate ${args.rate}, warm-up ${args.warmup}, ${args.steps} timed steps (cpu ${
+        args.cpuSteps ?? Math.min(3, args.steps)
+      } after 1)`,
   );
   for (const backend of args.backends) {
     try {
