@@ -19,8 +19,9 @@ export interface TextSourceOptions {
   /** The longest sequence, special tokens included; the tokenizer's `modelMaxLength` by default. */
   readonly maxLength?: number;
   /**
-   * Whether batches carry `tokenTypeIds` (when the tokenizer returns them); true by default.
-   * Set it to false for a model without a token-type table (USE-lite: `config.typeVocabSize` 0).
+   * Whether batches carry `tokenTypeIds` (segment ids of pairs). By default only for tokenizers
+   * that return them natively (`returnsTokenTypeIds`: the BERT family), as Hugging Face does;
+   * USE-lite and RoBERTa have no use for them.
    */
   readonly tokenTypes?: boolean;
 }
@@ -108,7 +109,8 @@ export function textBatchSource(
     }
   }
   const lengths = Int32Array.from(ids, (row) => row.length);
-  const withTypes = (options.tokenTypes ?? true) && types.some((t) => t !== undefined);
+  const withTypes = (options.tokenTypes ?? tokenizer.returnsTokenTypeIds) &&
+    types.some((t) => t !== undefined);
   return {
     size: examples.length,
     labels,
