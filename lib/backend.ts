@@ -119,6 +119,10 @@ async function loadTensorflowBackend(): Promise<string> {
       // A variable specifier keeps these optional packages out of the module graph.
       const specifier = `npm:${pkg}@${TFJS_NODE_VERSION}`;
       await import(specifier);
+      if (failures.length > 0 && !failures[0]!.endsWith("not installed")) {
+        // tfjs-node-gpu is installed but did not load (CUDA/cuDNN missing?): say so once.
+        console.warn(`loradrop: using ${pkg} on the CPU; ${failures[0]}`);
+      }
       return pkg;
     } catch (error) {
       failures.push(`${pkg}: ${(error as Error).message.split("\n")[0]}`);
