@@ -4,6 +4,7 @@ import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { corpusBleu } from "../lib/nlg/metrics/bleu.ts";
 import { corpusNist } from "../lib/nlg/metrics/nist.ts";
 import { meteor } from "../lib/nlg/metrics/meteor.ts";
+import { porterStem } from "../lib/nlg/metrics/porter.ts";
 import { corpusTer } from "../lib/nlg/metrics/ter.ts";
 
 interface GoldenCase {
@@ -22,11 +23,16 @@ interface GoldenCase {
   nist_nltk_13a_lc: number;
   meteor_exact_13a_lc: number;
   meteor_toy_13a_lc: number;
+  meteor_porter_13a_lc: number;
 }
 
 const golden = JSON.parse(
   await Deno.readTextFile(new URL("./golden/nlg_metrics.json", import.meta.url)),
-) as { cases: GoldenCase[]; toy_synonyms: Record<string, string[]> };
+) as {
+  cases: GoldenCase[];
+  toy_synonyms: Record<string, string[]>;
+  porter_stems: Record<string, string>;
+};
 
 const toyStem = (w: string) => w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w;
 const toySynonyms = (w: string) => golden.toy_synonyms[w] ?? [];
@@ -76,5 +82,15 @@ for (const c of golden.cases) {
       c.meteor_toy_13a_lc,
       1e-12,
     );
+    assertAlmostEquals(meteor(h, r, { stem: porterStem }), c.meteor_porter_13a_lc, 1e-12);
   });
 }
+
+Deno.test("porterStem matches nltk's PorterStemmer on every step's examples and the corpora's words", () => {
+  const entries = Object.entries(golden.porter_stems);
+  assert(entries.length > 200);
+  const wrong = entries.filter(([w, s]) => porterStem(w) !== s).map(([w, s]) =>
+    `${w}: ${porterStem(w)} != ${s}`
+  );
+  assertEquals(wrong, []);
+});

@@ -20,6 +20,7 @@ import pathlib
 import nltk
 import numpy as np
 import sacrebleu
+from nltk.stem.porter import PorterStemmer
 from nltk.translate.meteor_score import meteor_score
 from nltk.translate.nist_score import corpus_nist
 from sacrebleu.metrics import BLEU, TER
@@ -156,6 +157,10 @@ def case(name, hyps, refs):
         meteor_score(r, h, stemmer=IdentityStemmer(), wordnet=NoWordNet())
         for h, r in zip(tok_h, tok_r)
     ]))
+    out["meteor_porter_13a_lc"] = float(np.mean([
+        meteor_score(r, h, stemmer=PorterStemmer(), wordnet=NoWordNet())
+        for h, r in zip(tok_h, tok_r)
+    ]))
     out["meteor_toy_13a_lc"] = float(np.mean([
         meteor_score(r, h, stemmer=ToyStemmer(), wordnet=ToyWordNet())
         for h, r in zip(tok_h, tok_r)
@@ -217,11 +222,30 @@ cases.append(case(
      ["A restaurant near the river; cheap food, good food.", "The food is cheap near the river."]],
 ))
 
+# Porter stems (nltk's default NLTK_EXTENSIONS mode): the paper's examples of every step, nltk's
+# irregular forms and extensions, and every word of the corpora above.
+STEM_WORDS = sorted(set("""
+caresses ponies ties caress cats flies dies feed agreed plastered bled motoring sing conflated
+troubled sized hopping tanned falling hissing fizzed failing filing happy sky skies enjoy spy fly
+relational conditional rational valenci hesitanci digitizer conformabli radicalli differentli
+vileli analogousli vietnamization predication operator feudalism decisiveness hopefulness
+callousness formaliti sensitiviti sensibiliti triplicate formative formalize electriciti electrical
+hopeful goodness revival allowance inference airliner gyroscopic adjustable defensible irritant
+replacement adjustment dependent adoption homologou communism activate angulariti homologous
+effective bowdlerize probate rate cease controll roll dying lying tying news innings outings
+cannings howe proceed exceed succeed syzygy yyyy toy analogy archaeology fully generally is as a
+by eed spied tried died cried generalizations oscillators fullness hopelessness ago agrees
+constructor __proto__ prototype toString sky's hopefully carefully beautifully possibly sensibly terribly
+""".split()) | {w.lower() for c in cases for s in [c["hypotheses"], *c["references"]]
+                for x in (s if isinstance(s, list) else [s]) for w in tokens(x, True)})
+porter = PorterStemmer()
+
 out = {
     "generator": "tests/golden/make_nlg_goldens.py",
     "versions": {"sacrebleu": sacrebleu.__version__, "nltk": nltk.__version__, "numpy": np.__version__},
     "toy_synonyms": TOY_SYNONYMS,
     "cases": cases,
+    "porter_stems": {w: porter.stem(w) for w in STEM_WORDS},
 }
 path = pathlib.Path(__file__).parent / "nlg_metrics.json"
 path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")

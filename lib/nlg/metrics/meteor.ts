@@ -160,8 +160,9 @@ export function meteorSentence(
  * Corpus METEOR: per segment the best sentence score over its references (nltk's `meteor_score`),
  * averaged over segments. α = 0.9, β = 3, γ = 0.5 (nltk's defaults, METEOR's original parameters).
  *
- * Exact matching only unless `stem`/`synonyms` are given: nltk's WordNet data is not available
- * offline, so nltk's default Porter-stem and WordNet-synonym stages are off. Where this differs from
+ * Exact matching only unless `stem`/`synonyms` are given; `{ stem: porterStem }` reproduces nltk's
+ * default `meteor_score` except its WordNet-synonym stage (nltk's WordNet data is not available
+ * offline). Where this differs from
  * the official Java METEOR 1.5 (`-l en -norm`) used by the E2E/WebNLG scorers and the paper: that
  * adds stem, WordNet-synonym and paraphrase matches with weights (1, 0.6, 0.8, 0.6), uses tuned
  * English parameters (α = 0.85, β = 0.2, γ = 0.6, δ = 0.75 with function-word weighting), searches

@@ -14,3 +14,4 @@ export * from "./rouge_l.ts";
 export * from "./cider.ts";
 export * from "./ter.ts";
 export * from "./report.ts";
+export * from "./porter.ts";

@@ -6,6 +6,7 @@
 import { corpusBleu } from "./bleu.ts";
 import { cider } from "./cider.ts";
 import { meteor } from "./meteor.ts";
+import { porterStem } from "./porter.ts";
 import { corpusNist } from "./nist.ts";
 import { rougeL } from "./rouge_l.ts";
 import { corpusTer } from "./ter.ts";
@@ -16,7 +17,7 @@ export interface E2eScores {
   readonly bleu: number;
   /** Corpus NIST, the E2E scorer's variant. */
   readonly nist: number;
-  /** Mean exact-match METEOR ×100 (see {@linkcode meteor}: below Java METEOR 1.5). */
+  /** Mean METEOR ×100, exact + Porter-stem matches (see {@linkcode meteor}: below Java METEOR 1.5). */
   readonly meteor: number;
   /** Mean ROUGE-L ×100. */
   readonly rougeL: number;
@@ -46,7 +47,7 @@ export function e2eScores(
   return {
     bleu: corpusBleu(hypotheses, references).score,
     nist: corpusNist(hypotheses, references),
-    meteor: 100 * meteor(hypotheses, references),
+    meteor: 100 * meteor(hypotheses, references, { stem: porterStem }),
     rougeL: 100 * rougeL(hypotheses, references),
     cider: cider(hypotheses, references).score,
   };
@@ -56,7 +57,7 @@ export function e2eScores(
 export interface WebNlgScores {
   /** Corpus BLEU ×100. */
   readonly bleu: number;
-  /** Mean exact-match METEOR in [0, 1]. */
+  /** Mean METEOR in [0, 1], exact + Porter-stem matches. */
   readonly meteor: number;
   /** Corpus TER as a fraction (sacrebleu's score / 100). */
   readonly ter: number;
@@ -98,7 +99,7 @@ export function webNlgScores(
     const r = idx.map((i) => references[i]!);
     return {
       bleu: corpusBleu(h, r).score,
-      meteor: meteor(h, r),
+      meteor: meteor(h, r, { stem: porterStem }),
       ter: corpusTer(h, r).score / 100,
     };
   };
