@@ -77,6 +77,7 @@ testOnBackends(
     const steps: number[] = [];
     const evals: number[] = [];
     let ended = 0;
+    const tensorsBefore = tf.memory().numTensors;
     const { record, model, status } = await train(options(base, {
       steps: 60,
       evalEvery: 20,
@@ -121,6 +122,7 @@ testOnBackends(
     const events = await readJsonLines(`${dir}/runs/${record.runId.slice(0, 16)}/events.jsonl`);
     assertEquals(events.map((e) => (e as { step: number }).step), [20, 40, 60]);
     model.dispose();
+    assertEquals(tf.memory().numTensors, tensorsBefore, "training with evaluations leaked tensors");
     tf.dispose([base.embedding, base.kernel]);
     await Deno.remove(dir, { recursive: true });
   },
