@@ -4,9 +4,21 @@
  *
  * @module
  */
-// @ts-types="@types/cli-progress"
-import cliProgress from "cli-progress";
+import cliProgressModule from "cli-progress";
 import process from "node:process";
+
+// The part of cli-progress used here. (Its @types package pulls in @types/node, whose current
+// release breaks Deno's type resolution, so the few members are declared locally.)
+interface SingleBar {
+  start(total: number, start: number, payload: Record<string, string>): void;
+  update(value: number, payload: Record<string, string>): void;
+  stop(): void;
+}
+interface CliProgress {
+  SingleBar: new (options: Record<string, unknown>, preset: unknown) => SingleBar;
+  Presets: { shades_classic: unknown };
+}
+const cliProgress = cliProgressModule as unknown as CliProgress;
 
 /** A progress display; every method is a no-op when it is disabled. */
 export interface TrainProgress {
