@@ -19,4 +19,4 @@ export type Tensor4D = tf.Tensor4D;
 /** A trainable TensorFlow.js variable. */
 export type Variable = tf.Variable;
 /** A map from names to tensors (tfjs's `NamedTensorMap`). */
-export type NamedTensors = Record<string, tf.Tensor>;
+export type NamedTensors = Record<string, Tensor>;

@@ -5,9 +5,7 @@
  *
  * @module
  */
-// @ts-types="@types/cli-progress"
-import cliProgress from "cli-progress";
-import process from "node:process";
+import { createCountProgress } from "../train/progress.ts";
 import type { RunSpec } from "./experiments.ts";
 import { hasStoredRun, runSpecHash } from "./store.ts";
 
@@ -123,26 +121,6 @@ export interface RunGridOptions {
   readonly onRunEnd?: (run: PlannedRun, error?: string) => void;
 }
 
-function makeBar(total: number, enabled: boolean) {
-  if (!enabled || total === 0) return { tick() {}, stop() {} };
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: "grid {bar} {value}/{total} runs | failed {failed} | ETA {eta_formatted}",
-    hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0, { failed: 0 });
-  let failed = 0;
-  return {
-    tick(error?: string) {
-      if (error !== undefined) failed++;
-      bar.increment(1, { failed });
-    },
-    stop() {
-      bar.stop();
-    },
-  };
-}
-
 /**
  * Runs the planned runs, in this process (`jobs` 1) or over `jobs` worker processes
  * (`cli/repro_worker.ts`), each finished run being stored by whoever ran it.
@@ -167,21 +145,13 @@ export async function runGrid(
       `Cannot run the grid: jobs must be a positive integer, received ${options.jobs}`,
     );
   }
-  let enabled = options.progress;
-  if (enabled === undefined) {
-    try {
-      enabled = Deno.stderr.isTerminal();
-    } catch {
-      enabled = false;
-    }
-  }
-  const bar = makeBar(todo.length, enabled);
+  const bar = createCountProgress(todo.length, "runs", options.progress);
   const finished: string[] = [];
   const failed: { hash: string; spec: RunSpec; error: string }[] = [];
   const end = (run: PlannedRun, error?: string) => {
     if (error === undefined) finished.push(run.hash);
     else failed.push({ hash: run.hash, spec: run.spec, error });
-    bar.tick(error);
+    bar.tick(failed.length);
     options.onRunEnd?.(run, error);
   };
   try {

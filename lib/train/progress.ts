@@ -82,3 +82,52 @@ export function createProgress(total: number, start = 0, enabled?: boolean): Tra
     },
   };
 }
+
+/** A bar over counted items (runs of a grid, say). */
+export interface CountProgress {
+  /** Whether anything is drawn. */
+  readonly enabled: boolean;
+  /** One more item finished; `failed` is the running count of failures. */
+  tick(failed: number): void;
+  /** Closes the bar. */
+  stop(): void;
+}
+
+/**
+ * A progress bar over `total` items named `unit`, drawn only when enabled (by default exactly
+ * when stderr is a terminal).
+ *
+ * @param total How many items.
+ * @param unit What an item is called ("runs").
+ * @param enabled Force drawing on or off.
+ * @returns The bar.
+ * @example
+ * ```ts
+ * import { createCountProgress } from "./progress.ts";
+ * import { assertEquals } from "@std/assert";
+ * const bar = createCountProgress(3, "runs", false);
+ * bar.tick(0);
+ * bar.stop();
+ * assertEquals(bar.enabled, false);
+ * ```
+ */
+export function createCountProgress(total: number, unit: string, enabled?: boolean): CountProgress {
+  const on = (enabled ?? stderrIsTerminal()) && total > 0;
+  if (!on) return { enabled: false, tick() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: `{bar} {value}/{total} ${unit} | failed {failed} | ETA {eta_formatted}`,
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let done = 0;
+  bar.start(total, 0, { failed: "0" });
+  return {
+    enabled: true,
+    tick(failed: number): void {
+      bar.update(++done, { failed: String(failed) });
+    },
+    stop(): void {
+      bar.stop();
+    },
+  };
+}
