@@ -6,6 +6,9 @@ import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import { readJsonLines } from "../lib/train/atomic_file.ts";
 import { type BatchSource, createDataOrder } from "../lib/train/batches.ts";
 import { randomKey } from "../lib/random.ts";
+import { presetPlan } from "../lib/dropout/presets.ts";
+import { createTaskModel } from "../lib/models/task_model.ts";
+import { tinyEncoder } from "../lib/models/_tiny_encoder.ts";
 import type { RunRecord } from "../lib/train/run_record.ts";
 import { train, type TrainOptions } from "../lib/train/train.ts";
 
@@ -278,3 +281,59 @@ testOnBackends("train with groupByLength trains on length-grouped batches", asyn
   );
   tf.dispose([base.embedding, base.kernel]);
 });
+
+testOnBackends(
+  "train on the tiny encoder with HiddenKey: same seeds, same curve; new dropout seed, new curve",
+  async () => {
+    const base = tinyEncoder(2);
+    const ids = Array.from(
+      { length: 12 },
+      (_, i) => [3 + (i % 5), 4 + (i % 7), 5 + (i % 3), i % 2 ? 0 : 9],
+    );
+    const labels = ids.map((_, i) => i % 2);
+    const source: BatchSource = {
+      size: ids.length,
+      labels,
+      batch: (indices) => ({
+        inputs: {
+          inputIds: tf.tensor2d(indices.map((i) => ids[i]!), [indices.length, 4], "int32"),
+          attentionMask: tf.tensor2d(indices.map((i) => ids[i]!.map((t) => (t === 0 ? 0 : 1))), [
+            indices.length,
+            4,
+          ]),
+        },
+        labels: tf.tensor1d(indices.map((i) => labels[i]!), "int32"),
+        tokens: indices.reduce((s, i) => s + ids[i]!.filter((t) => t !== 0).length, 0),
+      }),
+    };
+    const run = async (dropout: number) => {
+      const { record, model } = await train({
+        makeModel: (key) =>
+          createTaskModel(base, {
+            head: { kind: "classification", numClasses: 2, pooling: "mean" },
+          }, key),
+        train: source,
+        plan: presetPlan("hiddenKey", { rate: 0.2 }),
+        seeds: { init: 0, data: 0, dropout },
+        batchSize: 4,
+        steps: 5,
+        lr: 1e-2,
+        progress: false,
+      });
+      model.dispose();
+      return record.curves;
+    };
+    const a = await run(1);
+    assertEquals(await run(1), a);
+    const b = await run(2);
+    assertNotEquals(b.loss, a.loss);
+    assert(a.consistencyLoss.every((x) => x > 0), "two passes draw different masks");
+    const collect = (x: unknown): tf.Tensor[] =>
+      x instanceof tf.Tensor
+        ? [x]
+        : x !== null && typeof x === "object"
+        ? Object.values(x).flatMap(collect)
+        : [];
+    tf.dispose(collect(base.weights));
+  },
+);
