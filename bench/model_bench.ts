@@ -3,17 +3,20 @@
 // `trainStep` (forward, loss, backward over model.trainable, clipping, AdamW) per timing.
 // Methods: baseline, DropKey-column, DropAttention-element, HiddenCut-element, HiddenKey⁻ and
 // HiddenKey (rate 0.1, KL weight 1), on wasm and cpu, and tensorflow when tfjs-node loads.
-// Printed per backend and method: median ms/step over ≥ 20 timed steps after warm-up (the min
-// too), tokens/s, achieved GFLOP/s from lib/perf/flops.ts, the step time relative to the
-// baseline's, the peak tf.memory().numBytes during a step, and the live tensors before/after.
+// Printed per backend and method: median ms/step over ≥ 20 timed steps after warm-up (and the
+// min), the median process CPU time per step (less disturbed by other load on the machine),
+// tokens/s, achieved GFLOP/s from lib/perf/flops.ts, the step time relative to the baseline's,
+// the peak tf.memory().numBytes during a step, and the live tensors before/after.
 //
 //   deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20] [--warmup 3]
 //                   [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
 //
 // The cpu backend is ~25× slower than wasm (~27 s a step here): it runs --cpu-steps timed steps
-// (default 3, after 1 warm-up; pass --cpu-steps 20 for the full count, about an hour). `tensorflow?` in --backends: only when tfjs-node loads (the
-// default). Under `deno bench` this file does nothing.
+// (default 3, after 1 warm-up; --cpu-steps 20 for the full count, about an hour). `tensorflow?`
+// in --backends: only when tfjs-node loads (the default). Under `deno bench` this file does
+// nothing.
 import * as tf from "@tensorflow/tfjs-core";
+import process from "node:process";
 import { type BackendName, initBackend, parseBackendName } from "../lib/backend.ts";
 import { disposeUseLite, loadUseLite } from "../lib/io/use_lite.ts";
 import { createTaskModel } from "../lib/models/task_model.ts";
@@ -40,6 +43,8 @@ interface BenchRow {
   readonly steps: number;
   readonly medianMs: number;
   readonly minMs: number;
+  /** Median process CPU time per step (user + system): robust to other load on the machine. */
+  readonly cpuMs: number;
   readonly tokensPerS: number;
   readonly gflopPerStep: number;
   readonly gflopPerS: number;
@@ -178,13 +183,19 @@ async function benchBackend(
       }).total;
       const key = randomKey(7);
       const times: number[] = [];
+      const cpuTimes: number[] = [];
       let peak = 0, lastLoss = NaN;
       const tensorsBefore = tf.memory().numTensors;
       for (let i = 0; i < warmup + steps; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const result = trainStep(model, opt, batch, plan, foldIn(key, i), { lr: 1e-4 });
         const ms = performance.now() - t0;
-        if (i >= warmup) times.push(ms);
+        const c = process.cpuUsage(c0);
+        if (i >= warmup) {
+          times.push(ms);
+          cpuTimes.push((c.user + c.system) / 1000);
+        }
         peak = Math.max(peak, result.peakBytes);
         lastLoss = result.loss;
       }
@@ -198,6 +209,7 @@ async function benchBackend(
         steps,
         medianMs: med,
         minMs: Math.min(...times),
+        cpuMs: median(cpuTimes),
         tokensPerS: (b * t) / (med / 1000),
         gflopPerStep: flops / 1e9,
         gflopPerS: flops / 1e9 / (med / 1000),
@@ -223,17 +235,17 @@ async function benchBackend(
 /** The table the bench prints (markdown). */
 function formatTable(rows: readonly BenchRow[]): string {
   const lines = [
-    "| backend | method | ms/step (median) | min | steps | tokens/s | GFLOP/step | GFLOP/s | × baseline | peak MB | tensors before → after |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| backend | method | ms/step (median) | min | CPU ms/step | steps | tokens/s | GFLOP/step | GFLOP/s | × baseline | peak MB | tensors before → after |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const base = rows.find((x) => x.backend === r.backend && x.method === "baseline");
     lines.push(
       `| ${r.backend} | ${BENCH_METHODS[r.method]} | ${r.medianMs.toFixed(1)} | ${
         r.minMs.toFixed(1)
-      } | ${r.steps} | ${r.tokensPerS.toFixed(0)} | ${r.gflopPerStep.toFixed(2)} | ${
-        r.gflopPerS.toFixed(1)
-      } | ${base ? (r.medianMs / base.medianMs).toFixed(2) : "–"} | ${
+      } | ${r.cpuMs.toFixed(1)} | ${r.steps} | ${r.tokensPerS.toFixed(0)} | ${
+        r.gflopPerStep.toFixed(2)
+      } | ${r.gflopPerS.toFixed(1)} | ${base ? (r.medianMs / base.medianMs).toFixed(2) : "–"} | ${
         r.peakMB.toFixed(0)
       } | ${r.tensorsBefore} → ${r.tensorsAfter} |`,
     );
