@@ -71,21 +71,30 @@ function shimNodeUtil(util: Record<string, unknown>): void {
 
 const TFJS_NODE_VERSION = "4.22.0";
 
-/** Whether a tfjs-node package is present where Deno would load it from (undefined: cannot tell). */
+/**
+ * Whether a tfjs-node package with its native addon is present where Deno would load it from
+ * (the project's node_modules or Deno's global npm cache); undefined when this cannot be checked.
+ * A package without the addon (fetched without its install script) does not count.
+ */
 function tfjsNodeInstalled(pkg: string): boolean | undefined {
-  const folder = `${pkg.replace("/", "+")}@${TFJS_NODE_VERSION}`;
+  const local = `node_modules/.deno/${
+    pkg.replace("/", "+")
+  }@${TFJS_NODE_VERSION}/node_modules/${pkg}`;
+  const addon = "lib/napi-v8/tfjs_binding.node";
   const candidates: string[] = [];
   try {
     if (import.meta.url.startsWith("file:")) {
-      candidates.push(new URL(`../node_modules/.deno/${folder}`, import.meta.url).pathname);
+      candidates.push(
+        decodeURIComponent(new URL(`../${local}/${addon}`, import.meta.url).pathname),
+      );
     }
-    candidates.push(`${Deno.cwd()}/node_modules/.deno/${folder}`);
+    candidates.push(`${Deno.cwd()}/${local}/${addon}`);
     const home = Deno.env.get("DENO_DIR") ??
       `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? ""}/.cache`}/deno`;
-    candidates.push(`${home}/npm/registry.npmjs.org/${pkg}/${TFJS_NODE_VERSION}`);
+    candidates.push(`${home}/npm/registry.npmjs.org/${pkg}/${TFJS_NODE_VERSION}/${addon}`);
     return candidates.some((path) => {
       try {
-        Deno.statSync(decodeURIComponent(path));
+        Deno.statSync(path);
         return true;
       } catch {
         return false;
@@ -112,14 +121,14 @@ async function loadTensorflowBackend(): Promise<string> {
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     // Importing an absent package would make Deno fetch it (without its native addon).
     if (tfjsNodeInstalled(pkg) === false) {
-      failures.push(`${pkg}: not installed`);
+      failures.push(`${pkg}: not installed (no native addon)`);
       continue;
     }
     try {
       // A variable specifier keeps these optional packages out of the module graph.
       const specifier = `npm:${pkg}@${TFJS_NODE_VERSION}`;
       await import(specifier);
-      if (failures.length > 0 && !failures[0]!.endsWith("not installed")) {
+      if (failures.length > 0 && !failures[0]!.includes("not installed")) {
         // tfjs-node-gpu is installed but did not load (CUDA/cuDNN missing?): say so once.
         console.warn(`loradrop: using ${pkg} on the CPU; ${failures[0]}`);
       }
