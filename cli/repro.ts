@@ -8,7 +8,13 @@
  * deno task repro --jobs 2 --shard 1/4    # a quarter of the grid over 2 worker processes
  * deno task repro merge --preset full results/full-shard-*   # join shards, then write the report
  * deno task repro report --preset quick   # rewrite report.html and tables from stored runs
+ * deno task repro --preset paper --model roberta-large --glue ~/glue_data --backend tensorflow
+ * deno task repro --preset paper --model DIR --glue DIR --tasks rte --seeds 0 --epochs 1  # a trial
  * ```
+ * The `paper` preset runs the paper's own settings (RoBERTa-large on GLUE, Table 6): `--model` is a
+ * Hugging Face folder or hub id (from the hub cache, `--cache` or `$LORADROP_CACHE`), `--glue` the
+ * GLUE data folder (or `$LORADROP_GLUE_DIR`); worker processes receive both through the
+ * environment. It is meant for a GPU or tfjs-node: RoBERTa-large on wasm trains ~15 tokens/s.
  * Outputs: `results/<preset>/runs/*.json` (one per run), `results/<preset>/tables/*.csv`,
  * `results/<preset>/report.html` (self-contained, offline) and `equivalence.json`.
  *
@@ -22,16 +28,26 @@ import { captureAttentionLogits, measureEquivalence } from "../lib/repro/equival
 import {
   disposeRunResources,
   executeRun,
+  glueTaskDir,
   loadRunResources,
+  loadRunTask,
   type RunResources,
 } from "../lib/repro/execute.ts";
 import process from "node:process";
+import { resolve } from "node:path";
 import {
   REPRO_PRESETS,
   reproExperiments,
   type ReproPreset,
   type RunSpec,
 } from "../lib/repro/experiments.ts";
+import {
+  isPaperTask,
+  overrideRuns,
+  PAPER_MODEL,
+  PAPER_TASK_NAMES,
+  type RunOverrides,
+} from "../lib/repro/paper_settings.ts";
 import { parseShard, planGrid, runGrid } from "../lib/repro/scheduler.ts";
 import { mergeStoredRuns } from "../lib/repro/store.ts";
 import { writeReproReport } from "../lib/repro/write_report.ts";
@@ -47,6 +63,13 @@ const { values, positionals } = parseArgs({
     out: { type: "string", default: "results" },
     backend: { type: "string" },
     only: { type: "string" },
+    model: { type: "string" },
+    glue: { type: "string" },
+    cache: { type: "string" },
+    tasks: { type: "string" },
+    seeds: { type: "string" },
+    epochs: { type: "string" },
+    steps: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -55,7 +78,9 @@ if (values.help) {
   console.log(
     `usage: deno task repro [run|merge|report] [--preset ${REPRO_PRESETS.join("|")}] [--jobs N]
        [--shard i/n] [--out DIR] [--backend wasm|cpu|webgpu|tensorflow] [--only overfit,framework,...]
-  merge: deno task repro merge --preset P SHARD_DIR... (copies finished runs, then writes the report)`,
+  merge: deno task repro merge --preset P SHARD_DIR... (copies finished runs, then writes the report)
+  paper: --model DIR_OR_HUB_ID --glue GLUE_DIR [--cache DIR] [--tasks rte,mrpc] [--seeds 0,1]
+         [--epochs E | --steps N]  (Table 6's settings; the last four scale a trial run down)`,
   );
   Deno.exit(0);
 }
@@ -81,13 +106,7 @@ if (command === "merge") {
   const copied = await mergeStoredRuns(dir, positionals.slice(1).map((d) => `${d}`));
   console.log(`merged ${copied} run(s) into ${dir}`);
 } else if (command === "run") {
-  if (preset === "paper") {
-    throw new Error(
-      'Cannot run the "paper" preset here: it needs RoBERTa-large and GLUE on a GPU or tfjs-node ' +
-        "(deno task setup:native). Download them and use the library's loadHfModel/loadGlueTask with train(); " +
-        "the offline presets are smoke, quick and full.",
-    );
-  }
+  const paper = paperOptions();
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new RangeError(
@@ -98,8 +117,16 @@ if (command === "merge") {
     values.backend ? { backend: parseBackendName(values.backend) } : {},
   );
   const only = values.only?.split(",").map((s) => s.trim());
-  const experiments = reproExperiments(preset).filter((e) => !only || only.includes(e.id));
+  const experiments =
+    (paper ? overrideRuns(reproExperiments(preset), paper.overrides) : reproExperiments(preset))
+      .filter((e) => !only || only.includes(e.id));
   const shard = values.shard ? parseShard(values.shard) : { index: 0, count: 1 };
+  if (paper) {
+    // Every task's GLUE folder must exist before any run starts (a clear error, not N failed runs).
+    for (const task of new Set(experiments.flatMap((e) => e.runs.map((r) => r.task)))) {
+      await glueTaskDir(task);
+    }
+  }
   const { todo, done } = await planGrid(
     experiments.flatMap((e) => e.runs),
     info.active,
@@ -112,11 +139,16 @@ if (command === "merge") {
       (values.shard ? `, shard ${values.shard}` : ""),
   );
   let resources: RunResources | undefined;
-  const shared = async () => resources ??= await loadRunResources("use-lite");
+  const shared = async () =>
+    resources ??= paper
+      ? await loadRunResources(paper.model, paper.cacheDir ? { cacheDir: paper.cacheDir } : {})
+      : await loadRunResources("use-lite");
   // Claims 2-3 on real logits take seconds: measured by shard 1 in this process.
   if (shard.index === 0) {
     const { base, tokenizer } = await shared();
-    const texts = (await loadTask("sentiment")).dev.slice(0, preset === "smoke" ? 4 : 16);
+    const texts = paper
+      ? (await loadRunTask(experiments.flatMap((e) => e.runs)[0]?.task ?? "rte")).dev.slice(0, 16)
+      : (await loadTask("sentiment")).dev.slice(0, preset === "smoke" ? 4 : 16);
     const logits = captureAttentionLogits(base, tokenizer, texts.map((e) => e.text));
     const result = measureEquivalence(logits);
     tf.dispose(logits);
@@ -125,6 +157,11 @@ if (command === "merge") {
       `equivalence on real logits: forward max diff ${result.forwardMaxDiff.toExponential(2)}, ` +
         `k rel. err. ${result.kMaxRelError.toExponential(2)} over ${result.rows} rows`,
     );
+    // A large model should not stay loaded here while worker processes load their own.
+    if (paper && jobs > 1 && todo.length > 1 && resources) {
+      disposeRunResources(resources);
+      resources = undefined;
+    }
   }
   const outcome = await runGrid(todo, {
     dir,
@@ -141,6 +178,82 @@ if (command === "merge") {
       `${outcome.failed.length} run(s) failed; rerunning the same command retries them`,
     );
     process.exitCode = 1;
+  }
+}
+
+/**
+ * The `paper` preset's options (undefined for the other presets, which reject them). The GLUE and
+ * cache folders go into the environment, which worker processes inherit.
+ */
+function paperOptions():
+  | { model: string; cacheDir?: string; overrides: RunOverrides }
+  | undefined {
+  const flags = ["model", "glue", "cache", "tasks", "seeds", "epochs", "steps"] as const;
+  if (preset !== "paper") {
+    const used = flags.filter((f) => values[f] !== undefined);
+    if (used.length > 0) {
+      throw new TypeError(
+        `Cannot run repro: --${
+          used[0]
+        } applies to the paper preset only, received it with --preset ${preset}`,
+      );
+    }
+    return undefined;
+  }
+  const number = (flag: "epochs" | "steps") => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (v.trim() === "" || !Number.isFinite(x) || x <= 0) {
+      throw new RangeError(`Cannot run repro: --${flag} must be a number > 0, received "${v}"`);
+    }
+    return x;
+  };
+  const list = (flag: "tasks" | "seeds") => values[flag]?.split(",").map((s) => s.trim());
+  const epochs = number("epochs"), steps = number("steps"), tasks = list("tasks");
+  const seeds = list("seeds")?.map((s) => {
+    if (!/^\d+$/.test(s)) {
+      throw new RangeError(
+        `Cannot run repro: --seeds must be integers, received "${values.seeds}"`,
+      );
+    }
+    return Number(s);
+  });
+  for (const task of tasks ?? []) {
+    if (!isPaperTask(task)) {
+      throw new RangeError(
+        `Cannot run repro: --tasks must be among ${
+          PAPER_TASK_NAMES.join(", ")
+        }, received "${task}"`,
+      );
+    }
+  }
+  // A local folder is named by its absolute path, so worker processes find it too.
+  const model = values.model === undefined
+    ? PAPER_MODEL
+    : isDirectory(values.model)
+    ? resolve(values.model)
+    : values.model;
+  if (values.glue !== undefined) Deno.env.set("LORADROP_GLUE_DIR", resolve(values.glue));
+  if (values.cache !== undefined) Deno.env.set("LORADROP_CACHE", resolve(values.cache));
+  return {
+    model,
+    ...(values.cache === undefined ? {} : { cacheDir: resolve(values.cache) }),
+    overrides: {
+      ...(values.model === undefined ? {} : { model }),
+      ...(epochs === undefined ? {} : { epochs }),
+      ...(steps === undefined ? {} : { steps }),
+      ...(tasks === undefined ? {} : { tasks }),
+      ...(seeds === undefined ? {} : { seeds }),
+    },
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -3,6 +3,8 @@
  * parent over stdin (one JSON line each) and answers on stdout when each is stored.
  * Protocol: worker → `{"ready":true}`; parent → `{"run":{spec,hash}}` or `{"stop":true}`;
  * worker → `{"finished":hash}` or `{"failed":hash,"error":…}`.
+ * The parent's `--glue` and `--cache` (paper preset) arrive as `LORADROP_GLUE_DIR` and
+ * `LORADROP_CACHE` in the inherited environment, or as the same flags here.
  *
  * @module
  */
@@ -13,13 +15,20 @@ import type { PlannedRun } from "../lib/repro/scheduler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { dir: { type: "string" }, backend: { type: "string", default: "wasm" } },
+  options: {
+    dir: { type: "string" },
+    backend: { type: "string", default: "wasm" },
+    glue: { type: "string" },
+    cache: { type: "string" },
+  },
 });
 if (!values.dir) throw new TypeError("Cannot start a repro worker: --dir is required");
 const backend = parseBackendName(values.backend ?? "wasm");
 await initBackend({ backend });
 const encoder = new TextEncoder();
 const say = (msg: unknown) => Deno.stdout.write(encoder.encode(JSON.stringify(msg) + "\n"));
+const glueDir = values.glue ?? (Deno.env.get("LORADROP_GLUE_DIR") || undefined);
+const cacheDir = values.cache ?? (Deno.env.get("LORADROP_CACHE") || undefined);
 const resources = new Map<string, RunResources>();
 await say({ ready: true });
 const decoder = new TextDecoder();
@@ -35,11 +44,17 @@ for await (const chunk of Deno.stdin.readable) {
     if (!msg.run) continue;
     const { spec, hash } = msg.run;
     try {
-      if (!resources.has(spec.model)) resources.set(spec.model, await loadRunResources(spec.model));
+      if (!resources.has(spec.model)) {
+        resources.set(
+          spec.model,
+          await loadRunResources(spec.model, cacheDir === undefined ? {} : { cacheDir }),
+        );
+      }
       await executeRun(spec, resources.get(spec.model)!, {
         dir: values.dir,
         backend,
         progress: false,
+        ...(glueDir === undefined ? {} : { glueDir }),
       });
       await say({ finished: hash });
     } catch (error) {

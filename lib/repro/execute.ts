@@ -1,24 +1,42 @@
 /**
- * Executes one {@linkcode RunSpec}: the default model (USE-lite) and its tokenizer, a built-in
- * task, the method's dropout plan, LoRA on q and v — then the trainer, with the run's own
- * checkpoint folder so a killed run resumes where it stopped.
+ * Executes one {@linkcode RunSpec}: the base model and its tokenizer (the default USE-lite, or a
+ * Hugging Face BERT/RoBERTa checkpoint for the `paper` preset), a built-in task or a GLUE task,
+ * the method's dropout plan, LoRA on q and v — then the trainer, with the run's own checkpoint
+ * folder so a killed run resumes where it stopped.
  *
  * @module
  */
+import { join, resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { BUILTIN_TASK_NAMES, type BuiltinTaskName, loadTask } from "../data/registry.ts";
+import type { Task } from "../data/example.ts";
+import { loadGlueTask } from "../data/glue.ts";
 import { presetPlan } from "../dropout/presets.ts";
+import { type HfEncoderModel, loadHfEncoder } from "../io/hf_model.ts";
+import { hubFile, type HubOptions } from "../io/hub.ts";
 import { disposeUseLite, loadUseLite, type UseLiteModel } from "../io/use_lite.ts";
-import { createTaskModel } from "../models/task_model.ts";
+import type { NluMetricName } from "../metrics/metric.ts";
+import { createTaskModel, type TaskModelOptions } from "../models/task_model.ts";
+import { checkTokenizerMatchesModel } from "../tokenizers/check_vocab.ts";
 import { loadUseLiteTokenizer } from "../tokenizers/use_lite.ts";
-import type { TextTokenizer } from "../tokenizers/load.ts";
+import { loadTokenizerFromDir, type TextTokenizer } from "../tokenizers/load.ts";
 import { textBatchSource } from "../train/text_source.ts";
 import { type EvalEvent, type StepEvent, train } from "../train/train.ts";
 import type { RunSpec } from "./experiments.ts";
+import {
+  isPaperTask,
+  PAPER_SHARED_SETTINGS,
+  PAPER_TASK_NAMES,
+  paperSettings,
+  type PaperTaskName,
+} from "./paper_settings.ts";
 import { runSpecHash, saveStoredRun, type StoredRun } from "./store.ts";
 
-/** What every run of a process shares: the frozen base model and its tokenizer. */
-export interface RunResources {
-  /** The model name the resources are for. */
+/** The resources of the default model: USE-lite and its tokenizer. */
+export interface UseLiteRunResources {
+  /** `use-lite`. */
+  readonly source: "use-lite";
+  /** The model name the resources are for (`use-lite`). */
   readonly model: string;
   /** The frozen pretrained base. */
   readonly base: UseLiteModel;
@@ -26,10 +44,44 @@ export interface RunResources {
   readonly tokenizer: TextTokenizer;
 }
 
+/** The resources of a Hugging Face encoder (BERT, RoBERTa) and the tokenizer of its folder. */
+export interface HfRunResources {
+  /** `hf`. */
+  readonly source: "hf";
+  /** The model name the resources are for (the folder or hub id of the runs' specs). */
+  readonly model: string;
+  /** The frozen pretrained encoder. */
+  readonly base: HfEncoderModel;
+  /** The tokenizer read from the model's folder. */
+  readonly tokenizer: TextTokenizer;
+}
+
+/** What every run of a process shares: the frozen base model and its tokenizer. */
+export type RunResources = UseLiteRunResources | HfRunResources;
+
+/** Options of {@linkcode loadRunResources} for Hugging Face models. */
+export interface LoadRunResourcesOptions extends HubOptions {
+  /**
+   * The folder holding the model's files (`config.json`, `model.safetensors`, `tokenizer.json`,
+   * `tokenizer_config.json`) when `model` is only the runs' name for it; default: `model` itself,
+   * a folder or a hub id resolved through the cache (`cacheDir`, `$LORADROP_CACHE`).
+   */
+  readonly modelDir?: string;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Loads the base model and tokenizer of `model` once per process.
+ * Loads the base model and tokenizer of `model` once per process: `use-lite` (the offline
+ * presets' model) or a Hugging Face BERT/RoBERTa encoder.
  *
- * @param model `use-lite` (the only model of the offline presets).
+ * @param model `use-lite`.
  * @returns The resources; free them with {@linkcode disposeRunResources}.
  * @example
  * ```ts ignore
@@ -37,14 +89,76 @@ export interface RunResources {
  * const resources = await loadRunResources("use-lite");
  * ```
  */
-export async function loadRunResources(model: string): Promise<RunResources> {
-  if (model !== "use-lite") {
+export function loadRunResources(model: "use-lite"): Promise<UseLiteRunResources>;
+/**
+ * Loads the base model and tokenizer of `model` once per process: `use-lite` (the offline
+ * presets' model) or a Hugging Face BERT/RoBERTa encoder: a local folder, or a hub id such as
+ * `roberta-large` whose files are taken from the hub cache (downloaded when the hub is
+ * reachable; offline, the error says where to put them). The tokenizer is read from the same
+ * folder (`tokenizer.json`, `tokenizer_config.json`) and must fit the model's vocabulary.
+ *
+ * @param model `use-lite`, a model folder or a hub id.
+ * @param options Where the files are (`modelDir`), the hub cache and revision.
+ * @returns The resources; free them with {@linkcode disposeRunResources}.
+ * @example
+ * ```ts ignore
+ * import { loadRunResources } from "./execute.ts";
+ * const resources = await loadRunResources("roberta-large", { modelDir: "/data/roberta-large" });
+ * ```
+ */
+export function loadRunResources(
+  model: string,
+  options?: LoadRunResourcesOptions,
+): Promise<RunResources>;
+export async function loadRunResources(
+  model: string,
+  options: LoadRunResourcesOptions = {},
+): Promise<RunResources> {
+  if (model === "use-lite" && options.modelDir === undefined) {
+    const [base, tokenizer] = await Promise.all([loadUseLite(), loadUseLiteTokenizer()]);
+    return { source: "use-lite", model, base, tokenizer };
+  }
+  if (typeof model !== "string" || model.trim() === "") {
     throw new TypeError(
-      `Cannot load run resources: the offline presets run "use-lite"; received "${model}" (paper-scale models run through the paper preset's loader)`,
+      `Cannot load run resources: model must be "use-lite", a folder or a hub id, received ${
+        JSON.stringify(model)
+      }`,
     );
   }
-  const [base, tokenizer] = await Promise.all([loadUseLite(), loadUseLiteTokenizer()]);
-  return { model, base, tokenizer };
+  const { modelDir, ...hub } = options;
+  const source = modelDir ?? model;
+  const local = await isDir(source);
+  if (modelDir !== undefined && !local) {
+    throw new Error(
+      `Cannot load run resources for "${model}": modelDir ${modelDir} is not a folder`,
+    );
+  }
+  const base = await loadHfEncoder(source, hub);
+  try {
+    if (!local) {
+      // Hub id: the tokenizer files sit next to config.json in the cache folder.
+      for (const file of ["tokenizer.json", "tokenizer_config.json"]) {
+        try {
+          await hubFile(source, file, hub);
+        } catch (error) {
+          throw new Error(
+            `Cannot load the tokenizer of "${source}": ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+    const tokenizer = await loadTokenizerFromDir(base.dir);
+    checkTokenizerMatchesModel(tokenizer, base.config.vocabSize);
+    return { source: "hf", model, base, tokenizer };
+  } catch (error) {
+    disposeEncoder(base);
+    throw error;
+  }
+}
+
+function disposeEncoder(base: HfEncoderModel): void {
+  tf.dispose(base.weights as unknown as tf.TensorContainer);
+  if (base.pooler !== undefined) tf.dispose(base.pooler as unknown as tf.TensorContainer);
 }
 
 /**
@@ -59,7 +173,8 @@ export async function loadRunResources(model: string): Promise<RunResources> {
  * ```
  */
 export function disposeRunResources(resources: RunResources): void {
-  disposeUseLite(resources.base);
+  if (resources.source === "hf") disposeEncoder(resources.base);
+  else disposeUseLite(resources.base);
 }
 
 /** Options of {@linkcode executeRun}. */
@@ -74,17 +189,170 @@ export interface ExecuteRunOptions {
   readonly onEval?: (event: EvalEvent) => void | Promise<void>;
   /** Draw the trainer's progress bar (default: when stderr is a terminal). */
   readonly progress?: boolean;
+  /**
+   * The GLUE data folder, for GLUE tasks: it holds one folder per task, named like Hugging Face's
+   * configs (`rte/`, `sst2/`, parquet or TSV) or like GLUE's distribution (`RTE/`, `SST-2/`,
+   * `STS-B/`, `CoLA/`). Default `$LORADROP_GLUE_DIR`.
+   */
+  readonly glueDir?: string;
 }
 
-function checkTaskName(name: string): BuiltinTaskName {
-  if (!(BUILTIN_TASK_NAMES as readonly string[]).includes(name)) {
+/** GLUE's own folder names (glue_data/…), next to the Hugging Face config names. */
+const GLUE_FOLDER_NAMES: Readonly<Record<PaperTaskName, string>> = {
+  rte: "RTE",
+  mrpc: "MRPC",
+  stsb: "STS-B",
+  sst2: "SST-2",
+  cola: "CoLA",
+  qnli: "QNLI",
+};
+
+function envGlueDir(): string | undefined {
+  try {
+    return Deno.env.get("LORADROP_GLUE_DIR") || undefined;
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/**
+ * The folder of one GLUE task inside a GLUE data folder (`<dir>/rte` or `<dir>/RTE`).
+ *
+ * @param task A GLUE task of the paper (`rte`, `mrpc`, `stsb`, `sst2`, `cola`, `qnli`).
+ * @param glueDir The GLUE data folder; default `$LORADROP_GLUE_DIR`.
+ * @returns The task's folder.
+ * @example
+ * ```ts
+ * import { glueTaskDir } from "./execute.ts";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/STS-B`);
+ * assertEquals(await glueTaskDir("stsb", dir), `${dir}/STS-B`);
+ * await assertRejects(() => glueTaskDir("rte", dir), Error, "RTE");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function glueTaskDir(task: string, glueDir?: string): Promise<string> {
+  if (!isPaperTask(task)) {
     throw new TypeError(
-      `Cannot execute run: task must be one of ${
-        BUILTIN_TASK_NAMES.join(", ")
-      }, received "${name}"`,
+      `Cannot locate GLUE data: task must be one of ${
+        PAPER_TASK_NAMES.join(", ")
+      }, received "${task}"`,
     );
   }
-  return name as BuiltinTaskName;
+  const fromEnv = glueDir === undefined;
+  const dir = glueDir ?? envGlueDir();
+  if (dir === undefined) {
+    throw new Error(
+      `Cannot load GLUE task "${task}": no GLUE data folder was given; set LORADROP_GLUE_DIR ` +
+        `(or pass --glue DIR to deno task repro, glueDir to executeRun) to a folder holding ${task}/ or ${
+          GLUE_FOLDER_NAMES[task]
+        }/`,
+    );
+  }
+  if (!(await isDir(dir))) {
+    throw new Error(
+      `Cannot load GLUE task "${task}": the GLUE data folder ${dir}${
+        fromEnv ? " (from LORADROP_GLUE_DIR)" : ""
+      } does not exist`,
+    );
+  }
+  const candidates = [join(dir, task), join(dir, GLUE_FOLDER_NAMES[task])];
+  for (const c of candidates) if (await isDir(c)) return c;
+  throw new Error(
+    `Cannot load GLUE task "${task}": the GLUE data folder ${dir} has neither ${task}/ nor ${
+      GLUE_FOLDER_NAMES[task]
+    }/`,
+  );
+}
+
+const glueCache = new Map<string, Promise<Task>>();
+
+/**
+ * The task of a run: a built-in task by name, or a GLUE task read from the GLUE data folder
+ * (each folder is read once per process).
+ *
+ * @param name A built-in task (`sentiment-low`, …) or a GLUE task (`rte`, `mrpc`, `stsb`, `sst2`,
+ * `cola`, `qnli`).
+ * @param glueDir The GLUE data folder; default `$LORADROP_GLUE_DIR`.
+ * @returns The task.
+ * @example
+ * ```ts
+ * import { loadRunTask } from "./execute.ts";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * const glue = new URL("../../tests/fixtures/glue", import.meta.url).pathname;
+ * assertEquals((await loadRunTask("stsb", glue)).card.kind, "regression");
+ * await assertRejects(() => loadRunTask("mnli", glue), TypeError, '"mnli"');
+ * ```
+ */
+export async function loadRunTask(name: string, glueDir?: string): Promise<Task> {
+  if ((BUILTIN_TASK_NAMES as readonly string[]).includes(name)) {
+    return await loadTask(name as BuiltinTaskName);
+  }
+  if (!isPaperTask(name)) {
+    throw new TypeError(
+      `Cannot execute run: task must be a built-in task (${
+        BUILTIN_TASK_NAMES.join(", ")
+      }) or a GLUE task (${PAPER_TASK_NAMES.join(", ")}), received "${name}"`,
+    );
+  }
+  const dir = resolve(await glueTaskDir(name, glueDir));
+  const key = `${name}\u0000${dir}`;
+  let task = glueCache.get(key);
+  if (task === undefined) {
+    task = loadGlueTask(name, dir);
+    glueCache.set(key, task);
+    task.catch(() => glueCache.delete(key));
+  }
+  return await task;
+}
+
+/**
+ * The head of a task model over a base. USE-lite: masked mean pooling (its own pooler is an
+ * L2-normalised sentence embedding). BERT with a pooler: its pretrained pooler (frozen, as in
+ * BertForSequenceClassification under PEFT), then a linear head.
+ *
+ * RoBERTa: the first token (`<s>`), then a linear head. Hugging Face's RobertaClassificationHead
+ * (and microsoft/LoRA's RoBERTa runs, which train it) puts a trainable dense D×D layer and tanh
+ * (with dropout before each) between `<s>` and `out_proj`; loradrop's task heads are one
+ * trainable linear layer (a pooler's dense is frozen), so this head has D·C instead of D² + D·C
+ * trainable parameters: about 1 M fewer for RoBERTa-large, which the paper's LoRA count
+ * (0.79 M) does not include either way.
+ */
+function headFor(
+  resources: RunResources,
+  kind: "classification" | "regression",
+  numLabels: number,
+): TaskModelOptions["head"] {
+  const pooling = resources.source === "use-lite"
+    ? "mean"
+    : resources.base.pooler !== undefined
+    ? "pooler"
+    : "first";
+  return kind === "classification" ? { kind, numClasses: numLabels, pooling } : { kind, pooling };
+}
+
+/** The paper's metric first (Pearson for STS-B, MCC for CoLA), then the task's others. */
+function metricsFor(taskName: string, cardMetrics: readonly NluMetricName[]): NluMetricName[] {
+  if (!isPaperTask(taskName)) return [...cardMetrics];
+  const main = paperSettings(taskName).metric;
+  return [main, ...cardMetrics.filter((m) => m !== main)];
+}
+
+/** Steps and evaluation interval: fixed steps, or epochs × batches per epoch (Table 6). */
+function schedule(spec: RunSpec, trainSize: number): { steps: number; evalEvery: number } {
+  const perEpoch = Math.ceil(trainSize / spec.batchSize);
+  let steps = spec.steps;
+  if (steps === 0) {
+    const epochs = spec.epochs;
+    if (epochs === undefined || !Number.isFinite(epochs) || epochs <= 0) {
+      throw new RangeError(
+        `Cannot execute run on "${spec.task}": steps is 0, so epochs must be a number > 0, received ${epochs}`,
+      );
+    }
+    steps = Math.max(1, Math.round(epochs * perEpoch));
+  }
+  return { steps, evalEvery: spec.evalEvery > 0 ? spec.evalEvery : perEpoch };
 }
 
 /**
@@ -113,9 +381,18 @@ export async function executeRun(
       `Cannot execute run: it needs model "${spec.model}" but the loaded one is "${resources.model}"`,
     );
   }
-  const task = await loadTask(checkTaskName(spec.task));
+  const task = await loadRunTask(spec.task, options.glueDir);
   const kind = task.card.kind;
-  const sourceOptions = { kind, maxLength: spec.maxLength };
+  const hf = resources.source === "hf";
+  // As Hugging Face's run_glue.py: no longer than the tokenizer and the model take.
+  const maxLength = hf
+    ? Math.min(
+      spec.maxLength,
+      resources.tokenizer.modelMaxLength,
+      resources.base.config.maxPositions,
+    )
+    : spec.maxLength;
+  const sourceOptions = { kind, maxLength };
   const trainSource = textBatchSource(task.train, resources.tokenizer, sourceOptions);
   const devSource = textBatchSource(task.dev, resources.tokenizer, sourceOptions);
   const plan = presetPlan(spec.method, {
@@ -123,28 +400,35 @@ export async function executeRun(
     ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
   });
   const specHash = await runSpecHash(spec, options.backend);
+  const { steps, evalEvery } = schedule(spec, task.train.length);
+  const head = headFor(resources, kind, task.card.numLabels);
   const result = await train({
     makeModel: (initKey) =>
       createTaskModel(resources.base, {
         lora: { r: spec.rank, alpha: spec.alpha, targets: ["q", "v"] },
-        head: kind === "classification"
-          ? { kind, numClasses: task.card.numLabels, pooling: "mean" }
-          : { kind, pooling: "mean" },
+        head,
       }, initKey),
     train: trainSource,
     dev: devSource,
-    metrics: task.card.metrics,
+    metrics: metricsFor(spec.task, task.card.metrics),
     plan,
     // Independent streams for init, data order and masks, all fixed by the run's seed.
     seeds: { init: spec.seed, data: 1_000_003 + spec.seed, dropout: 2_000_003 + spec.seed },
     batchSize: spec.batchSize,
-    steps: spec.steps,
+    steps,
     lr: spec.learningRate,
-    evalEvery: spec.evalEvery,
-    // Evaluation needs no tape: larger batches cost less per example.
-    evalBatchSize: Math.max(spec.batchSize, 64),
+    evalEvery,
+    ...(isPaperTask(spec.task)
+      ? {
+        weightDecay: PAPER_SHARED_SETTINGS.weightDecay,
+        warmupRatio: PAPER_SHARED_SETTINGS.warmupRatio,
+      }
+      : {}),
+    // Evaluation needs no tape: larger batches cost less per example (not for large encoders,
+    // whose (B, H, T, T) attention at T = 512 already fills memory at the training batch size).
+    evalBatchSize: hf ? spec.batchSize : Math.max(spec.batchSize, 64),
     outDir: `${options.dir}/train/${specHash.slice(0, 16)}`,
-    describe: { ...spec },
+    describe: { ...spec, ...(maxLength === spec.maxLength ? {} : { maxLengthUsed: maxLength }) },
     ...(options.onStep ? { onStep: options.onStep } : {}),
     ...(options.onEval ? { onEval: options.onEval } : {}),
     ...(options.progress === undefined ? {} : { progress: options.progress }),

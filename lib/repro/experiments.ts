@@ -6,6 +6,8 @@
  * @module
  */
 
+import { PAPER_MODEL, paperRunFields } from "./paper_settings.ts";
+
 /** The size of a reproduction. */
 export type ReproPreset = "smoke" | "quick" | "full" | "paper";
 
@@ -30,13 +32,18 @@ export interface RunSpec {
   readonly alpha: number;
   /** One seed; init, data order and masks use independent keys derived from it. */
   readonly seed: number;
-  /** Optimiser steps. */
+  /** Optimiser steps; 0 when the run is sized by `epochs` (the paper preset). */
   readonly steps: number;
+  /**
+   * Training epochs, used when `steps` is 0: the steps are then epochs × batches per epoch, known
+   * once the training set is loaded (Table 6). Absent from the offline presets' runs.
+   */
+  readonly epochs?: number;
   /** Examples per batch. */
   readonly batchSize: number;
   /** Peak learning rate. */
   readonly learningRate: number;
-  /** Evaluate every this many steps (and at the end). */
+  /** Evaluate every this many steps (and at the end); 0: once per epoch. */
   readonly evalEvery: number;
   /** Maximum tokens per example. */
   readonly maxLength: number;
@@ -96,6 +103,8 @@ interface Scale {
   readonly model: string;
   /** Methods timed by the cost experiment. */
   readonly costMethods: readonly string[];
+  /** Per-task fields that replace the scale's (the paper's Table 6). */
+  readonly perTask?: (task: string) => Partial<RunSpec>;
 }
 
 const SCALES: Record<ReproPreset, Scale> = {
@@ -176,13 +185,16 @@ const SCALES: Record<ReproPreset, Scale> = {
     ranks: [1, 2, 4, 8, 16, 32, 64],
     frameworkMethods: FRAMEWORK_METHODS,
     compensationMethods: COMPENSATION_METHODS,
-    steps: 0, // set from Table 6's epochs by the runner once the data size is known
+    // Table 6 per task (lib/repro/paper_settings.ts): steps from its epochs once the data size is
+    // known, an evaluation per epoch.
+    steps: 0,
     evalEvery: 0,
     batchSize: 32,
     maxLength: 512,
     learningRate: 4e-4,
     klWeight: 1,
-    model: "roberta-large",
+    model: PAPER_MODEL,
+    perTask: paperRunFields,
     costMethods: [
       "baseline",
       "dropKey-column",
@@ -210,6 +222,7 @@ function run(
     learningRate: scale.learningRate,
     evalEvery: scale.evalEvery,
     maxLength: scale.maxLength,
+    ...scale.perTask?.(fields.task),
     ...fields,
   };
 }
