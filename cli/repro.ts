@@ -102,11 +102,16 @@ const preset = values.preset as ReproPreset;
 const dir = `${values.out}/${preset}`;
 await Deno.mkdir(dir, { recursive: true });
 
+const paper = paperOptions();
+// The grid, scaled down for a paper trial (--tasks, --seeds, --epochs, --steps).
+const allExperiments = paper
+  ? overrideRuns(reproExperiments(preset), paper.overrides)
+  : reproExperiments(preset);
+
 if (command === "merge") {
   const copied = await mergeStoredRuns(dir, positionals.slice(1).map((d) => `${d}`));
   console.log(`merged ${copied} run(s) into ${dir}`);
 } else if (command === "run") {
-  const paper = paperOptions();
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new RangeError(
@@ -117,9 +122,7 @@ if (command === "merge") {
     values.backend ? { backend: parseBackendName(values.backend) } : {},
   );
   const only = values.only?.split(",").map((s) => s.trim());
-  const experiments =
-    (paper ? overrideRuns(reproExperiments(preset), paper.overrides) : reproExperiments(preset))
-      .filter((e) => !only || only.includes(e.id));
+  const experiments = allExperiments.filter((e) => !only || only.includes(e.id));
   const shard = values.shard ? parseShard(values.shard) : { index: 0, count: 1 };
   if (paper) {
     // Every task's GLUE folder must exist before any run starts (a clear error, not N failed runs).
@@ -269,5 +272,5 @@ function logRun(spec: RunSpec, error?: string): void {
   );
 }
 
-const written = await writeReproReport(dir, preset);
+const written = await writeReproReport(dir, preset, allExperiments);
 console.log(`wrote ${written.length} file(s): ${written.at(-1)}`);

@@ -72,7 +72,9 @@ function tasksOf(experiments: readonly ExperimentSpec[]): string[] {
 export function scaleSection(input: ReportInput): ReportSection {
   const specs = input.experiments.flatMap((e) => e.runs);
   const seeds = [...new Set(specs.map((s) => s.seed))].length;
-  const steps = [...new Set(specs.map((s) => s.steps))].join("/");
+  const steps = [
+    ...new Set(specs.map((s) => s.steps > 0 ? `${s.steps} steps` : `${s.epochs} epoch(s)`)),
+  ].join("/");
   const models = [...new Set(specs.map((s) => s.model))].join(", ");
   const backends = [...new Set(input.runs.map((r) => r.backend))].join(", ") || "none yet";
   return {
@@ -80,10 +82,12 @@ export function scaleSection(input: ReportInput): ReportSection {
     text:
       `Paper: RoBERTa-large (355 M parameters, 24 layers) with LoRA r = 8 on q and v, GLUE RTE / MRPC / STS-B / SST-2, ` +
       `10-30 epochs, median of 5 seeds, on V100 GPUs.\n\n` +
-      `Here (preset "${input.preset}"): ${models} (USE-lite: 7 M parameters, 2 layers) on the offline stand-in tasks ` +
+      `Here (preset "${input.preset}"): ${models}${
+        models.includes("use-lite") ? " (USE-lite: 7 M parameters, 2 layers)" : ""
+      } on the ${input.preset === "paper" ? "GLUE" : "offline stand-in"} tasks ` +
       `${
         tasksOf(input.experiments).join(", ")
-      }, ${seeds} seed(s), ${steps} steps per run, backend ${backends}; ` +
+      }, ${seeds} seed(s), ${steps} per run, backend ${backends}; ` +
       `${input.runs.length} finished run(s) of ${
         new Set(specs.map((s) => JSON.stringify(s))).size
       }. ` +

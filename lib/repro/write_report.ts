@@ -6,7 +6,7 @@
  */
 import { writeReportHtml } from "../viz/report.ts";
 import { tableCsv } from "./csv.ts";
-import { reproExperiments, type ReproPreset } from "./experiments.ts";
+import { type ExperimentSpec, reproExperiments, type ReproPreset } from "./experiments.ts";
 import { reportSections } from "./sections.ts";
 import { readStoredRuns } from "./store.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
@@ -17,6 +17,8 @@ import { writeFileAtomic } from "../train/atomic_file.ts";
  *
  * @param dir The preset's results folder.
  * @param preset The preset.
+ * @param experiments The preset's experiments when they were changed (e.g. a scaled-down paper
+ * grid from `overrideRuns`); default `reproExperiments(preset)`.
  * @returns The paths written.
  * @example
  * ```ts
@@ -27,7 +29,11 @@ import { writeFileAtomic } from "../train/atomic_file.ts";
  * assert(paths.some((p) => p.endsWith("report.html")));
  * ```
  */
-export async function writeReproReport(dir: string, preset: ReproPreset): Promise<string[]> {
+export async function writeReproReport(
+  dir: string,
+  preset: ReproPreset,
+  experiments: readonly ExperimentSpec[] = reproExperiments(preset),
+): Promise<string[]> {
   const runs = await readStoredRuns(dir);
   let equivalence: EquivalenceEvidence | undefined;
   try {
@@ -39,7 +45,7 @@ export async function writeReproReport(dir: string, preset: ReproPreset): Promis
   }
   const sections = reportSections({
     preset,
-    experiments: reproExperiments(preset),
+    experiments,
     runs,
     ...(equivalence ? { equivalence } : {}),
   });
