@@ -12,8 +12,11 @@
  * 3. Verify in a fresh Deno process that `initBackend({ backend: "tensorflow" })` activates and a
  *    matMul gives the right numbers.
  *
- * Idempotent: a working setup is detected and left alone (`--force` rebuilds). Nothing binary is
- * committed; everything is built on the user's machine. Exits non-zero with the reason on failure.
+ * Idempotent: a working setup is detected and left alone (`--force` rebuilds). The build
+ * (`deps/`, `lib/`) is kept in `.cache/tfjs-native/` and linked into the package, because
+ * `deno install` may prune or re-extract the optional package; a rerun then relinks in seconds.
+ * Nothing binary is committed; everything is built on the user's machine. Exits non-zero with
+ * the reason on failure.
  *
  * ```sh
  * deno task setup:native [--gpu] [--force] [--retry-download]
@@ -47,7 +50,7 @@ export interface SetupNativeResult {
   /** Its folder inside `node_modules`. */
   readonly dir: string;
   /** How libtensorflow got there. */
-  readonly route: "already-set-up" | "standard-install" | "tensorflow-cpu-wheel";
+  readonly route: "already-set-up" | "relinked-cache" | "standard-install" | "tensorflow-cpu-wheel";
   /** The verification output (provider, matMul result). */
   readonly verified: string;
 }
@@ -116,6 +119,36 @@ async function hasLibtensorflow(dir: string): Promise<boolean> {
     if (await exists(`${dir}/deps/lib/${name}`)) return true;
   }
   return false;
+}
+
+/**
+ * Where a working build (`deps/` with libtensorflow, `lib/` with the addon) is kept, linked into
+ * the package: `deno install` prunes or re-extracts packages that are not in deno.lock (tfjs-node
+ * is optional and not in it), and a rerun of setup:native then only relinks.
+ */
+function nativeCacheDir(pkg: string): string {
+  return `${ROOT}/.cache/tfjs-native/${pkg.split("/")[1]}@${TFJS_VERSION}`;
+}
+
+/** Moves a working package's `deps/` and `lib/` into the cache and links them back. */
+async function stash(dir: string, cache: string): Promise<void> {
+  await Deno.mkdir(cache, { recursive: true });
+  for (const sub of ["deps", "lib"]) {
+    const inPkg = `${dir}/${sub}`;
+    if ((await Deno.lstat(inPkg)).isSymlink) continue;
+    await Deno.remove(`${cache}/${sub}`, { recursive: true }).catch(() => {});
+    await Deno.rename(inPkg, `${cache}/${sub}`);
+    await Deno.symlink(`${cache}/${sub}`, inPkg);
+  }
+}
+
+/** Links a cached build into a freshly (re)installed package. */
+async function relink(dir: string, cache: string): Promise<void> {
+  for (const sub of ["deps", "lib"]) {
+    const inPkg = `${dir}/${sub}`;
+    await Deno.remove(inPkg, { recursive: true }).catch(() => {}); // a link: removes the link
+    await Deno.symlink(`${cache}/${sub}`, inPkg);
+  }
 }
 
 /** Runs the package's own install script through `deno install --allow-scripts`. */
@@ -313,13 +346,25 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
   const log = options.log ?? console.log;
   const pkg = options.gpu ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
   const dir = packageDir(pkg);
+  const cache = nativeCacheDir(pkg);
   if (!options.force && await exists(addonPath(dir)) && await hasLibtensorflow(dir)) {
     const check = await verify();
     if (check.ok) {
-      log(`${pkg} is already set up (${dir})`);
+      await stash(dir, cache);
+      log(`${pkg} is already set up (${dir}; the build is kept in ${cache})`);
       return { pkg, dir, route: "already-set-up", verified: check.text };
     }
     log(`${pkg} is installed but does not load; setting it up again:\n${check.text}`);
+  }
+  if (!options.force && await exists(addonPath(cache)) && await hasLibtensorflow(cache)) {
+    if (!(await exists(dir))) await standardInstall(pkg, log);
+    if (await exists(dir)) {
+      log(`* linking the build kept in ${cache} into the package`);
+      await relink(dir, cache);
+      const check = await verify();
+      if (check.ok) return { pkg, dir, route: "relinked-cache", verified: check.text };
+      log(`* the kept build does not load; setting up again:\n${check.text}`);
+    }
   }
   const marker = `${dir}/../../../.scripts-run`;
   if (options.retryDownload || options.force) await Deno.remove(marker).catch(() => {});
@@ -361,6 +406,7 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
   if (!check.ok) {
     throw new Error(`Cannot use the tensorflow backend after setup:\n${check.text}`);
   }
+  await stash(dir, cache);
   return { pkg, dir, route, verified: check.text };
 }
 
