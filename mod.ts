@@ -70,3 +70,31 @@ export * from "./lib/tokenizers/check_vocab.ts";
 export * from "./lib/nlg/metrics/mod.ts";
 export * from "./lib/nlg/decode/mod.ts";
 export * from "./lib/nlg/data/mod.ts";
+export * from "./lib/repro/experiments.ts";
+export * from "./lib/repro/store.ts";
+export * from "./lib/repro/scheduler.ts";
+export * from "./lib/repro/execute.ts";
+export {
+  type CostRow,
+  costTable,
+  type MethodTable,
+  methodTable,
+  rankCurve,
+  rateCurve,
+  runScore,
+  type ScoreCurve,
+  type SeedSummary,
+  selectRuns,
+  type SignificanceRow,
+  significanceTable,
+  summarizeSeeds,
+  type TableCell as MethodTableCell,
+  type TrainingCurve,
+  trainingCurve,
+} from "./lib/repro/analysis.ts";
+export * from "./lib/repro/stats.ts";
+export * from "./lib/repro/paper_tables.ts";
+export * from "./lib/repro/verdicts.ts";
+export * from "./lib/repro/sections.ts";
+export * from "./lib/repro/equivalence.ts";
+export * from "./lib/repro/notebook_runner.ts";
