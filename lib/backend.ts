@@ -72,36 +72,41 @@ function shimNodeUtil(util: Record<string, unknown>): void {
 const TFJS_NODE_VERSION = "4.22.0";
 
 /**
- * Whether a tfjs-node package with its native addon is present where Deno would load it from
- * (the project's node_modules or Deno's global npm cache); undefined when this cannot be checked.
- * A package without the addon (fetched without its install script) does not count.
+ * Where a tfjs-node package with its native addon is: a `file:` URL of its entry module in a
+ * node_modules folder (the project's, or the cwd's), `npm:` when only Deno's global npm cache has
+ * it, `null` when it is absent (or has no addon: fetched without its install script), undefined
+ * when this cannot be checked (no read/env permission).
  */
-function tfjsNodeInstalled(pkg: string): boolean | undefined {
+function findTfjsNode(pkg: string): string | null | undefined {
   const local = `node_modules/.deno/${
     pkg.replace("/", "+")
   }@${TFJS_NODE_VERSION}/node_modules/${pkg}`;
   const addon = "lib/napi-v8/tfjs_binding.node";
-  const candidates: string[] = [];
-  try {
-    if (import.meta.url.startsWith("file:")) {
-      candidates.push(
-        decodeURIComponent(new URL(`../${local}/${addon}`, import.meta.url).pathname),
-      );
+  const has = (path: string) => {
+    try {
+      Deno.statSync(path);
+      return true;
+    } catch {
+      return false;
     }
-    candidates.push(`${Deno.cwd()}/${local}/${addon}`);
+  };
+  try {
+    const roots: string[] = [];
+    if (import.meta.url.startsWith("file:")) {
+      roots.push(decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, ""));
+    }
+    roots.push(Deno.cwd());
+    for (const root of roots) {
+      if (has(`${root}/${local}/${addon}`)) return `file://${root}/${local}/dist/index.js`;
+    }
     const home = Deno.env.get("DENO_DIR") ??
       `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? ""}/.cache`}/deno`;
-    candidates.push(`${home}/npm/registry.npmjs.org/${pkg}/${TFJS_NODE_VERSION}/${addon}`);
-    return candidates.some((path) => {
-      try {
-        Deno.statSync(path);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    if (has(`${home}/npm/registry.npmjs.org/${pkg}/${TFJS_NODE_VERSION}/${addon}`)) {
+      return `npm:${pkg}@${TFJS_NODE_VERSION}`;
+    }
+    return null;
   } catch {
-    return undefined; // no --allow-read/--allow-env: just try the import
+    return undefined;
   }
 }
 
@@ -120,14 +125,16 @@ async function loadTensorflowBackend(): Promise<string> {
   const failures: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     // Importing an absent package would make Deno fetch it (without its native addon).
-    if (tfjsNodeInstalled(pkg) === false) {
+    const found = findTfjsNode(pkg);
+    if (found === null) {
       failures.push(`${pkg}: not installed (no native addon)`);
       continue;
     }
     try {
-      // A variable specifier keeps these optional packages out of the module graph.
-      const specifier = `npm:${pkg}@${TFJS_NODE_VERSION}`;
-      await import(specifier);
+      // A file: URL into node_modules loads the package (sharing tfjs with loradrop) without
+      // recording the optional package in deno.lock, as an npm: specifier would; a variable
+      // specifier keeps it out of the module graph either way.
+      await import(found ?? `npm:${pkg}@${TFJS_NODE_VERSION}`);
       if (failures.length > 0 && !failures[0]!.includes("not installed")) {
         // tfjs-node-gpu is installed but did not load (CUDA/cuDNN missing?): say so once.
         console.warn(`loradrop: using ${pkg} on the CPU; ${failures[0]}`);
