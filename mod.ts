@@ -98,3 +98,4 @@ export * from "./lib/repro/verdicts.ts";
 export * from "./lib/repro/sections.ts";
 export * from "./lib/repro/equivalence.ts";
 export * from "./lib/repro/notebook_runner.ts";
+export * from "./lib/perf/flops.ts";
