@@ -307,9 +307,10 @@ Deno.test({
         "--backend",
         "cpu",
       ];
-      const first = await repro([...args, "--jobs", "2"]);
+      // In this process: the GLUE folder reaches executeRun through LORADROP_GLUE_DIR.
+      const first = await repro([...args, "--jobs", "1"]);
       assertEquals(first.code, 0, first.stderr + first.stdout);
-      assertStringIncludes(first.stdout, "0 run(s) cached, 7 to run with 2 job(s)");
+      assertStringIncludes(first.stdout, "0 run(s) cached, 7 to run with 1 job(s)");
       const runs = await readStoredRuns(`${out}/paper`);
       assertEquals(runs.length, 7, "the cost experiment's 7 methods");
       for (const r of runs) {
@@ -328,10 +329,22 @@ Deno.test({
       // The report describes the scaled-down grid that ran, not Table 6's.
       assertStringIncludes(report, "on the GLUE tasks sst2, 1 seed(s), 1 epoch(s) per run");
       assertStringIncludes(report, "7 finished run(s) of 7");
-      // Rerunning finds every run cached (same specs, same hashes), in one process.
-      const again = await repro([...args, "--jobs", "1"]);
+      // Rerunning finds every run cached (same specs, same hashes).
+      const again = await repro([...args, "--jobs", "2"]);
       assertEquals(again.code, 0, again.stderr);
       assertStringIncludes(again.stdout, "7 run(s) cached, 0 to run");
+      // A hub id from --cache, offline, over worker processes (they inherit --glue and --cache).
+      const cache = `${tmp}/cache`;
+      await writeModelDir(`${cache}/roberta-large/main`);
+      const hubArgs = args.map((a) => (a === modelDir ? "roberta-large" : a));
+      const hub = await repro(
+        [...hubArgs, "--cache", cache, "--out", `${tmp}/hub`, "--jobs", "2"],
+        { LORADROP_HF_ENDPOINT: "http://127.0.0.1:9" },
+      );
+      assertEquals(hub.code, 0, hub.stderr + hub.stdout);
+      assertStringIncludes(hub.stdout, "7 to run with 2 job(s)");
+      const hubRuns = await readStoredRuns(`${tmp}/hub/paper`);
+      assertEquals(hubRuns.map((r) => r.spec.model), Array(7).fill("roberta-large"));
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
