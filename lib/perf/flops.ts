@@ -24,15 +24,27 @@
  *
  * @module
  */
-import type { EncoderLayerConfig } from "../models/encoder_config.ts";
-
 /** A module a LoRA adapter can sit on. */
 export type FlopModule = "q" | "k" | "v" | "o" | "ffn-in" | "ffn-out";
+
+/** The sizes of one encoder layer (an `EncoderLayerConfig` fits). */
+export interface FlopLayer {
+  /** Width of the layer's input. */
+  readonly inputDim: number;
+  /** Width of the layer's output (a residual projection when it differs from the input's). */
+  readonly hiddenDim: number;
+  /** Attention heads. */
+  readonly numHeads: number;
+  /** Size of each head. */
+  readonly headDim: number;
+  /** Inner width of the FFN. */
+  readonly ffnDim: number;
+}
 
 /** The model and step shape the FLOP model needs. */
 export interface StepFlopConfig {
   /** The encoder layers (sizes only). */
-  readonly layers: readonly EncoderLayerConfig[];
+  readonly layers: readonly FlopLayer[];
   /** Examples per step. */
   readonly batch: number;
   /** Tokens per example (padding included: the kernels run on it). */
