@@ -315,7 +315,7 @@ async function buildFromWheel(dir: string, log: (line: string) => void): Promise
 }
 
 /** Loads the backend in a fresh Deno process and checks a matMul. */
-async function verify(): Promise<{ ok: boolean; text: string }> {
+async function verify(pkg: string): Promise<{ ok: boolean; text: string }> {
   const code = `
 import { initBackend } from ${JSON.stringify(`file://${ROOT}/lib/backend.ts`)};
 import * as tf from "@tensorflow/tfjs-core";
@@ -331,9 +331,13 @@ console.log(JSON.stringify({ active: info.active, provider: info.provider, matMu
     env: { NO_COLOR: "1", TF_CPP_MIN_LOG_LEVEL: "2" },
   });
   const line = out.stdout.trim().split("\n").pop() ?? "";
-  return out.code === 0
-    ? { ok: true, text: line }
-    : { ok: false, text: tail(`${out.stdout}\n${out.stderr}`, 10) };
+  if (out.code !== 0) return { ok: false, text: tail(`${out.stdout}\n${out.stderr}`, 10) };
+  // The GPU package must be the one that loaded (the backend falls back to tfjs-node).
+  const provider = (JSON.parse(line) as { provider?: string }).provider;
+  if (provider !== pkg && provider !== "@tensorflow/tfjs-node-gpu") {
+    return { ok: false, text: `${pkg} did not load, ${provider} did: ${tail(out.stderr, 4)}` };
+  }
+  return { ok: true, text: line };
 }
 
 /**
@@ -348,7 +352,7 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
   const dir = packageDir(pkg);
   const cache = nativeCacheDir(pkg);
   if (!options.force && await exists(addonPath(dir)) && await hasLibtensorflow(dir)) {
-    const check = await verify();
+    const check = await verify(pkg);
     if (check.ok) {
       await stash(dir, cache);
       log(`${pkg} is already set up (${dir}; the build is kept in ${cache})`);
@@ -361,7 +365,7 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
     if (await exists(dir)) {
       log(`* linking the build kept in ${cache} into the package`);
       await relink(dir, cache);
-      const check = await verify();
+      const check = await verify(pkg);
       if (check.ok) return { pkg, dir, route: "relinked-cache", verified: check.text };
       log(`* the kept build does not load; setting up again:\n${check.text}`);
     }
@@ -402,7 +406,7 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
     log(`* built the addon against the TensorFlow C API of ${wheel}`);
     route = "tensorflow-cpu-wheel";
   }
-  const check = await verify();
+  const check = await verify(pkg);
   if (!check.ok) {
     throw new Error(`Cannot use the tensorflow backend after setup:\n${check.text}`);
   }
