@@ -82,8 +82,8 @@ testOnBackends(
     let ended = 0;
     const tensorsBefore = tf.memory().numTensors;
     const { record, model, status } = await train(options(base, {
-      steps: 60,
-      evalEvery: 20,
+      steps: 120,
+      evalEvery: 40,
       outDir: dir,
       describe: { task: "toy" },
       onStep: (e) => {
@@ -97,8 +97,8 @@ testOnBackends(
       },
     }));
     assertEquals(status, "trained");
-    assertEquals(steps, Array.from({ length: 60 }, (_, i) => i + 1));
-    assertEquals(evals, [20, 40, 60]);
+    assertEquals(steps, Array.from({ length: 120 }, (_, i) => i + 1));
+    assertEquals(evals, [40, 80, 120]);
     assertEquals(ended, 1);
     const loss = record.curves.loss;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -114,7 +114,7 @@ testOnBackends(
       record.final!.value > majority,
       `accuracy ${record.final!.value} vs majority ${majority}`,
     );
-    assertEquals(record.curves.consistencyLoss.length, 60);
+    assertEquals(record.curves.consistencyLoss.length, 120);
     assertEquals(record.config.describe, { task: "toy" });
     assertEquals(record.backend, tf.getBackend());
     assert(record.tokensPerSecond > 0 && record.peakMemory.numBytes > 0);
@@ -123,7 +123,7 @@ testOnBackends(
     assertEquals(lines.length, 1);
     assertEquals(lines[0]!.curves.loss, loss);
     const events = await readJsonLines(`${dir}/runs/${record.runId.slice(0, 16)}/events.jsonl`);
-    assertEquals(events.map((e) => (e as { step: number }).step), [20, 40, 60]);
+    assertEquals(events.map((e) => (e as { step: number }).step), [40, 80, 120]);
     model.dispose();
     assertEquals(tf.memory().numTensors, tensorsBefore, "training with evaluations leaked tensors");
     tf.dispose([base.embedding, base.kernel]);

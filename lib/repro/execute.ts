@@ -412,8 +412,8 @@ export async function executeRun(
     dev: devSource,
     metrics: metricsFor(spec.task, task.card.metrics),
     plan,
-    // Independent streams for init, data order and masks, all fixed by the run's seed.
-    seeds: { init: spec.seed, data: 1_000_003 + spec.seed, dropout: 2_000_003 + spec.seed },
+    // train() derives independent init, data-order and mask streams from each seed.
+    seeds: { init: spec.seed, data: spec.seed, dropout: spec.seed },
     batchSize: spec.batchSize,
     steps,
     lr: spec.learningRate,

@@ -44,6 +44,13 @@ import { type LinearScheduleOptions, linearWarmupDecay } from "./schedule.ts";
 import { type StepResult, trainStep } from "./train_step.ts";
 import type { NamedTensors } from "../types.ts";
 
+// Each seed feeds its own stream, so equal seed numbers still give independent init, data order
+// and masks (randomKey(s) alone would hand all three the same key).
+const STREAM_INIT = 1, STREAM_DATA = 2, STREAM_DROPOUT = 3;
+function streamKey(seed: number, stream: number): RandomKey {
+  return foldIn(randomKey(seed), stream);
+}
+
 /** What `onStep` receives after every step. */
 export interface StepEvent extends StepResult {
   /** Completed steps (this step's 1-based number). */
@@ -64,7 +71,7 @@ export interface EvalEvent extends EvalRecord {
 
 /** Options of {@linkcode train}. */
 export interface TrainOptions {
-  /** Builds the model from the init key (`randomKey(seeds.init)`): adapters and head only depend on it. */
+  /** Builds the model from the init key (`foldIn(randomKey(seeds.init), 1)`): adapters and head only depend on it. */
   readonly makeModel: (initKey: RandomKey) => TaskModel | Promise<TaskModel>;
   /** The training examples. */
   readonly train: BatchSource;
@@ -242,7 +249,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       "Cannot train: groupByLength needs per-example lengths, but the training source has none",
     );
   }
-  const dataKey = randomKey(options.seeds.data);
+  const dataKey = streamKey(options.seeds.data, STREAM_DATA);
   const order = createDataOrder(
     dataKey,
     options.train.size,
@@ -266,7 +273,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = tf.getBackend();
 
   // Resolved after the model is built (the kind decides the default metric).
-  let model: TaskModel | undefined = await options.makeModel(randomKey(options.seeds.init));
+  let model: TaskModel | undefined = await options.makeModel(streamKey(options.seeds.init, STREAM_INIT));
   try {
     if (Object.keys(model.trainable).length === 0) {
       throw new TypeError("Cannot train: model.trainable is empty");
@@ -315,7 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       epsilon: config.epsilon as number,
     });
     try {
-      const dropoutKey = randomKey(seeds.dropout);
+      const dropoutKey = streamKey(seeds.dropout, STREAM_DROPOUT);
       let state: LoopState = {
         step: 0,
         startedAt: new Date().toISOString(),
