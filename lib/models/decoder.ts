@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { adaptersByLayer, shapeChecker } from "./_model_checks.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
@@ -20,8 +21,8 @@ import {
   type LinearWeights,
   type LoraWeights,
 } from "./_deps.ts";
-import { type FusedAttentionWeights, type LayerAdapters, multiHeadAttention } from "./attention.ts";
-import { dropContextAt, MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { type FusedAttentionWeights, multiHeadAttention } from "./attention.ts";
+import { dropContextAt } from "./drop_context.ts";
 import { type Activation, feedForward, type FfnWeights } from "./ffn.ts";
 import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
 
@@ -132,31 +133,6 @@ export function latterHalfPlan(plan: DropoutPlan, numLayers: number): DropoutPla
   };
 }
 
-const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
-
-function adaptersByLayer(
-  adapters: Readonly<Record<string, LoraWeights>>,
-  numLayers: number,
-): LayerAdapters[] {
-  const out: Partial<Record<ModuleName, LoraWeights>>[] = Array.from(
-    { length: numLayers },
-    () => ({}),
-  );
-  for (const [key, adapter] of Object.entries(adapters)) {
-    const m = ADAPTER_KEY.exec(key);
-    const layer = m === null ? -1 : Number(m[1]);
-    if (m === null || layer >= numLayers) {
-      throw new RangeError(
-        `Cannot run the decoder: adapter key must be layers.{0..${numLayers - 1}}.{${
-          MODULE_NAMES.join("|")
-        }}, received "${key}"`,
-      );
-    }
-    out[layer]![m[2] as ModuleName] = adapter;
-  }
-  return out;
-}
-
 /**
  * Checks every weight's shape against the configuration, naming the first that does not fit.
  *
@@ -178,16 +154,8 @@ function adaptersByLayer(
  */
 export function validateDecoder(model: DecoderModel): DecoderModel {
   const { config: c, weights: w } = model;
-  const expect = (name: string, actual: readonly number[] | undefined, shape: number[]) => {
-    if (actual === undefined) {
-      throw new TypeError(`Cannot use decoder weights: ${name} is missing (expected [${shape}])`);
-    }
-    if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
-      throw new RangeError(
-        `Cannot use decoder weights: ${name} must have shape [${shape}], received [${actual}]`,
-      );
-    }
-  };
+  const expect = shapeChecker("decoder");
+
   const d = c.hiddenDim;
   if (c.numHeads * c.headDim !== d) {
     throw new RangeError(
@@ -296,7 +264,7 @@ export function decoderForward(
   const { plan } = options;
   const numLayers = c.numLayers;
   const loraScale = options.loraScale ?? 1;
-  const perLayer = adaptersByLayer(options.adapters ?? {}, numLayers);
+  const perLayer = adaptersByLayer(options.adapters ?? {}, numLayers, "decoder");
   const [b, t] = input.inputIds.shape;
   return tf.tidy(() => {
     const tokenMask = (input.attentionMask === undefined

@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { adaptersByLayer, shapeChecker } from "./_model_checks.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, loraLinear, type LoraWeights } from "./_deps.ts";
-import { type LayerAdapters, multiHeadAttention } from "./attention.ts";
-import { dropContextAt, MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { multiHeadAttention } from "./attention.ts";
+import { dropContextAt, type ModuleName } from "./drop_context.ts";
 import type { EncoderLayerWeights, EncoderModel } from "./encoder_config.ts";
 import { feedForward } from "./ffn.ts";
 import { layerNorm } from "./layer_norm.ts";
@@ -40,8 +41,6 @@ export interface EncoderForwardOptions {
   readonly onAttentionLogits?: (layer: number, logits: Tensor4D) => void;
 }
 
-const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
-
 /**
  * The adapter key of a module: `layers.{layer}.{module}`.
  *
@@ -57,27 +56,6 @@ const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
  */
 export function adapterKey(layer: number, module: ModuleName): string {
   return `layers.${layer}.${module}`;
-}
-
-/** Groups adapters per layer, rejecting unknown keys and layers out of range. */
-function adaptersByLayer(adapters: EncoderAdapters, numLayers: number): LayerAdapters[] {
-  const out: Partial<Record<ModuleName, LoraWeights>>[] = Array.from(
-    { length: numLayers },
-    () => ({}),
-  );
-  for (const [key, adapter] of Object.entries(adapters)) {
-    const m = ADAPTER_KEY.exec(key);
-    const layer = m === null ? -1 : Number(m[1]);
-    if (m === null || layer >= numLayers) {
-      throw new RangeError(
-        `Cannot run the encoder: adapter key must be layers.{0..${numLayers - 1}}.{${
-          MODULE_NAMES.join("|")
-        }}, received "${key}"`,
-      );
-    }
-    out[layer]![m[2] as ModuleName] = adapter;
-  }
-  return out;
 }
 
 /**
@@ -101,18 +79,8 @@ function adaptersByLayer(adapters: EncoderAdapters, numLayers: number): LayerAda
  */
 export function validateEncoder(model: EncoderModel): EncoderModel {
   const { config: c, weights: w } = model;
-  const expect = (name: string, actual: readonly number[] | undefined, shape: number[]) => {
-    if (actual === undefined) {
-      throw new TypeError(
-        `Cannot use encoder weights: ${name} is missing (expected shape [${shape}])`,
-      );
-    }
-    if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
-      throw new RangeError(
-        `Cannot use encoder weights: ${name} must have shape [${shape}], received [${actual}]`,
-      );
-    }
-  };
+  const expect = shapeChecker("encoder");
+
   if (c.layers.length === 0 || c.layers.length !== w.layers.length) {
     throw new RangeError(
       `Cannot use encoder weights: config has ${c.layers.length} layers and weights ${w.layers.length}`,
@@ -303,7 +271,7 @@ export function encoderForward(
   const numLayers = c.layers.length;
   const { plan } = options;
   const loraScale = options.loraScale ?? 1;
-  const perLayer = adaptersByLayer(options.adapters ?? {}, numLayers);
+  const perLayer = adaptersByLayer(options.adapters ?? {}, numLayers, "encoder");
   return tf.tidy(() => {
     const tokenMask = tf.cast(input.attentionMask, "float32") as Tensor2D; // (B, T)
     let x: Tensor3D = embed(model, input, tokenMask); // (B, T, E)
