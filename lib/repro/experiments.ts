@@ -84,6 +84,17 @@ export const COMPENSATION_METHODS: readonly string[] = [
   "hiddenKey-minus+output",
 ];
 
+/** The methods the cost experiment times (the both-branch KL variant included). */
+export const COST_METHODS: readonly string[] = [
+  "baseline",
+  "dropKey-column",
+  "dropAttention-element",
+  "hiddenCut-element",
+  "hiddenKey-minus",
+  "hiddenKey",
+  "hiddenKey-both",
+];
+
 /** The paper's dropout rate grid. */
 export const PAPER_RATES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2];
 
@@ -144,15 +155,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
-    costMethods: [
-      "baseline",
-      "dropKey-column",
-      "dropAttention-element",
-      "hiddenCut-element",
-      "hiddenKey-minus",
-      "hiddenKey",
-      "hiddenKey-both",
-    ],
+    costMethods: COST_METHODS,
   },
   full: {
     tasks: ["sentiment-low", "wic-low", "sotu-year-low", "spam-low"],
@@ -168,15 +171,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
-    costMethods: [
-      "baseline",
-      "dropKey-column",
-      "dropAttention-element",
-      "hiddenCut-element",
-      "hiddenKey-minus",
-      "hiddenKey",
-      "hiddenKey-both",
-    ],
+    costMethods: COST_METHODS,
   },
   paper: {
     tasks: ["rte", "mrpc", "stsb", "sst2"],
@@ -195,15 +190,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     klWeight: 1,
     model: PAPER_MODEL,
     perTask: paperRunFields,
-    costMethods: [
-      "baseline",
-      "dropKey-column",
-      "dropAttention-element",
-      "hiddenCut-element",
-      "hiddenKey-minus",
-      "hiddenKey",
-      "hiddenKey-both",
-    ],
+    costMethods: COST_METHODS,
   },
 };
 

@@ -19,6 +19,7 @@ import {
 } from "./analysis.ts";
 import {
   COMPENSATION_METHODS,
+  COST_METHODS,
   type ExperimentSpec,
   FRAMEWORK_METHODS,
   type ReproPreset,
@@ -394,15 +395,7 @@ export function significanceSection(input: ReportInput): ReportSection {
  * ```
  */
 export function costSection(input: ReportInput): ReportSection {
-  const methods = [
-    "baseline",
-    "dropKey-column",
-    "dropAttention-element",
-    "hiddenCut-element",
-    "hiddenKey-minus",
-    "hiddenKey",
-    "hiddenKey-both",
-  ];
+  const methods = COST_METHODS;
   return {
     heading: "5. Cost per method",
     text:
