@@ -46,10 +46,24 @@ export interface TaskOutput {
   readonly pooled: Tensor;
 }
 
+/**
+ * A task loss that replaces the one of the model's kind, for outputs that are not one per example
+ * (a language model's next-token logits `(B, T, V)` with labels `(B, T)`). The trainer then leaves
+ * the labels' checks to it.
+ */
+export interface TaskObjective {
+  /** The task loss (a scalar) of one pass's output for the batch's labels. */
+  taskLoss(output: TaskOutput, labels: Tensor): Tensor;
+  /** `(B, T)`: 1 where the consistency term counts a position of the logits; absent: all count. */
+  consistencyMask?(labels: Tensor): Tensor;
+}
+
 /** A model ready for LoRA fine-tuning on one task. */
 export interface TaskModel {
   /** The task type. */
   readonly kind: "classification" | "regression";
+  /** Replaces the kind's loss (and label checks) when present; see {@linkcode TaskObjective}. */
+  readonly objective?: TaskObjective;
   /** The trainable variables: LoRA A/B (`layers.3.q.lora_a`, `…lora_b`) and the head (`head.kernel`, `head.bias`). */
   readonly trainable: Readonly<Record<string, Variable>>;
   /** One forward pass; call inside `tf.tidy` or dispose the outputs. */

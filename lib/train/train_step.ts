@@ -12,6 +12,9 @@
  * recorded for it, which is cheaper. `branches: "both"` (R-Drop) records both passes; for two
  * training passes the task loss is then the mean of both passes' task losses.
  *
+ * A model with an `objective` (a language model) supplies its own task loss and the token mask
+ * of the consistency term.
+ *
  * Regression models have one output per example, on which KL and JS are meaningless: every
  * consistency kind is then the mean squared difference, of the outputs (`logits`, default) or of
  * the `pooled` representations.
@@ -59,6 +62,7 @@ export interface StepResult {
 }
 
 function taskLoss(model: TaskModel, out: TaskOutput, labels: Tensor): Tensor {
+  if (model.objective !== undefined) return model.objective.taskLoss(out, labels);
   if (model.kind === "classification") return crossEntropy(out.logits, labels);
   return meanSquaredError(out.logits, labels);
 }
@@ -76,6 +80,7 @@ function consistencyInput(model: TaskModel, out: TaskOutput, options: StepOption
 }
 
 function checkLabels(model: TaskModel, batch: LabeledBatch): void {
+  if (model.objective !== undefined) return; // the objective checks its labels
   const b = batch.inputs.inputIds.shape[0];
   const { labels } = batch;
   if (labels.rank !== 1 || labels.shape[0] !== b) {
@@ -174,7 +179,13 @@ export function trainStep(
           if (averagesTask) task = tf.div(tf.add(task, taskLoss(model, out2, labels)), 2);
           total = task;
         }
-        const cons = consistencyLoss(spec, consistencyInput(model, out1, options), other);
+        const mask = model.objective?.consistencyMask?.(labels);
+        const cons = consistencyLoss(
+          spec,
+          consistencyInput(model, out1, options),
+          other,
+          mask === undefined ? {} : { mask },
+        );
         total = tf.add(task, cons);
         parts.consistency = tf.keep(cons);
       }

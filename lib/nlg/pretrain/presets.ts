@@ -62,7 +62,7 @@ export interface PretrainSettings {
 export const PRETRAIN_PRESETS: Readonly<Record<"smoke" | "default", PretrainSettings>> = {
   smoke: {
     name: "smoke",
-    model: { hiddenDim: 64, numLayers: 4, numHeads: 2, ffnDim: 256, maxPositions: 96 },
+    model: { hiddenDim: 64, numLayers: 4, numHeads: 2, ffnDim: 256, maxPositions: 128 },
     maxWordsPerSource: 20_000,
     seqLength: 64,
     batchSize: 8,
