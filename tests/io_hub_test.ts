@@ -129,7 +129,7 @@ function rawServer(head: string, body: Uint8Array, then: "close" | "stall") {
   };
 }
 
-async function cacheFolderIsEmpty(cacheDir: string): Promise<boolean> {
+function cacheFolderIsEmpty(cacheDir: string): boolean {
   const path = hubCachePath("tiny/bert", "config.json", { cacheDir });
   try {
     return [...Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))].length === 0;
@@ -151,7 +151,7 @@ Deno.test("hubFile rejects a body shorter than Content-Length and keeps no parti
       Error,
       "Cannot download",
     );
-    assert(await cacheFolderIsEmpty(cacheDir), "no partial file is left");
+    assert(cacheFolderIsEmpty(cacheDir), "no partial file is left");
   } finally {
     server.close();
   }
@@ -176,7 +176,7 @@ Deno.test("hubFile gives up on a stalled transfer instead of hanging", async () 
       Error,
       "no data for 300 ms",
     );
-    assert(await cacheFolderIsEmpty(cacheDir));
+    assert(cacheFolderIsEmpty(cacheDir));
   } finally {
     server.close();
   }

@@ -273,7 +273,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = tf.getBackend();
 
   // Resolved after the model is built (the kind decides the default metric).
-  let model: TaskModel | undefined = await options.makeModel(streamKey(options.seeds.init, STREAM_INIT));
+  let model: TaskModel | undefined = await options.makeModel(
+    streamKey(options.seeds.init, STREAM_INIT),
+  );
   try {
     if (Object.keys(model.trainable).length === 0) {
       throw new TypeError("Cannot train: model.trainable is empty");
