@@ -25,6 +25,8 @@ Deno.test("median, std and paired tests match scipy", () => {
 
 Deno.test("pairedComparison handles identical runs and rejects bad input", () => {
   assertEquals(pairedComparison([1, 2, 3], [1, 2, 3]).tTestP, 1);
+  // One non-zero difference (two seeds, one tie): Wilcoxon's exact two-sided p is 1, no throw.
+  assertEquals(pairedComparison([0.5, 0.52], [0.5, 0.54]).wilcoxonP, 1);
   assertThrows(() => pairedComparison([1, 2], [1]), RangeError, "received 2 and 1");
   assertThrows(() => pairedComparison([1], [1]), RangeError, "at least 2 pairs");
   assertThrows(() => median([]), RangeError, "received none");

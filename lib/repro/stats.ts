@@ -129,7 +129,9 @@ export function pairedComparison(
   }
   const nonZero = diffs.filter((d) => d !== 0);
   // @stdlib doubles the one-sided exact p-value without capping it (1.25 for n = 3); scipy caps at 1.
-  const wilcoxonP = nonZero.length === 0
+  // One non-zero difference: W+ is 0 or 1 with probability ½ each, so the two-sided p is 1 (as
+  // scipy's); @stdlib rejects fewer than two values.
+  const wilcoxonP = nonZero.length < 2
     ? 1
     : Math.min(1, wilcoxon(nonZero, { zeroMethod: "wilcox" }).pValue);
   return { n: a.length, meanDifference, tTestP, wilcoxonP };
