@@ -10,6 +10,7 @@
  * deno task repro report --preset quick   # rewrite report.html and tables from stored runs
  * deno task repro --preset paper --model roberta-large --glue ~/glue_data --backend tensorflow
  * deno task repro --preset paper --model DIR --glue DIR --tasks rte --seeds 0 --epochs 1  # a trial
+ * deno task repro nlg --preset smoke      # the NLG track (Table 2), see cli/repro_nlg.ts
  * ```
  * The `paper` preset runs the paper's own settings (RoBERTa-large on GLUE, Table 6): `--model` is a
  * Hugging Face folder or hub id (from the hub cache, `--cache` or `$LORADROP_CACHE`), `--glue` the
@@ -52,6 +53,12 @@ import { parseShard, planGrid, runGrid } from "../lib/repro/scheduler.ts";
 import { mergeStoredRuns } from "../lib/repro/store.ts";
 import { writeReproReport } from "../lib/repro/write_report.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
+
+// The NLG track (paper Table 2) has its own runner: `deno task repro nlg [--preset …]`.
+if (Deno.args[0] === "nlg") {
+  const { main } = await import("./repro_nlg.ts");
+  Deno.exit(await main(Deno.args.slice(1)));
+}
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
