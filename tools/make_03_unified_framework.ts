@@ -125,8 +125,10 @@ await displayFigure(barFigure(measuredRows.map((r) => r.method), runs.tasks.map(
   values: measuredRows.map((r) => r.cells[task]?.summary.median ?? 0),
   errors: measuredRows.map((r) => r.cells[task]?.summary.std ?? 0),
 })), { title: "Dev score by method (median ± std over seeds, best rate)", yTitle: "best dev score" }));
-const tableFigures = await displaySections(frameworkSections(input));
-console.log(tableFigures > 0 ? tableFigures + " score-against-rate figure(s)" : "one rate per method at this preset: no Fig. 4 curves");
+const sections = frameworkSections(input);
+await displaySections(sections);
+const rateFigures = sections.filter((s) => s.figure !== undefined).length;
+console.log(rateFigures > 0 ? rateFigures + " score-against-rate figure(s)" : "one rate per method at this preset: no Fig. 4 curves");
 `,
     { plot: true },
   ),

@@ -429,23 +429,23 @@ export function claimVerdicts(input: ReportInput, claims: readonly number[]): Cl
  *
  * @param sections The sections (e.g. from `overfitSections`).
  * @param options Display target and settle time.
- * @returns How many figures were shown.
+ * @returns Nothing (a promise resolved once every display is out; no value, so a notebook cell
+ *   ending with it shows no result).
  * @example
  * ```ts
  * import { displaySections } from "./notebook_runner.ts";
  * import { assertEquals } from "@std/assert";
  * const printed: string[] = [];
- * const n = await displaySections([{ heading: "A", text: "b", table: { rows: [{ x: 1 }], columns: ["x"] } }], {
+ * await displaySections([{ heading: "A", text: "b", table: { rows: [{ x: 1 }], columns: ["x"] } }], {
  *   target: { print: (t) => printed.push(t) },
  * });
- * assertEquals([n, printed.length], [0, 2]);
+ * assertEquals(printed, ["### A\n\nb", "x\n-\n1"]);
  * ```
  */
 export async function displaySections(
   sections: readonly ReportSection[],
   options: { readonly target?: DisplayTarget; readonly settleMs?: number } = {},
-): Promise<number> {
-  let figures = 0;
+): Promise<void> {
   for (const s of sections) {
     const parts = [
       ...(s.heading === undefined ? [] : [`### ${s.heading}`]),
@@ -457,9 +457,7 @@ export async function displaySections(
     }
     if (s.figure !== undefined) {
       await displayFigure(s.figure, options);
-      figures += 1;
     }
     if (s.table !== undefined) await displayTable(s.table.rows, s.table.columns, options);
   }
-  return figures;
 }
