@@ -27,7 +27,7 @@ import { MODULE_NAMES, type ModuleName } from "./drop_context.ts";
 import type { TaskBatch, TaskModel, TaskOutput } from "./task_model.ts";
 
 /** Labels with this value (any negative value) are not counted: prompt and padding positions. */
-export const IGNORE_LABEL = -100;
+export const IGNORE_LABEL: number = -100;
 
 /** Options of {@linkcode createDecoderTaskModel}. */
 export interface DecoderTaskOptions {

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { foldIn, type RandomKey, uniform } from "../../random.ts";
 import type { DecoderConfig, DecoderModel, DecoderWeights } from "../../models/decoder.ts";
-import type { Tensor1D, Tensor2D, Variable } from "../../types.ts";
+import type { Tensor, Tensor1D, Tensor2D, Variable } from "../../types.ts";
 
 /** A decoder whose weights are trainable variables, by Hugging Face GPT-2 key. */
 export interface TrainableDecoder extends DecoderModel {
@@ -93,7 +93,7 @@ export function gpt2Shapes(config: DecoderConfig): Record<string, number[]> {
  */
 export function weightsFromGpt2Keys(
   config: DecoderConfig,
-  v: Readonly<Record<string, tf.Tensor>>,
+  v: Readonly<Record<string, Tensor>>,
 ): DecoderWeights {
   const get = (k: string) => {
     const t = v[k];
