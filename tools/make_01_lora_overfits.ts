@@ -67,7 +67,8 @@ const backend = await initBackend();
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const overfit = reproExperiments(preset).find((e) => e.id === "overfit")!;
 const task = overfit.runs[0]!.task;
-const ranks = [...new Set(overfit.runs.filter((r) => r.method === "baseline").map((r) => r.rank))];
+// The sweep's ranks; rank 8 (α = 16) is also the other experiments' baseline, so it joins the sweep.
+const ranks = [...new Set([...overfit.runs.filter((r) => r.method === "baseline").map((r) => r.rank), 8])].sort((a, b) => a - b);
 const seeds = [...new Set(overfit.runs.map((r) => r.seed))];
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 console.log("task " + task + ", ranks " + ranks.join(", ") + ", seeds " + seeds.join(", ") + ", " +
@@ -131,7 +132,7 @@ visible.
     t`
 // @plot
 await displaySections(overfitSections(input));
-const sweep = selectRuns(input.runs, { method: "baseline", task }).filter((r) => ranks.includes(r.spec.rank) && r.record.best);
+const sweep = selectRuns(input.runs, { method: "baseline", task }).filter((r) => r.spec.alpha === 2 * r.spec.rank && r.record.best);
 await displayFigure(scatterFigure(seeds.map((seed) => {
   const mine = sweep.filter((r) => r.spec.seed === seed).sort((a, b) => a.spec.rank - b.spec.rank);
   return {
