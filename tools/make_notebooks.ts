@@ -1,18 +1,17 @@
 /**
- * Regenerates every notebook of `notebooks/` from its maker (`deno run -A tools/make_notebooks.ts`).
+ * Regenerates every notebook of `notebooks/` from its maker, `tools/make_*.ts` (`deno run -A
+ * tools/make_notebooks.ts`).
  * Each maker runs in its own process, so each notebook's cell ids are the same whether it is
  * written alone or with the others.
  *
  * @module
  */
-const MAKERS = [
-  "make_getting_started.ts",
-  "make_01_lora_overfits.ts",
-  "make_02_dropkey_vs_dropattention.ts",
-  "make_03_unified_framework.ts",
-  "make_04_hiddenkey.ts",
-  "make_05_cost.ts",
-];
+// Every notebook maker in this folder (`make_*.ts`), this script excepted.
+const here = new URL(".", import.meta.url).pathname;
+const MAKERS = [...Deno.readDirSync(here)]
+  .map((e) => e.name)
+  .filter((n) => /^make_.+\.ts$/.test(n) && n !== "make_notebooks.ts")
+  .sort();
 
 let failed = 0;
 for (const maker of MAKERS) {
