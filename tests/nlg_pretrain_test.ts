@@ -4,6 +4,7 @@ import { initBackend } from "../lib/backend.ts";
 import { randomKey } from "../lib/random.ts";
 import { decoderForward } from "../lib/models/decoder.ts";
 import { loadHfDecoder } from "../lib/io/hf_model.ts";
+import { tinyDecoder } from "../lib/models/_tiny_decoder.ts";
 import { loadUseLiteTokenizer } from "../lib/tokenizers/use_lite.ts";
 import { generateE2eStyle, linearizeMr } from "../lib/nlg/data/mod.ts";
 import {
@@ -155,4 +156,73 @@ Deno.test("pretrainDecoder names a bad preset", async () => {
     RangeError,
     "steps",
   );
+});
+
+// Python transformers reads the saved folder as GPT2LMHeadModel with the same logits (skipped
+// when no Python with torch + transformers is found: $LORADROP_PYTHON, /tmp/venv, python3).
+async function findTransformersPython(): Promise<string | undefined> {
+  const candidates = [Deno.env.get("LORADROP_PYTHON"), "/tmp/venv/bin/python", "python3"];
+  for (const python of candidates) {
+    if (python === undefined) continue;
+    try {
+      const out = await new Deno.Command(python, {
+        args: ["-c", "import torch, transformers"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (out.success) return python;
+    } catch {
+      // not installed
+    }
+  }
+  return undefined;
+}
+const python = await findTransformersPython();
+if (python === undefined) {
+  console.warn("Skipping the transformers interop test: no Python with torch + transformers");
+}
+
+Deno.test({
+  name: "a decoder saved as GPT-2 loads in Python transformers with the same logits",
+  ignore: python === undefined,
+  fn: async () => {
+    await initBackend({ backend: "cpu" });
+    // Random weights of unit scale (not GPT-2's small init), so the logits are far from 0.
+    const model = tinyDecoder(4);
+    const dir = await Deno.makeTempDir();
+    try {
+      await saveDecoderAsGpt2(dir, model);
+      const ids = [[1, 5, 9, 11, 2, 7]];
+      const script = [
+        "import json, sys, torch, transformers",
+        "m = transformers.GPT2LMHeadModel.from_pretrained(sys.argv[1]).eval()",
+        "with torch.no_grad():",
+        "  out = m(torch.tensor(json.loads(sys.argv[2]))).logits",
+        "print(json.dumps(out.tolist()))",
+      ].join("\n");
+      const out = await new Deno.Command(python!, {
+        args: ["-c", script, dir, JSON.stringify(ids)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+      const theirs = JSON.parse(new TextDecoder().decode(out.stdout)) as number[][][];
+      const input = tf.tensor2d(ids, undefined, "int32");
+      const ours = decoderForward(model, { inputIds: input }, { plan: { drops: [] } }, {
+        training: false,
+      });
+      const mine = ours.arraySync();
+      let maxDiff = 0;
+      mine[0]!.forEach((row, t) =>
+        row.forEach((v, k) => maxDiff = Math.max(maxDiff, Math.abs(v - theirs[0]![t]![k]!)))
+      );
+      const scale = Math.max(...mine.flat(2).map(Math.abs));
+      assert(scale > 0.5, `logits too small to compare: ${scale}`);
+      assert(maxDiff < 1e-4 * scale, `max |logit difference| ${maxDiff} at scale ${scale}`);
+      tf.dispose([input, ours]);
+    } finally {
+      tf.dispose(model.weights as unknown as tf.TensorContainer);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
