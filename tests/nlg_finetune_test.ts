@@ -12,6 +12,11 @@ import { disposeLabeledBatch } from "../lib/train/batches.ts";
 import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import { finetuneE2e, lmBatchSource, NLG_FINETUNE_PRESETS } from "../lib/nlg/finetune/mod.ts";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
+import { nlgPresetSpec, nlgRunSpecs } from "../lib/repro/nlg_experiments.ts";
+import { executeNlgRun, type NlgResources, type NlgStoredRun } from "../lib/repro/nlg_execute.ts";
+import { nlgTable, nlgTableSection } from "../lib/repro/nlg_sections.ts";
+import { planGrid } from "../lib/repro/scheduler.ts";
+import { readStoredRuns } from "../lib/repro/store.ts";
 
 const encode = (s: string) =>
   s.split(" ").filter((w) => w.length > 0).map((w) => 3 + (w.length % 9));
@@ -184,5 +189,48 @@ Deno.test("finetuneE2e learns to realise a toy MR, records the run and reuses it
   } finally {
     tf.dispose(base.weights as unknown as tf.TensorContainer);
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("NLG repro: runs execute, are stored by spec hash, and fill the Table-2 section", async () => {
+  await initBackend({ backend: "wasm" });
+  const base = tinyDecoder(5, { maxPositions: 24 });
+  const letters = "abcdefghijk";
+  const ex = (name: string, ref: string) => ({ mr: `name[${name}]`, references: [ref] });
+  const resources: NlgResources = {
+    preset: "smoke",
+    model: nlgPresetSpec("smoke").model,
+    base,
+    baseName: "tiny",
+    tokenizer: {
+      name: "toy",
+      encode: (s: string) =>
+        [...s].filter((c) => letters.includes(c)).map((c) => letters.indexOf(c) + 1),
+      decode: (ids: readonly number[]) => ids.map((i) => letters[i - 1] ?? "?").join(""),
+    },
+    eosId: 0,
+    train: [ex("ab", "abc"), ex("cd", "cde"), ex("ef", "efg")],
+    test: [ex("ab", "abc"), ex("gh", "ghi")],
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const specs = nlgRunSpecs("smoke").filter((s) =>
+      s.method === "baseline" || s.method === "hiddenKey"
+    );
+    for (const spec of specs) await executeNlgRun(spec, resources, { dir, backend: "wasm" });
+    const { todo, done } = await planGrid(specs, "wasm", dir);
+    assertEquals([todo.length, done.length], [0, 2]);
+    const runs = await readStoredRuns(dir) as NlgStoredRun[];
+    const rows = nlgTable(runs);
+    assertEquals(rows.map((r) => r.method), ["baseline", "hiddenKey"]);
+    const hk = runs.find((r) => r.spec.method === "hiddenKey")!;
+    assert(hk.record.curves.consistencyLoss.length === hk.record.steps);
+    assertEquals(hk.nlg.generations.length, 2);
+    const table = nlgTableSection({ preset: "smoke", runs }).table!;
+    assertEquals(table.rows.length, 2);
+    assertEquals(table.rows[1]!["paper BLEU"], "69.76 ± 0.51");
+  } finally {
+    tf.dispose(base.weights as unknown as tf.TensorContainer);
+    await Deno.remove(dir, { recursive: true });
   }
 });
