@@ -9,6 +9,8 @@ import { tableCsv } from "./csv.ts";
 import { type ExperimentSpec, reproExperiments, type ReproPreset } from "./experiments.ts";
 import { reportSections } from "./sections.ts";
 import { readStoredRuns } from "./store.ts";
+import { nlgSections } from "./nlg_sections.ts";
+import type { NlgStoredRun } from "./nlg_execute.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
 import { writeFileAtomic } from "../train/atomic_file.ts";
 
@@ -49,6 +51,11 @@ export async function writeReproReport(
     runs,
     ...(equivalence ? { equivalence } : {}),
   });
+  // The NLG track (`deno task repro nlg`) stores its runs in <dir>/nlg: its sections come last.
+  const nlgRuns = (await readStoredRuns(`${dir}/nlg`) as NlgStoredRun[]).filter((r) => r.nlg);
+  if (nlgRuns.length > 0 && preset !== "full") {
+    sections.push(...nlgSections({ preset, runs: nlgRuns }));
+  }
   const written: string[] = [];
   await Deno.mkdir(`${dir}/tables`, { recursive: true });
   let n = 0;
