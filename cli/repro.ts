@@ -24,8 +24,11 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, parseBackendName } from "../lib/backend.ts";
-import { loadTask } from "../lib/data/registry.ts";
-import { captureAttentionLogits, measureEquivalence } from "../lib/repro/equivalence.ts";
+import {
+  captureAttentionLogits,
+  equivalenceTexts,
+  measureEquivalence,
+} from "../lib/repro/equivalence.ts";
 import {
   disposeRunResources,
   executeRun,
@@ -158,8 +161,9 @@ if (command === "merge") {
     const { base, tokenizer } = await shared();
     const texts = paper
       ? (await loadRunTask(experiments.flatMap((e) => e.runs)[0]?.task ?? "rte")).dev.slice(0, 16)
-      : (await loadTask("sentiment")).dev.slice(0, preset === "smoke" ? 4 : 16);
-    const logits = captureAttentionLogits(base, tokenizer, texts.map((e) => e.text));
+        .map((e) => e.text)
+      : await equivalenceTexts(preset);
+    const logits = captureAttentionLogits(base, tokenizer, texts);
     const result = measureEquivalence(logits);
     tf.dispose(logits);
     await writeFileAtomic(`${dir}/equivalence.json`, JSON.stringify(result));

@@ -94,8 +94,9 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
       ...quiet,
     });
     assertEquals(calls.length, cost.runs.length);
-    assertEquals([first.planned, first.cached, first.ran.length], [4, 0, 4]);
-    assertEquals(first.input.runs.length, 4);
+    const n = cost.runs.length;
+    assertEquals([first.planned, first.cached, first.ran.length], [n, 0, n]);
+    assertEquals(first.input.runs.length, n);
     assertEquals(first.tasks, ["sentiment-low"]);
     // One display, then only in-place updates of it; the last shows the last run's curves.
     const ids = new Set(sent.map((s) => s.options.display_id));
@@ -104,7 +105,7 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
     assert(sent.slice(1).every((s) => s.options.update === true));
     const last = sent.at(-1)!.figure!;
     const lastSpec = calls.at(-1)!;
-    assertStringIncludes(String((last.layout.title as { text: string }).text), "Run 4/4");
+    assertStringIncludes(String((last.layout.title as { text: string }).text), `Run ${n}/${n}`);
     assertEquals(
       last.data[0]!.y,
       Array.from({ length: lastSpec.steps }, (_, i) => 1 / (i + 1) + lastSpec.seed),
@@ -123,8 +124,8 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
       target: again.target,
       ...quiet,
     });
-    assertEquals(calls.length, 4);
-    assertEquals([second.planned, second.cached, second.ran.length], [4, 4, 0]);
+    assertEquals(calls.length, n);
+    assertEquals([second.planned, second.cached, second.ran.length], [n, n, 0]);
     assertEquals(again.sent.length, 1);
     assertStringIncludes(
       String((again.sent[0]!.figure!.layout.title as { text: string }).text),
@@ -134,7 +135,7 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
     assert((again.sent[0]!.figure!.data[0]!.y as number[]).length > 0);
 
     // A run on another backend is another run; extra runs are trained too.
-    const extra = { ...cost.runs[0]!, method: "hiddenKey-both", rate: 0.1, klWeight: 1 };
+    const extra = { ...cost.runs[0]!, method: "dropAttention-element", rate: 0.1, klWeight: 0 };
     const third = await runNotebookExperiments({
       preset: "smoke",
       experiments: ["cost"],
@@ -145,8 +146,8 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
       target: recordingTarget().target,
       ...quiet,
     });
-    assertEquals(calls.at(-1)!.method, "hiddenKey-both");
-    assertEquals([third.planned, third.cached, third.ran.length], [5, 4, 1]);
+    assertEquals(calls.at(-1)!.method, "dropAttention-element");
+    assertEquals([third.planned, third.cached, third.ran.length], [n + 1, n, 1]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -155,6 +156,7 @@ Deno.test("runNotebookExperiments trains only missing runs, with live curves, an
 Deno.test("runNotebookExperiments runs the other runs, then rejects naming the run that failed", async () => {
   const dir = await Deno.makeTempDir();
   try {
+    const n = reproExperiments("smoke").find((e) => e.id === "cost")!.runs.length;
     const calls: RunSpec[] = [];
     await assertRejects(
       () =>
@@ -168,9 +170,9 @@ Deno.test("runNotebookExperiments runs the other runs, then rejects naming the r
           ...quiet,
         }),
       Error,
-      "1 of 4 failed, first dropKey-column p=0.1 on sentiment-low, seed 0: Error: fake failure of dropKey-column",
+      `1 of ${n} failed, first dropKey-column p=0.1 on sentiment-low, seed 0: Error: fake failure of dropKey-column`,
     );
-    assertEquals(calls.length, 4);
+    assertEquals(calls.length, n);
     const retry: RunSpec[] = [];
     const out = await runNotebookExperiments({
       preset: "smoke",
@@ -182,7 +184,7 @@ Deno.test("runNotebookExperiments runs the other runs, then rejects naming the r
       ...quiet,
     });
     assertEquals(retry.map((s) => s.method), ["dropKey-column"]);
-    assertEquals(out.cached, 3);
+    assertEquals(out.cached, n - 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -44,10 +44,10 @@ import {
   dropAttention,
   dropKey,
   equivalenceSection,
+  equivalenceTexts,
   foldIn,
   initBackend,
   lineFigure,
-  loadTask,
   measureEquivalence,
   notebookPreset,
   randomKey,
@@ -76,7 +76,7 @@ padding bias and before any dropout.
   code(t`
 const { base, tokenizer } = await sharedRunResources("use-lite");
 const tensorsAtStart = tf.memory().numTensors;
-const texts = (await loadTask("sentiment")).dev.slice(0, preset === "smoke" ? 4 : 16).map((e) => e.text);
+const texts = await equivalenceTexts(preset);
 const logits = captureAttentionLogits(base, tokenizer, texts);
 const numLayers = base.config.layers.length;
 console.log(logits.length + " logit tensors (" + texts.length + " sentences × " + numLayers + " layers), shapes " +

@@ -8,6 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { loadTask } from "../data/registry.ts";
 import { dropAttention } from "../dropout/drop_attention.ts";
 import { dropKey } from "../dropout/drop_key.ts";
 import { sampleAttentionMask } from "../dropout/masks.ts";
@@ -19,6 +20,25 @@ import type { TextTokenizer } from "../tokenizers/load.ts";
 import { encodeBatch } from "../tokenizers/encode_batch.ts";
 import type { Tensor4D } from "../types.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
+
+/**
+ * The real sentences the reproduction measures claims 2-3 on: the first dev sentences of the
+ * built-in `sentiment` task (4 for the `smoke` preset, 16 otherwise). The CLI and notebook 02 both
+ * use it, so they measure the same rows.
+ *
+ * @param preset The reproduction preset.
+ * @returns The texts.
+ * @example
+ * ```ts
+ * import { equivalenceTexts } from "./equivalence.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals((await equivalenceTexts("smoke")).length, 4);
+ * ```
+ */
+export async function equivalenceTexts(preset: string): Promise<string[]> {
+  const task = await loadTask("sentiment");
+  return task.dev.slice(0, preset === "smoke" ? 4 : 16).map((e) => e.text);
+}
 
 /** The measurements plus a k-curve for a figure. */
 export interface EquivalenceResult extends EquivalenceEvidence {

@@ -133,7 +133,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     learningRate: 1e-3,
     klWeight: 1,
     model: "use-lite",
-    costMethods: ["baseline", "dropKey-column", "hiddenKey-minus", "hiddenKey"],
+    costMethods: ["baseline", "dropKey-column", "hiddenKey-minus", "hiddenKey", "hiddenKey-both"],
   },
   quick: {
     tasks: ["sentiment-low", "wic-low"],

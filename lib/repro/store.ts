@@ -24,8 +24,15 @@ export interface StoredRun {
 }
 
 /**
- * The identity of a run: the hash of its spec and backend (the same spec on another backend is
- * another run, since results differ in the last bits).
+ * The version of what a run computes. Part of every run's hash: bump it when a change to the
+ * trainer, the models or the data changes results, so that stored runs of the old code are not
+ * reused as if they were new ones.
+ */
+export const RUN_FORMAT_VERSION = 2;
+
+/**
+ * The identity of a run: the hash of its spec, backend and {@linkcode RUN_FORMAT_VERSION} (the
+ * same spec on another backend is another run, since results differ in the last bits).
  *
  * @param spec The run spec.
  * @param backend The backend name.
@@ -40,7 +47,7 @@ export interface StoredRun {
  * ```
  */
 export function runSpecHash(spec: RunSpec, backend: string): Promise<string> {
-  return configHash({ spec: { ...spec }, backend });
+  return configHash({ spec: { ...spec }, backend, version: RUN_FORMAT_VERSION });
 }
 
 function runPath(dir: string, specHash: string): string {
