@@ -3,8 +3,8 @@
  * fine-tuning and decoding settings and data sizes of each preset. Runs are `RunSpec`s (task
  * `e2e-style` or `e2e`), so the NLU track's store and scheduler cache and plan them.
  *
- * - `smoke` (CI, ≈ 2-3 min with the smoke pretraining): the smoke decoder, 1 seed, a few dozen
- *   steps, 12 test MRs.
+ * - `smoke` (CI, ≈ 1-2 min with the smoke pretraining): the smoke decoder, 1 seed, 20 steps,
+ *   8 test MRs: it proves the pipeline, its numbers mean nothing.
  * - `quick`: loradrop's pretrained decoder (`deno task pretrain`), 3 seeds, 2 epochs over the
  *   generated E2E-style training set, beam 3.
  * - `paper`: GPT-2 Medium from the hub (`loadHfDecoder("gpt2-medium")`) on the real E2E data
@@ -69,11 +69,11 @@ const SPECS: Readonly<Record<NlgPreset, NlgPresetSpec>> = {
     preset: "smoke",
     model: "loradrop-small:smoke",
     task: "e2e-style",
-    dataSizes: { train: 120, test: 12 },
+    dataSizes: { train: 120, test: 8 },
     finetune: {
       ...NLG_FINETUNE_PRESETS.smoke,
-      steps: 30,
-      decoding: { ...NLG_FINETUNE_PRESETS.smoke.decoding, maxNewTokens: 32 },
+      steps: 20,
+      decoding: { ...NLG_FINETUNE_PRESETS.smoke.decoding, maxNewTokens: 24 },
     },
     seeds: [0],
     rate: 0.1,
