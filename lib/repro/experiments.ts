@@ -136,7 +136,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     costMethods: ["baseline", "dropKey-column", "hiddenKey-minus", "hiddenKey", "hiddenKey-both"],
   },
   quick: {
-    tasks: ["sentiment-low", "wic-low"],
+    tasks: ["sentiment-low", "sotu-year-low"],
     seeds: [0, 1, 2],
     rates: [0.1],
     ranks: [1, 4, 16, 64],
@@ -145,7 +145,6 @@ const SCALES: Record<ReproPreset, Scale> = {
       "dropKey-column",
       "dropAttention-element",
       "hiddenCut-element",
-      "hiddenCut-span",
     ],
     compensationMethods: ["hiddenKey-minus", "hiddenKey", "hiddenKey-minus+js"],
     steps: 100,
