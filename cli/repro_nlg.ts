@@ -17,7 +17,12 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { initBackend, parseBackendName } from "../lib/backend.ts";
-import { NLG_PRESETS, type NlgPreset, nlgRunSpecs } from "../lib/repro/nlg_experiments.ts";
+import {
+  NLG_METHODS,
+  NLG_PRESETS,
+  type NlgPreset,
+  nlgRunSpecs,
+} from "../lib/repro/nlg_experiments.ts";
 import {
   disposeNlgResources,
   executeNlgRun,
@@ -97,6 +102,9 @@ export async function main(args: readonly string[]): Promise<number> {
         ...(values.e2e === undefined ? {} : { e2eDir: resolve(values.e2e) }),
         log: (m) => console.error(m),
       });
+    // Seed by seed, in Table 2's order: an interrupted grid still has whole seeds to compare.
+    const order = (m: string) => NLG_METHODS.indexOf(m);
+    todo.sort((a, b) => a.spec.seed - b.spec.seed || order(a.spec.method) - order(b.spec.method));
     const outcome = await runGrid(todo, {
       dir,
       backend,

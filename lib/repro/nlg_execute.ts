@@ -227,7 +227,7 @@ export async function executeNlgRun(
     ...preset.finetune,
     lr: spec.learningRate,
     batchSize: spec.batchSize,
-    lora: { r: spec.rank, alpha: spec.alpha },
+    lora: { ...preset.finetune.lora, r: spec.rank, alpha: spec.alpha },
     ...(spec.steps > 0 ? { steps: spec.steps } : { epochs: spec.epochs ?? 1 }),
   };
   if (spec.steps === 0) delete (settings as { steps?: number }).steps;

@@ -127,7 +127,8 @@ export function nlgPresetSpec(preset: NlgPreset): NlgPresetSpec {
 }
 
 /**
- * The runs of an NLG preset: every method × seed. `steps` is 0 when the preset trains by epochs.
+ * The runs of an NLG preset: every seed × method, seed by seed (an interrupted grid still has
+ * whole seeds). `steps` is 0 when the preset trains by epochs.
  *
  * @param preset The preset.
  * @returns The run specs.
@@ -144,8 +145,8 @@ export function nlgPresetSpec(preset: NlgPreset): NlgPresetSpec {
 export function nlgRunSpecs(preset: NlgPreset): RunSpec[] {
   const s = nlgPresetSpec(preset);
   const out: RunSpec[] = [];
-  for (const method of NLG_METHODS) {
-    for (const seed of s.seeds) {
+  for (const seed of s.seeds) {
+    for (const method of NLG_METHODS) {
       out.push({
         task: s.task,
         model: s.model,

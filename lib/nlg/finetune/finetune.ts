@@ -130,7 +130,11 @@ export async function finetuneE2e(options: FinetuneE2eOptions): Promise<NlgRunRe
     tokenizer: tokenizer.name,
     eosId,
     labelSmoothing: settings.labelSmoothing,
-    lora: { ...settings.lora, targets: ["q", "v"] },
+    lora: {
+      r: settings.lora.r,
+      alpha: settings.lora.alpha,
+      targets: [...(settings.lora.targets ?? ["q", "v"])],
+    },
     dropLayers: "latter-half",
     decoding: { ...settings.decoding },
     trainMrs: options.train.length,
