@@ -59,8 +59,8 @@ export interface PretrainSettings {
  * The presets: `smoke` (≈ 30-60 s, CI) and `default`: 600 steps of 8×128 tokens (0.6 M tokens,
  * about a ninth of the 5.7 M-token training stream), validation perplexity 179 (8k vocabulary).
  * Measured on the 2-core build machine with wasm while other jobs kept its load average near 6:
- * 308 tokens/s, 33 min; the step itself (1024 tokens, forward + backward of all weights) takes
- * ~1.3 s when the machine is otherwise idle, which puts the preset at ~13 min.
+ * 308 tokens/s, 33 min. On an idle machine it should take roughly a third of that (the load
+ * tripled the time of the same step in a side measurement) — an estimate, not a measurement.
  */
 export const PRETRAIN_PRESETS: Readonly<Record<"smoke" | "default", PretrainSettings>> = {
   smoke: {
