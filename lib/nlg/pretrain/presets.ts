@@ -59,8 +59,8 @@ export interface PretrainSettings {
  * The presets: `smoke` (≈ 30-60 s, CI) and `default`: 600 steps of 8×128 tokens (0.6 M tokens,
  * about a ninth of the 5.7 M-token training stream), validation perplexity 179 (8k vocabulary).
  * Measured on the 2-core build machine with wasm while other jobs kept its load average near 6:
- * 308 tokens/s, 33 min. On an idle machine it should take roughly a third of that (the load
- * tripled the time of the same step in a side measurement) — an estimate, not a measurement.
+ * 308 tokens/s, 33 min. It was not timed on an idle machine; there it should be faster (the
+ * brief's target is 10-15 min), but that is an expectation, not a measurement.
  */
 export const PRETRAIN_PRESETS: Readonly<Record<"smoke" | "default", PretrainSettings>> = {
   smoke: {
