@@ -149,7 +149,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     compensationMethods: ["hiddenKey-minus", "hiddenKey", "hiddenKey-minus+js"],
     steps: 100,
     evalEvery: 25,
-    batchSize: 32,
+    batchSize: 16,
     maxLength: 32,
     learningRate: 1e-3,
     klWeight: 1,
