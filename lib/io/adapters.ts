@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { encoderModuleDims } from "../models/task_model.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor1D, Tensor2D } from "../types.ts";
 import type { LinearWeights, LoraWeights } from "../lora/weights.ts";
@@ -438,20 +439,7 @@ function moduleDims(base: AdapterBase, i: number, m: ModuleName): [number, numbe
     const d = base.config.hiddenDim, f = base.config.ffnDim;
     return m === "ffn-in" ? [d, f] : m === "ffn-out" ? [f, d] : [d, d];
   }
-  const l = base.config.layers[i]!;
-  const inner = l.numHeads * l.headDim;
-  switch (m) {
-    case "q":
-    case "k":
-    case "v":
-      return [l.inputDim, inner];
-    case "o":
-      return [inner, l.hiddenDim];
-    case "ffn-in":
-      return [l.hiddenDim, l.ffnDim];
-    case "ffn-out":
-      return [l.ffnDim, l.hiddenDim];
-  }
+  return encoderModuleDims(base, i, m);
 }
 
 function numLayersOf(base: AdapterBase): number {

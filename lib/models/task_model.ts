@@ -99,8 +99,30 @@ export interface TaskModelOptions {
   };
 }
 
-/** `(in, out)` of a module in a layer. */
-function moduleDims(base: EncoderModel, layer: number, module: ModuleName): [number, number] {
+/**
+ * `(in, out)` of a LoRA-able module in a layer of an encoder.
+ *
+ * @param base The encoder.
+ * @param layer The 0-based layer.
+ * @param module `q`, `k`, `v`, `o`, `ffn-in` or `ffn-out`.
+ * @returns The module's input and output widths.
+ * @example
+ * ```ts
+ * import { encoderModuleDims } from "./task_model.ts";
+ * import { tinyEncoder } from "./_tiny_encoder.ts";
+ * import { initBackend } from "../backend.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const base = tinyEncoder();
+ * const l = base.config.layers[0]!;
+ * assertEquals(encoderModuleDims(base, 0, "ffn-in"), [l.hiddenDim, l.ffnDim]);
+ * ```
+ */
+export function encoderModuleDims(
+  base: Pick<EncoderModel, "config">,
+  layer: number,
+  module: ModuleName,
+): [number, number] {
   const l = base.config.layers[layer]!;
   const inner = l.numHeads * l.headDim;
   switch (module) {
@@ -194,7 +216,7 @@ export function createTaskModel(
   for (let layer = 0; layer < base.config.layers.length; layer++) {
     for (const module of MODULE_NAMES) {
       if (!loraConfig.targets!.includes(module)) continue;
-      const [inDim, outDim] = moduleDims(base, layer, module);
+      const [inDim, outDim] = encoderModuleDims(base, layer, module);
       const adapter = initLora(foldIn(loraKey, j++), inDim, outDim, loraConfig);
       const name = adapterKey(layer, module);
       adapters[name] = adapter;

@@ -8,6 +8,8 @@
 
 import { PAPER_MODEL, paperRunFields } from "./paper_settings.ts";
 
+import { PRESET_NAMES } from "../dropout/presets.ts";
+
 /** The size of a reproduction. */
 export type ReproPreset = "smoke" | "quick" | "full" | "paper";
 
@@ -62,18 +64,9 @@ export interface ExperimentSpec {
 }
 
 /** The methods of Table 1 / Fig. 4 (each position × pattern). */
-export const FRAMEWORK_METHODS: readonly string[] = [
-  "dropKey-element",
-  "dropKey-column",
-  "dropKey-span",
-  "dropAttention-element",
-  "dropAttention-column",
-  "dropAttention-span",
-  "hiddenCut-element",
-  "hiddenCut-column-feature",
-  "hiddenCut-column-token",
-  "hiddenCut-span",
-];
+export const FRAMEWORK_METHODS: readonly string[] = PRESET_NAMES.filter((name) =>
+  /^(dropKey|dropAttention|hiddenCut)-/.test(name)
+);
 
 /** The compensation block of Table 1. */
 export const COMPENSATION_METHODS: readonly string[] = [
