@@ -1,12 +1,23 @@
 /**
  * A batched matrix product for attention (`(..., M, K)·(..., K, N)`) whose gradient transposes
- * explicitly: tfjs's own BatchMatMul gradient uses the `transposeA`/`transposeB` flags, which the
- * wasm backend runs 10-20x slower (platform.md). The 2-D weight products use `linearMatMul`.
+ * explicitly and is computed only for the operands being differentiated: tfjs's own BatchMatMul
+ * gradient uses the `transposeA`/`transposeB` flags, which the wasm backend runs 10-20x slower
+ * (platform.md). The 2-D weight products use `linearMatMul`.
+ *
+ * On the wasm backend the product runs in loradrop's SIMD kernel (`lib/kernels/`), which reads
+ * `A` transposed through strides, instead of tfjs-backend-wasm's scalar fallback for batched
+ * right operands (~2 GFLOP/s); elsewhere it forwards to the backend's BatchMatMul.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
+import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../kernels/wasm_batch_matmul.ts";
+
+/** The kernel name under which {@linkcode batchMatMul} is registered (attr `transposeA`). */
+export const BATCH_MAT_MUL_KERNEL = "LoradropBatchMatMul";
+
+let gradientRegistered = false;
 
 function swapLast(x: Tensor): Tensor {
   const perm = x.shape.map((_, i) => i);
@@ -15,17 +26,64 @@ function swapLast(x: Tensor): Tensor {
   return tf.transpose(x, perm); // (..., N, M)
 }
 
-const product = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b), // (..., M, N)
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [sa, sb] = saved as [Tensor, Tensor];
-      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
-    },
-  };
-});
+function ensureRegistered(): void {
+  const backendName = tf.getBackend();
+  if (tf.getKernel(BATCH_MAT_MUL_KERNEL, backendName) === undefined) {
+    const fallback = tf.getKernel(tf.BatchMatMul, backendName);
+    if (fallback === undefined) {
+      throw new Error(`Cannot run batchMatMul: backend "${backendName}" has no BatchMatMul kernel`);
+    }
+    tf.registerKernel({
+      kernelName: BATCH_MAT_MUL_KERNEL,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const transposeA = (attrs as { transposeA: boolean }).transposeA;
+        if (backendName === "wasm" && wasmBatchMatMulSupports(a.shape, b.shape, transposeA)) {
+          return wasmBatchMatMulInfo(backend, a, b, transposeA);
+        }
+        return fallback.kernelFunc({
+          inputs: { a, b },
+          backend,
+          attrs: { transposeA, transposeB: false },
+        });
+      },
+    });
+  }
+  if (!gradientRegistered) {
+    tf.registerGradient({
+      kernelName: BATCH_MAT_MUL_KERNEL,
+      inputsToSave: ["a", "b"],
+      gradFunc: (dy, saved, attrs) => {
+        const [a, b] = saved as [Tensor, Tensor];
+        const g = dy as Tensor;
+        // Each closure runs only when that input is on the path being differentiated.
+        if ((attrs as { transposeA: boolean }).transposeA) {
+          // C = Aᵀ·B with A (..., K, M): dA = B·dCᵀ, dB = A·dC
+          return {
+            a: () => product(b, swapLast(g), false),
+            b: () => product(a, g, false),
+          };
+        }
+        // C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (Aᵀ read through strides on wasm)
+        return {
+          a: () => product(g, swapLast(b), false),
+          b: () => product(a, g, true),
+        };
+      },
+    });
+    gradientRegistered = true;
+  }
+}
+
+function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
+  ensureRegistered();
+  return tf.engine().runKernel(
+    BATCH_MAT_MUL_KERNEL,
+    { a, b },
+    { transposeA } as unknown as tf.NamedAttrMap,
+  ) as Tensor;
+}
 
 /**
  * `a · b` over the last two axes, with equal leading (batch) axes, float32.
@@ -65,5 +123,10 @@ export function batchMatMul(a: Tensor, b: Tensor): Tensor {
       `Cannot run batchMatMul: inner dimensions differ, received shapes [${a.shape}] and [${b.shape}]`,
     );
   }
-  return product(a, b) as Tensor;
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new TypeError(
+      `Cannot run batchMatMul: expected float32 tensors, received ${a.dtype} and ${b.dtype}`,
+    );
+  }
+  return product(a, b, false);
 }

@@ -1,0 +1,142 @@
+// The wasm SIMD batched matmul (lib/kernels): embedded bytes match the .wat source, products and
+// gradients match a float64 reference on every tile/tail shape, the fallback path (N not a multiple
+// of 4) agrees, and nothing leaks.
+import * as tf from "@tensorflow/tfjs-core";
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { initBackend } from "../lib/backend.ts";
+import { batchMatMul } from "../lib/models/batch_matmul.ts";
+import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../lib/kernels/wasm_batch_matmul.ts";
+import { BATCH_MATMUL_WASM_BASE64 } from "../lib/kernels/batch_matmul_wasm.ts";
+import { assembleWat } from "../tools/_wat.ts";
+import { assertNoLeak, testOnBackends } from "./_backends.ts";
+
+const ROOT = new URL("..", import.meta.url);
+
+Deno.test("the embedded batch-matmul bytes are the assembled batch_matmul.wat", async () => {
+  const source = await Deno.readTextFile(new URL("lib/kernels/batch_matmul.wat", ROOT));
+  const bytes = await assembleWat(source, "batch_matmul.wat");
+  assertEquals(
+    BATCH_MATMUL_WASM_BASE64,
+    bytes.toBase64(),
+    "run `deno run -A tools/build_wasm_kernels.ts` after editing the .wat",
+  );
+});
+
+/** `(batch, M, K)·(batch, K, N)` in float64, row-major flat arrays. */
+function referenceProduct(
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+): Float64Array {
+  const c = new Float64Array(batch * m * n);
+  for (let z = 0; z < batch; z++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[z * m * k + i * k + p]! * b[z * k * n + p * n + j]!;
+        c[z * m * n + i * n + j] = s;
+      }
+    }
+  }
+  return c;
+}
+
+function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0, scale = 1e-6;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+  return worst / scale;
+}
+
+// 4×8 tiles, a 4-column tail (N % 8 = 4), leftover rows (M % 4 ≠ 0), K = 1, and attention's shapes.
+const SHAPES: readonly [number, number, number, number][] = [
+  [3, 4, 5, 8],
+  [2, 7, 3, 12],
+  [1, 1, 1, 4],
+  [5, 6, 1, 20],
+  [8, 32, 64, 32],
+  [2, 33, 17, 36],
+];
+
+testOnBackends("batchMatMul matches a float64 reference on tile and tail shapes", async () => {
+  for (const [batch, m, k, n] of SHAPES) {
+    const a = tf.randomNormal([batch, m, k], 0, 1, "float32", m * 7 + k) as tf.Tensor3D;
+    const b = tf.randomNormal([batch, k, n], 0, 1, "float32", n * 5 + k) as tf.Tensor3D;
+    await assertNoLeak(`batchMatMul ${batch}x${m}x${k}x${n}`, () => {
+      const c = batchMatMul(a, b);
+      assertEquals(c.shape, [batch, m, n]);
+      const want = referenceProduct(
+        a.dataSync() as Float32Array,
+        b.dataSync() as Float32Array,
+        batch,
+        m,
+        k,
+        n,
+      );
+      const err = maxRelError(c.dataSync(), want);
+      assert(err < 1e-5, `shape ${[batch, m, k, n]}: relative error ${err}`);
+      c.dispose();
+    });
+    tf.dispose([a, b]);
+  }
+});
+
+testOnBackends(
+  "batchMatMul's lazy gradients match the float64 reference (A·B and Aᵀ paths)",
+  async () => {
+    // d/dA Σ W⊙(A·B) = W·Bᵀ and d/dB = Aᵀ·W: check both, and each alone.
+    const [batch, m, k, n] = [3, 6, 5, 8];
+    const a = tf.randomNormal([batch, m, k], 0, 1, "float32", 1) as tf.Tensor3D;
+    const b = tf.randomNormal([batch, k, n], 0, 1, "float32", 2) as tf.Tensor3D;
+    const w = tf.randomNormal([batch, m, n], 0, 1, "float32", 3) as tf.Tensor3D;
+    const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(batchMatMul(x, y), w));
+    const bT = tf.transpose(b, [0, 2, 1]), aT = tf.transpose(a, [0, 2, 1]);
+    const wantA = referenceProduct(
+      w.dataSync() as Float32Array,
+      bT.dataSync() as Float32Array,
+      batch,
+      m,
+      n,
+      k,
+    );
+    const wantB = referenceProduct(
+      aT.dataSync() as Float32Array,
+      w.dataSync() as Float32Array,
+      batch,
+      k,
+      m,
+      n,
+    );
+    await assertNoLeak("batchMatMul gradients", () => {
+      const [ga, gb] = tf.grads(f)([a, b]);
+      assert(maxRelError(ga!.dataSync(), wantA) < 1e-5);
+      assert(maxRelError(gb!.dataSync(), wantB) < 1e-5);
+      const onlyB = tf.grad((y: tf.Tensor) => f(a, y))(b);
+      assert(maxRelError(onlyB.dataSync(), wantB) < 1e-5);
+      tf.dispose([ga!, gb!, onlyB]);
+    });
+    tf.dispose([a, b, w, aT, bT]);
+  },
+);
+
+Deno.test("wasmBatchMatMul: the kernel reads Aᵀ through strides, and rejects what it cannot compute", async () => {
+  await initBackend({ backend: "wasm" });
+  const a = tf.randomNormal([2, 5, 3], 0, 1, "float32", 9) as tf.Tensor3D; // (batch, K, M)
+  const b = tf.randomNormal([2, 5, 4], 0, 1, "float32", 10) as tf.Tensor3D; // (batch, K, N)
+  const info = wasmBatchMatMulInfo(tf.backend(), a, b, true);
+  const c = tf.engine().makeTensorFromTensorInfo(info);
+  const want = tf.matMul(a, b, true, false);
+  assert(maxRelError(c.dataSync(), want.dataSync()) < 1e-5);
+  assert(!wasmBatchMatMulSupports([2, 3, 5], [2, 5, 6], false));
+  assert(!wasmBatchMatMulSupports([2, 3, 5], [3, 5, 8], false));
+  assertThrows(
+    () => wasmBatchMatMulInfo(tf.backend(), a, tf.zeros([2, 5, 6]), true),
+    RangeError,
+    "multiple of 4",
+  );
+  assertThrows(() => wasmBatchMatMulInfo({}, a, b, true), Error, "not tfjs-backend-wasm");
+  tf.dispose([a, b, c, want]);
+});

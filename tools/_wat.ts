@@ -1,0 +1,21 @@
+// Assembling WebAssembly text with wabt (private helper of tools/build_wasm_kernels.ts and its test).
+import wabtInit from "wabt";
+
+/**
+ * Assembles WebAssembly text (with SIMD) into a binary module.
+ *
+ * @param text The `.wat` source.
+ * @param name The source's name, for error messages.
+ * @returns The module's bytes.
+ */
+export async function assembleWat(text: string, name: string): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const parsed = wabt.parseWat(name, text, { simd: true });
+  try {
+    parsed.resolveNames();
+    parsed.validate();
+    return new Uint8Array(parsed.toBinary({ log: false, write_debug_names: false }).buffer);
+  } finally {
+    parsed.destroy();
+  }
+}
