@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend.ts";
-import { batchMatMul } from "../lib/models/batch_matmul.ts";
+import { batchMatMul, matMulTransposedA } from "../lib/models/batch_matmul.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../lib/kernels/wasm_batch_matmul.ts";
 import { BATCH_MATMUL_WASM_BASE64 } from "../lib/kernels/batch_matmul_wasm.ts";
 import { assembleWat } from "../tools/_wat.ts";
@@ -140,3 +140,30 @@ Deno.test("wasmBatchMatMul: the kernel reads Aᵀ through strides, and rejects w
   assertThrows(() => wasmBatchMatMulInfo({}, a, b, true), Error, "not tfjs-backend-wasm");
   tf.dispose([a, b, c, want]);
 });
+
+testOnBackends(
+  "matMulTransposedA equals xᵀ·dy, through the kernel (N % 4 = 0) and the fallback",
+  async () => {
+    for (const n of [8, 6]) {
+      const a = tf.randomNormal([9, 5], 0, 1, "float32", n) as tf.Tensor2D; // (K, M)
+      const b = tf.randomNormal([9, n], 0, 1, "float32", n + 1) as tf.Tensor2D; // (K, N)
+      const aT = tf.transpose(a);
+      const want = referenceProduct(
+        aT.dataSync() as Float32Array,
+        b.dataSync() as Float32Array,
+        1,
+        5,
+        9,
+        n,
+      );
+      await assertNoLeak(`matMulTransposedA N=${n}`, () => {
+        const c = matMulTransposedA(a, b);
+        assertEquals(c.shape, [5, n]);
+        assert(maxRelError(c.dataSync(), want) < 1e-5);
+        c.dispose();
+      });
+      assertThrows(() => matMulTransposedA(a, aT), RangeError, "(K, M) and (K, N)");
+      tf.dispose([a, b, aT]);
+    }
+  },
+);

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor2D } from "../types.ts";
+import { matMulTransposedA } from "../models/batch_matmul.ts";
 
 /** The kernel name under which {@linkcode linearMatMul} is registered. */
 export const LINEAR_MAT_MUL_KERNEL = "LoradropLinearMatMul";
@@ -48,7 +49,7 @@ function ensureRegistered(): void {
         // Each closure runs only when that input is on the path being differentiated.
         return {
           a: () => linearMatMul(g, tf.transpose(b)), // (M, N)·(N, K) → (M, K)
-          b: () => linearMatMul(tf.transpose(a), g), // (K, M)·(M, N) → (K, N)
+          b: () => matMulTransposedA(a, g) as Tensor2D, // (M, K)ᵀ·(M, N) → (K, N)
         };
       },
     });

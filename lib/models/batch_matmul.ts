@@ -86,6 +86,45 @@ function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
 }
 
 /**
+ * `aᵀ · b` for matrices (`(K, M)ᵀ·(K, N)`), not differentiable: the weight gradient of a linear
+ * layer (`xᵀ·dY`). On wasm, when `N` is a multiple of 4, the SIMD kernel reads `aᵀ` through
+ * strides instead of materialising the transpose (and instead of XNNPACK repacking `dY` as
+ * weights for a product with few rows); elsewhere it is `tf.transpose(a)` then a plain product.
+ *
+ * @param a The left matrix `(K, M)`, read transposed.
+ * @param b The right matrix `(K, N)`.
+ * @returns The product `(M, N)`.
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { matMulTransposedA } from "./batch_matmul.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "wasm" });
+ * const a = tf.tensor2d([[1], [2]]), b = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
+ * assertEquals(matMulTransposedA(a, b).arraySync(), [[11, 14, 17, 20]]);
+ * ```
+ */
+export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[0] !== b.shape[0]) {
+    throw new RangeError(
+      `Cannot run matMulTransposedA: expected (K, M) and (K, N) matrices, received shapes [${a.shape}] and [${b.shape}]`,
+    );
+  }
+  return tf.tidy(() => {
+    if (
+      tf.getBackend() === "wasm" && wasmBatchMatMulSupports([1, ...a.shape], [1, ...b.shape], true)
+    ) {
+      const a3 = tf.reshape(a, [1, ...a.shape]); // (1, K, M)
+      const b3 = tf.reshape(b, [1, ...b.shape]); // (1, K, N)
+      const c = product(a3, b3, true); // (1, M, N)
+      return tf.reshape(c, [a.shape[1]!, b.shape[1]!]); // (M, N)
+    }
+    return tf.matMul(tf.transpose(a), b); // (M, K)·(K, N)
+  });
+}
+
+/**
  * `a · b` over the last two axes, with equal leading (batch) axes, float32.
  *
  * @param a The left operand `(..., M, K)`, rank ≥ 3.
