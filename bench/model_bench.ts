@@ -19,12 +19,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import process from "node:process";
 import { type BackendName, initBackend, parseBackendName } from "../lib/backend.ts";
 import { disposeUseLite, loadUseLite } from "../lib/io/use_lite.ts";
-import { createTaskModel } from "../lib/models/task_model.ts";
-import { presetPlan } from "../lib/dropout/presets.ts";
-import { foldIn, randomInts, randomKey } from "../lib/random.ts";
-import { createAdamW, disposeAdamW } from "../lib/train/adamw.ts";
+import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { trainingStepFlops } from "../lib/perf/flops.ts";
+import { BENCH_LORA, benchBatch, benchTrainer } from "./_step_setup.ts";
 
 /** The methods of the issue, as preset names, with the labels printed. */
 const BENCH_METHODS: Readonly<Record<string, string>> = {
@@ -155,29 +153,18 @@ async function benchBackend(
   const base = await loadUseLite();
   const rows: BenchRow[] = [];
   const { batch: b, seq: t } = args;
-  const ids = randomInts(randomKey(11), b * t, base.config.vocabSize - 3).map((v) => v + 3);
-  const inputs = {
-    inputIds: tf.tensor2d(ids, [b, t], "int32"),
-    attentionMask: tf.ones([b, t]) as tf.Tensor2D,
-  };
-  const labels = tf.tensor1d(randomInts(randomKey(12), b, 2), "int32");
-  const batch = { inputs, labels, tokens: b * t };
+  const batch = benchBatch(base, b, t);
   const cpu = backend === "cpu";
   const steps = cpu ? args.cpuSteps ?? Math.min(3, args.steps) : args.steps;
   const warmup = cpu ? Math.min(1, args.warmup) : args.warmup;
   try {
     for (const method of args.methods) {
-      const plan = presetPlan(method, { rate: args.rate, klWeight: 1 });
-      const model = createTaskModel(base, {
-        lora: { r: 8, alpha: 16, targets: ["q", "v"] },
-        head: { kind: "classification", numClasses: 2, pooling: "mean" },
-      }, randomKey(1));
-      const opt = createAdamW(model.trainable, { weightDecay: 0.01 });
+      const { model, opt, plan, dispose } = benchTrainer(base, method, args.rate);
       const flops = trainingStepFlops({
         layers: base.config.layers,
         batch: b,
         seqLen: t,
-        lora: { r: 8, targets: ["q", "v"] },
+        lora: { r: BENCH_LORA.r, targets: BENCH_LORA.targets },
         numOutputs: 2,
         consistency: plan.consistency === undefined ? "none" : plan.consistency.branches,
       }).total;
@@ -200,8 +187,7 @@ async function benchBackend(
         lastLoss = result.loss;
       }
       const tensorsAfter = tf.memory().numTensors;
-      disposeAdamW(opt);
-      model.dispose();
+      dispose();
       const med = median(times);
       const row: BenchRow = {
         backend,
@@ -226,7 +212,7 @@ async function benchBackend(
       );
     }
   } finally {
-    tf.dispose([inputs.inputIds, inputs.attentionMask, labels]);
+    batch.dispose();
     disposeUseLite(base);
   }
   return rows;
