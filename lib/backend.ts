@@ -1,7 +1,8 @@
 /**
  * Choosing and reporting the TensorFlow.js backend.
  *
- * `wasm` is the default (fast on CPUs, single-threaded), `cpu` is the pure-JS fallback,
+ * `wasm` is the default (fast on CPUs, single-threaded unless `threads` or
+ * `LORADROP_WASM_THREADS` asks for more), `cpu` is the pure-JS fallback,
  * `webgpu` uses Deno's `navigator.gpu`, and `tensorflow` loads tfjs-node-gpu or tfjs-node
  * when one of them is installed (never a hard dependency).
  *
@@ -12,6 +13,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 // tfjs-core's npm bundle ships no gradients; the union package registers all of them.
 import "@tensorflow/tfjs";
+import { initWasmThreads, readEnvWasmThreads } from "./backend_wasm_threads.ts";
 
 /** The backends loradrop can run on. */
 export type BackendName = "wasm" | "cpu" | "webgpu" | "tensorflow";
@@ -23,6 +25,13 @@ export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "cpu", "webgpu", "
 export interface InitBackendOptions {
   /** The backend to use; defaults to `LORADROP_BACKEND` or else `wasm`. */
   backend?: BackendName;
+  /**
+   * wasm only: XNNPACK threads, 1 to 8; defaults to `LORADROP_WASM_THREADS` (read for `wasm`
+   * only) or else tfjs's single-threaded build. More than 1 starts pthread workers (see
+   * `backend_wasm_threads.ts`); the backend is still named `wasm`, the count is fixed once the
+   * wasm backend has started, and failing to start the threads throws (no fallback).
+   */
+  threads?: number;
 }
 
 /** What {@linkcode initBackend} reports about the active backend. */
@@ -33,6 +42,8 @@ export interface BackendInfo {
   active: string;
   /** For `tensorflow`: which package provided it. */
   provider?: string;
+  /** For `wasm` when a thread count was asked for: the count XNNPACK reports. */
+  threads?: number;
 }
 
 function readEnvBackend(): string | undefined {
@@ -154,7 +165,8 @@ async function loadTensorflowBackend(): Promise<string> {
  * Activates a TensorFlow.js backend and checks that it really is active
  * (`tf.setBackend` returns false and silently keeps another backend on failure).
  *
- * @param options Which backend; otherwise `LORADROP_BACKEND`, otherwise `wasm`.
+ * @param options Which backend; otherwise `LORADROP_BACKEND`, otherwise `wasm`. For `wasm`,
+ *   `threads` (or `LORADROP_WASM_THREADS`) selects the multi-threaded build.
  * @returns What is active.
  * @example
  * ```ts
@@ -168,7 +180,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const requested = options.backend ?? parseBackendName(readEnvBackend() ?? "wasm");
   parseBackendName(requested);
   let provider: string | undefined;
-  if (requested === "webgpu") {
+  const threads = options.threads ?? (requested === "wasm" ? readEnvWasmThreads() : undefined);
+  if (threads !== undefined && requested !== "wasm") {
+    throw new TypeError(
+      `Cannot use ${threads} threads: expected backend "wasm", received "${requested}"`,
+    );
+  }
+  if (threads !== undefined) {
+    await initWasmThreads(threads);
+  } else if (requested === "webgpu") {
     await import("@tensorflow/tfjs-backend-webgpu");
   } else if (requested === "tensorflow") {
     provider = await loadTensorflowBackend();
@@ -187,7 +207,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     );
   }
   await tf.ready();
-  return provider === undefined
-    ? { requested, active: tf.getBackend() }
-    : { requested, active: tf.getBackend(), provider };
+  const info: BackendInfo = { requested, active: tf.getBackend() };
+  if (provider !== undefined) info.provider = provider;
+  if (threads !== undefined) info.threads = threads;
+  return info;
 }
