@@ -6,20 +6,23 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend.ts";
 import { batchMatMul, matMulTransposedA } from "../lib/models/batch_matmul.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../lib/kernels/wasm_batch_matmul.ts";
-import { BATCH_MATMUL_WASM_BASE64 } from "../lib/kernels/batch_matmul_wasm.ts";
+import {
+  BATCH_MATMUL_SHARED_WASM_BASE64,
+  BATCH_MATMUL_WASM_BASE64,
+} from "../lib/kernels/batch_matmul_wasm.ts";
 import { assembleWat } from "../tools/_wat.ts";
+import { sharedMemoryVariant } from "../tools/build_wasm_kernels.ts";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
 Deno.test("the embedded batch-matmul bytes are the assembled batch_matmul.wat", async () => {
   const source = await Deno.readTextFile(new URL("lib/kernels/batch_matmul.wat", ROOT));
+  const rebuild = "run `deno run -A tools/build_wasm_kernels.ts` after editing the .wat";
   const bytes = await assembleWat(source, "batch_matmul.wat");
-  assertEquals(
-    BATCH_MATMUL_WASM_BASE64,
-    bytes.toBase64(),
-    "run `deno run -A tools/build_wasm_kernels.ts` after editing the .wat",
-  );
+  assertEquals(BATCH_MATMUL_WASM_BASE64, bytes.toBase64(), rebuild);
+  const shared = await assembleWat(sharedMemoryVariant(source, "batch_matmul.wat"), "shared");
+  assertEquals(BATCH_MATMUL_SHARED_WASM_BASE64, shared.toBase64(), rebuild);
 });
 
 /** `(batch, M, K)·(batch, K, N)` in float64, row-major flat arrays. */
@@ -123,7 +126,7 @@ testOnBackends(
 );
 
 Deno.test("wasmBatchMatMul: the kernel reads Aᵀ through strides, and rejects what it cannot compute", async () => {
-  await initBackend({ backend: "wasm" });
+  await initBackend({ backend: "wasm" }); // LORADROP_WASM_THREADS=2 runs this on the shared memory
   const a = tf.randomNormal([2, 5, 3], 0, 1, "float32", 9) as tf.Tensor3D; // (batch, K, M)
   const b = tf.randomNormal([2, 5, 4], 0, 1, "float32", 10) as tf.Tensor3D; // (batch, K, N)
   const info = wasmBatchMatMulInfo(tf.backend(), a, b, true);

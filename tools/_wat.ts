@@ -2,7 +2,7 @@
 import wabtInit from "wabt";
 
 /**
- * Assembles WebAssembly text (with SIMD) into a binary module.
+ * Assembles WebAssembly text (with SIMD and shared memories) into a binary module.
  *
  * @param text The `.wat` source.
  * @param name The source's name, for error messages.
@@ -10,11 +10,17 @@ import wabtInit from "wabt";
  */
 export async function assembleWat(text: string, name: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const parsed = wabt.parseWat(name, text, { simd: true });
+  const parsed = wabt.parseWat(name, text, { simd: true, threads: true });
   try {
     parsed.resolveNames();
-    parsed.validate();
-    return new Uint8Array(parsed.toBinary({ log: false, write_debug_names: false }).buffer);
+    const bytes = new Uint8Array(parsed.toBinary({ log: false, write_debug_names: false }).buffer);
+    // V8 validates (wabt.js's own validator rejects shared memories whatever the features say).
+    try {
+      new WebAssembly.Module(bytes);
+    } catch (error) {
+      throw new Error(`Cannot assemble ${name}: ${(error as Error).message}`);
+    }
+    return bytes;
   } finally {
     parsed.destroy();
   }

@@ -10,11 +10,16 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import { BATCH_MATMUL_WASM_BASE64 } from "./batch_matmul_wasm.ts";
+import { BATCH_MATMUL_SHARED_WASM_BASE64, BATCH_MATMUL_WASM_BASE64 } from "./batch_matmul_wasm.ts";
 
 /** The slice of tfjs-backend-wasm's backend object this kernel reads. */
 interface WasmBackendLike {
-  readonly wasm: { readonly asm: { readonly memory: WebAssembly.Memory } };
+  readonly wasm?: {
+    /** The multi-threaded build's memory (shared, created by the JS glue). */
+    readonly wasmMemory?: WebAssembly.Memory;
+    /** The single-threaded build exports its memory. */
+    readonly asm?: { readonly memory?: WebAssembly.Memory };
+  };
   readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
 }
@@ -34,14 +39,22 @@ type BatchMatMulFn = (
   scb: number,
 ) => void;
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<boolean, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, BatchMatMulFn>();
 
 function kernelFor(memory: WebAssembly.Memory): BatchMatMulFn {
   let fn = instances.get(memory);
   if (fn === undefined) {
-    compiled ??= new WebAssembly.Module(Uint8Array.fromBase64(BATCH_MATMUL_WASM_BASE64));
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    // tfjs's multi-threaded build shares its memory: the kernel must declare a shared import.
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    let module = compiled.get(shared);
+    if (module === undefined) {
+      const b64 = shared ? BATCH_MATMUL_SHARED_WASM_BASE64 : BATCH_MATMUL_WASM_BASE64;
+      module = new WebAssembly.Module(Uint8Array.fromBase64(b64));
+      compiled.set(shared, module);
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     fn = instance.exports.batchMatMul as BatchMatMulFn;
     instances.set(memory, fn);
   }
@@ -119,7 +132,8 @@ export function wasmBatchMatMulInfo(
     );
   }
   const be = backend as unknown as WasmBackendLike;
-  if (be.wasm?.asm?.memory === undefined) {
+  const memory = be.wasm?.wasmMemory ?? be.wasm?.asm?.memory;
+  if (memory === undefined) {
     throw new Error(`Cannot run wasmBatchMatMul: the backend is not tfjs-backend-wasm`);
   }
   const r = a.shape.length;
@@ -131,7 +145,7 @@ export function wasmBatchMatMulInfo(
   const n = b.shape[r - 1]!;
   const out = be.makeOutput([...lead, m, n], "float32"); // (..., M, N)
   const offset = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset;
-  kernelFor(be.wasm.asm.memory)(
+  kernelFor(memory)(
     offset(a),
     offset(b),
     offset(out),
