@@ -1,6 +1,7 @@
 // Cost of each dropout operator per call (forward; mask drawn from a fresh key every call) at
 // B = 32, H = 4, T = 64, d = 256 on wasm, next to plain softmax attention and the FFN output
-// projection of one layer. Run: deno bench -A bench/dropout_bench.ts
+// projection of one layer (attention's products through loradrop's batchMatMul, as in the model,
+// and through tf.matMul). Run: deno bench -A bench/dropout_bench.ts
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { foldIn, randomKey, uniform } from "../lib/random.ts";
@@ -8,6 +9,7 @@ import { dropKey } from "../lib/dropout/drop_key.ts";
 import { dropAttention } from "../lib/dropout/drop_attention.ts";
 import { dropRepresentation } from "../lib/dropout/drop_representation.ts";
 import type { DropPattern, ResolvedDrop } from "../lib/dropout/spec.ts";
+import { batchMatMul } from "../lib/models/batch_matmul.ts";
 
 await initBackend({ backend: (Deno.env.get("LORADROP_BACKEND") ?? "wasm") as "wasm" | "cpu" });
 
@@ -35,6 +37,9 @@ let step = 0;
 const nextCtx = () => ({ training: true, key: foldIn(randomKey(0), step++) });
 
 Deno.bench("baseline: softmax attention (QKᵀ, softmax, ·V)", { group: "reference" }, () => {
+  tf.dispose(tf.tidy(() => batchMatMul(tf.softmax(batchMatMul(q, kT)), v)));
+});
+Deno.bench("  the same with tf.matMul (tfjs's kernel)", { group: "reference" }, () => {
   tf.dispose(tf.tidy(() => tf.matMul(tf.softmax(tf.matMul(q, kT)), v)));
 });
 Deno.bench("baseline: softmax alone (B,H,T,T)", { group: "reference" }, () => {

@@ -13,7 +13,8 @@
 //
 // The cpu backend is ~25× slower than wasm (~27 s a step here): it runs --cpu-steps timed steps
 // (default 3, after 1 warm-up; --cpu-steps 20 for the full count, about an hour). `tensorflow?`
-// in --backends: only when tfjs-node loads (the default). Under `deno bench` this file does
+// in --backends: only when tfjs-node loads (the default). With LORADROP_WASM_THREADS=N (N > 1)
+// wasm runs multi-threaded and its rows are labelled `wasm-NT`. Under `deno bench` this file does
 // nothing.
 import * as tf from "@tensorflow/tfjs-core";
 import process from "node:process";
@@ -149,7 +150,11 @@ async function benchBackend(
   args: Args,
   log: (line: string) => void,
 ): Promise<BenchRow[]> {
-  await initBackend({ backend });
+  const info = await initBackend({ backend });
+  // A multi-threaded wasm run (LORADROP_WASM_THREADS) is labelled apart: "wasm-2T".
+  const label = info.threads !== undefined && info.threads > 1
+    ? `${backend}-${info.threads}T`
+    : backend;
   const base = await loadUseLite();
   const rows: BenchRow[] = [];
   const { batch: b, seq: t } = args;
@@ -190,7 +195,7 @@ async function benchBackend(
       dispose();
       const med = median(times);
       const row: BenchRow = {
-        backend,
+        backend: label,
         method,
         steps,
         medianMs: med,
@@ -206,7 +211,7 @@ async function benchBackend(
       };
       rows.push(row);
       log(
-        `  ${backend} ${BENCH_METHODS[method]}: ${med.toFixed(1)} ms/step (min ${
+        `  ${label} ${BENCH_METHODS[method]}: ${med.toFixed(1)} ms/step (min ${
           row.minMs.toFixed(1)
         }, ${steps} steps)`,
       );

@@ -2,7 +2,8 @@
  * `deno task bench:peer`: loradrop's training step against the same model in PyTorch + PEFT on the
  * CPU, in one run.
  *
- * Runs `bench/model_bench.ts` (wasm, and tensorflow when tfjs-node loads) and then
+ * Runs `bench/model_bench.ts` (wasm, and tensorflow when tfjs-node loads; then wasm again with
+ * `--wasm-threads` threads, 2 by default, 0 to skip, reported as `wasm-2T`) and then
  * `bench/peer/pytorch_step.py` with torch threads = 2 and = 1, and prints loradrop/PyTorch
  * step-time ratios with the issue's targets: on wasm the baseline within 4× of PyTorch on both
  * cores and 2× of PyTorch on one thread, tensorflow within 1.5× of PyTorch on both cores,
@@ -14,7 +15,7 @@
  *
  * ```sh
  * deno task bench:peer [--steps 20] [--warmup 3] [--backends wasm,tensorflow] [--methods a,b]
- *                      [--json FILE]
+ *                      [--wasm-threads 2] [--json FILE]
  * ```
  *
  * @module
@@ -93,35 +94,58 @@ if (import.meta.main) {
   const methods = flagValue(args, "--methods", Object.keys(LABELS).join(","));
   const backendsFlag = args.includes("--backends") ? flagValue(args, "--backends", "") : undefined;
   const jsonOut = args.includes("--json") ? flagValue(args, "--json", "") : undefined;
+  const wasmThreads = Number(flagValue(args, "--wasm-threads", "2"));
+  if (!Number.isInteger(wasmThreads) || wasmThreads < 0) {
+    console.error(
+      `bench:peer: --wasm-threads must be a non-negative integer, received ${wasmThreads}`,
+    );
+    Deno.exit(2);
+  }
   const log = console.log;
 
   // loradrop first (its own process: a clean heap, the same machine state as PyTorch's run).
-  const tmp = await Deno.makeTempFile({ suffix: ".json" });
-  log(`* loradrop: bench/model_bench.ts (${steps} steps after ${warmup} warm-up)`);
-  const lr = await run([
-    Deno.execPath(),
-    "run",
-    "-A",
-    `${ROOT}/bench/model_bench.ts`,
-    "--backends",
+  const benchLoradrop = async (backends: string, threads: number): Promise<LoradropRow[]> => {
+    const tmp = await Deno.makeTempFile({ suffix: ".json" });
+    log(
+      `* loradrop: bench/model_bench.ts --backends ${backends} (${steps} steps after ${warmup} ` +
+        `warm-up${threads > 1 ? `, LORADROP_WASM_THREADS=${threads}` : ""})`,
+    );
+    const lr = await run([
+      Deno.execPath(),
+      "run",
+      "-A",
+      `${ROOT}/bench/model_bench.ts`,
+      "--backends",
+      backends,
+      "--steps",
+      steps,
+      "--warmup",
+      warmup,
+      "--methods",
+      methods,
+      "--json",
+      tmp,
+    ], {
+      cwd: ROOT,
+      env: { NO_COLOR: "1", ...(threads > 1 ? { LORADROP_WASM_THREADS: String(threads) } : {}) },
+    });
+    if (lr.code !== 0) {
+      console.error(`bench:peer: loradrop's bench failed:\n${tail(lr.stderr, 10)}`);
+      Deno.exit(1);
+    }
+    const rows = (JSON.parse(await Deno.readTextFile(tmp)) as { rows: LoradropRow[] }).rows;
+    await Deno.remove(tmp);
+    log(lr.stdout.trimEnd());
+    return rows;
+  };
+  const lRows: LoradropRow[] = await benchLoradrop(
     backendsFlag ?? "wasm,tensorflow?", // tensorflow when it loads
-    "--steps",
-    steps,
-    "--warmup",
-    warmup,
-    "--methods",
-    methods,
-    "--json",
-    tmp,
-  ], { cwd: ROOT, env: { NO_COLOR: "1" } });
-  if (lr.code !== 0) {
-    console.error(`bench:peer: loradrop's bench failed:\n${tail(lr.stderr, 10)}`);
-    Deno.exit(1);
+    1,
+  );
+  // The multi-threaded wasm build (opt-in, its own process: the count is fixed per process).
+  if (wasmThreads > 1 && (backendsFlag === undefined || backendsFlag.includes("wasm"))) {
+    lRows.push(...await benchLoradrop("wasm", wasmThreads));
   }
-  const lRows: LoradropRow[] =
-    (JSON.parse(await Deno.readTextFile(tmp)) as { rows: LoradropRow[] }).rows;
-  await Deno.remove(tmp);
-  log(lr.stdout.trimEnd());
 
   const python = await findPython(log);
   let tRows: TorchRow[] = [];
@@ -226,6 +250,14 @@ if (import.meta.main) {
       `wasm baseline ≤ 2× torch (1 thread), by CPU time: ${fmt(c1, 2)}× ${
         mark(c1 === undefined ? undefined : c1 <= 2)
       }`,
+    );
+  }
+  const threaded = Object.keys(ratios).find((b) => /^wasm-\d+T$/.test(b));
+  if (threaded !== undefined) {
+    const r = ratios[threaded]!["baseline/2"];
+    checks.push(
+      `(beyond the targets, which are for single-threaded wasm) ${threaded} baseline vs torch ` +
+        `(2 threads): ${fmt(r, 2)}× ${mark(r === undefined ? undefined : r <= 4)} against 4×`,
     );
   }
   const tfr = ratios["tensorflow"];
