@@ -1,10 +1,10 @@
 // The wasm SIMD batched matmul (lib/kernels): embedded bytes match the .wat source, products and
-// gradients match a float64 reference on every tile/tail shape, the fallback path (N not a multiple
-// of 4) agrees, and nothing leaks.
+// gradients match a float64 reference on every tile/tail shape (4×8 tiles, 4-column and 1-column
+// tails, leftover rows), and nothing leaks.
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend.ts";
-import { batchMatMul, matMulTransposedA } from "../lib/models/batch_matmul.ts";
+import { batchMatMul, matMulTransposedA, matMulTransposedB } from "../lib/models/batch_matmul.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../lib/kernels/wasm_batch_matmul.ts";
 import {
   BATCH_MATMUL_SHARED_WASM_BASE64,
@@ -54,7 +54,8 @@ function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return worst / scale;
 }
 
-// 4×8 tiles, a 4-column tail (N % 8 = 4), leftover rows (M % 4 ≠ 0), K = 1, and attention's shapes.
+// 4×8 tiles, a 4-column tail (N % 8 = 4), 1-3 single columns, leftover rows (M % 4 ≠ 0), K = 1,
+// and attention's shapes (T = 30: no multiple of 4).
 const SHAPES: readonly [number, number, number, number][] = [
   [3, 4, 5, 8],
   [2, 7, 3, 12],
@@ -62,6 +63,9 @@ const SHAPES: readonly [number, number, number, number][] = [
   [5, 6, 1, 20],
   [8, 32, 64, 32],
   [2, 33, 17, 36],
+  [2, 5, 7, 1],
+  [3, 9, 4, 15],
+  [4, 30, 64, 30],
 ];
 
 testOnBackends("batchMatMul matches a float64 reference on tile and tail shapes", async () => {
@@ -133,19 +137,21 @@ Deno.test("wasmBatchMatMul: the kernel reads Aᵀ through strides, and rejects w
   const c = tf.engine().makeTensorFromTensorInfo(info);
   const want = tf.matMul(a, b, true, false);
   assert(maxRelError(c.dataSync(), want.dataSync()) < 1e-5);
-  assert(!wasmBatchMatMulSupports([2, 3, 5], [2, 5, 6], false));
+  assert(wasmBatchMatMulSupports([2, 3, 5], [2, 5, 6], false));
   assert(!wasmBatchMatMulSupports([2, 3, 5], [3, 5, 8], false));
+  assert(!wasmBatchMatMulSupports([3, 5], [5, 8], false));
+  const wrong = tf.zeros([2, 3, 6]);
   assertThrows(
-    () => wasmBatchMatMulInfo(tf.backend(), a, tf.zeros([2, 5, 6]), true),
+    () => wasmBatchMatMulInfo(tf.backend(), a, wrong, true),
     RangeError,
-    "multiple of 4",
+    "equal batch axes",
   );
   assertThrows(() => wasmBatchMatMulInfo({}, a, b, true), Error, "not tfjs-backend-wasm");
-  tf.dispose([a, b, c, want]);
+  tf.dispose([a, b, c, want, wrong]);
 });
 
 testOnBackends(
-  "matMulTransposedA equals xᵀ·dy, through the kernel (N % 4 = 0) and the fallback",
+  "matMulTransposedA and matMulTransposedB equal xᵀ·dy and dy·Wᵀ",
   async () => {
     for (const n of [8, 6]) {
       const a = tf.randomNormal([9, 5], 0, 1, "float32", n) as tf.Tensor2D; // (K, M)
@@ -166,7 +172,15 @@ testOnBackends(
         c.dispose();
       });
       assertThrows(() => matMulTransposedA(a, aT), RangeError, "(K, M) and (K, N)");
-      tf.dispose([a, b, aT]);
+      // aᵀ·b again, as (aᵀ)·(bᵀ)ᵀ through matMulTransposedB
+      const bT = tf.transpose(b);
+      await assertNoLeak(`matMulTransposedB N=${n}`, () => {
+        const c = matMulTransposedB(aT, bT, (x, y) => tf.matMul(x, y));
+        assert(maxRelError(c.dataSync(), want) < 1e-5);
+        c.dispose();
+      });
+      assertThrows(() => matMulTransposedB(aT, b, (x, y) => tf.matMul(x, y)), RangeError, "(N, K)");
+      tf.dispose([a, b, aT, bT]);
     }
   },
 );

@@ -1,11 +1,11 @@
 ;; Batched float32 matrix product for the wasm backend's attention products:
 ;;   C[b] (M×N) = A[b] (M×K) · B[b] (K×N)
 ;; A is read through element strides (row stride `sai`, column stride `sak`), so Aᵀ needs no copy;
-;; B and C are dense row-major. N must be a multiple of 4 (the caller checks). The module imports
-;; the backend's memory: every pointer is a byte offset into the tfjs wasm heap.
+;; B and C are dense row-major. The module imports the backend's memory: every pointer is a byte
+;; offset into the tfjs wasm heap.
 ;;
 ;; Kernel: 4 rows × 8 columns of C held in eight f32x4 accumulators; per k, two vector loads of B
-;; and four splatted scalars of A. Tails: a 1-row × 4-column loop.
+;; and four splatted scalars of A. Tails: 1 row × 4 columns (SIMD), then 1 row × 1 column.
 ;;
 ;; Rebuild the embedded bytes with `deno run -A tools/build_wasm_kernels.ts`.
 (module
@@ -27,6 +27,45 @@
         (local.set $k (i32.sub (local.get $k) (i32.const 1)))
         (br $kloop)))
     (v128.store (local.get $pc) (local.get $acc)))
+
+  ;; One element of C: c[i, j] = Σ_k a(i, k) · b[k, j]
+  (func $dot1 (param $pa i32) (param $pb i32) (param $pc i32) (param $k i32)
+              (param $sak4 i32) (param $n4 i32)
+    (local $acc f32)
+    (block $done
+      (loop $kloop
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $acc
+          (f32.add (local.get $acc) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+        (local.set $pa (i32.add (local.get $pa) (local.get $sak4)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $kloop)))
+    (f32.store (local.get $pc) (local.get $acc)))
+
+  ;; Columns [j, n) of one row of C: groups of four, then single columns.
+  (func $rowTail (param $pa i32) (param $b i32) (param $pc i32) (param $j i32) (param $n i32)
+                 (param $k i32) (param $sak4 i32) (param $n4 i32)
+    (block $cols4_done
+      (loop $cols4
+        (br_if $cols4_done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+        (call $row4
+          (local.get $pa)
+          (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.add (local.get $pc) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $k) (local.get $sak4) (local.get $n4))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $cols4)))
+    (block $cols1_done
+      (loop $cols1
+        (br_if $cols1_done (i32.ge_u (local.get $j) (local.get $n)))
+        (call $dot1
+          (local.get $pa)
+          (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.add (local.get $pc) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $k) (local.get $sak4) (local.get $n4))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cols1))))
 
   ;; Four rows × eight columns of C starting at (i, j).
   (func $tile4x8 (param $pa i32) (param $pb i32) (param $pc i32) (param $k i32)
@@ -103,20 +142,18 @@
                   (local.get $k) (local.get $sai4) (local.get $sak4) (local.get $n4))
                 (local.set $j (i32.add (local.get $j) (i32.const 8)))
                 (br $cols8)))
-            ;; a last group of four columns
+            ;; the last columns of these four rows
             (if (i32.lt_u (local.get $j) (local.get $n))
               (then
                 (local.set $r (i32.const 0))
                 (block $tail_done
                   (loop $tail
                     (br_if $tail_done (i32.eq (local.get $r) (i32.const 4)))
-                    (call $row4
+                    (call $rowTail
                       (i32.add (local.get $pa) (i32.mul (local.get $r) (local.get $sai4)))
-                      (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
-                      (i32.add
-                        (i32.add (local.get $pc) (i32.mul (local.get $r) (local.get $n4)))
-                        (i32.shl (local.get $j) (i32.const 2)))
-                      (local.get $k) (local.get $sak4) (local.get $n4))
+                      (local.get $b)
+                      (i32.add (local.get $pc) (i32.mul (local.get $r) (local.get $n4)))
+                      (local.get $j) (local.get $n) (local.get $k) (local.get $sak4) (local.get $n4))
                     (local.set $r (i32.add (local.get $r) (i32.const 1)))
                     (br $tail)))))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
@@ -127,17 +164,8 @@
             (br_if $rows1_done (i32.ge_u (local.get $i) (local.get $m)))
             (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai4))))
             (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $n4))))
-            (local.set $j (i32.const 0))
-            (block $cols4_done
-              (loop $cols4
-                (br_if $cols4_done (i32.ge_u (local.get $j) (local.get $n)))
-                (call $row4
-                  (local.get $pa)
-                  (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
-                  (i32.add (local.get $pc) (i32.shl (local.get $j) (i32.const 2)))
-                  (local.get $k) (local.get $sak4) (local.get $n4))
-                (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                (br $cols4)))
+            (call $rowTail (local.get $pa) (local.get $b) (local.get $pc) (i32.const 0) (local.get $n)
+              (local.get $k) (local.get $sak4) (local.get $n4))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $rows1)))
         (local.set $a (i32.add (local.get $a) (i32.shl (local.get $sab) (i32.const 2))))

@@ -62,8 +62,8 @@ function kernelFor(memory: WebAssembly.Memory): BatchMatMulFn {
 }
 
 /**
- * Whether {@linkcode wasmBatchMatMulInfo} can compute a product of these shapes: float32 operands
- * of rank ≥ 3 with equal batch axes and an output width that is a multiple of 4.
+ * Whether {@linkcode wasmBatchMatMulInfo} can compute a product of these shapes: operands of rank
+ * ≥ 3 with equal batch axes and matching inner sizes.
  *
  * @param a The left operand's shape: `(..., M, K)`, or `(..., K, M)` when `transposeA`.
  * @param b The right operand's shape `(..., K, N)`.
@@ -73,8 +73,8 @@ function kernelFor(memory: WebAssembly.Memory): BatchMatMulFn {
  * ```ts
  * import { wasmBatchMatMulSupports } from "./wasm_batch_matmul.ts";
  * import { assert } from "@std/assert";
- * assert(wasmBatchMatMulSupports([2, 3, 5], [2, 5, 8], false));
- * assert(!wasmBatchMatMulSupports([2, 3, 5], [2, 5, 6], false)); // N = 6 is not a multiple of 4
+ * assert(wasmBatchMatMulSupports([2, 3, 5], [2, 5, 6], false));
+ * assert(!wasmBatchMatMulSupports([2, 3, 5], [3, 5, 6], false)); // batch axes differ
  * ```
  */
 export function wasmBatchMatMulSupports(
@@ -86,7 +86,7 @@ export function wasmBatchMatMulSupports(
   if (r < 3 || b.length !== r) return false;
   for (let i = 0; i < r - 2; i++) if (a[i] !== b[i]) return false;
   const k = transposeA ? a[r - 2] : a[r - 1];
-  return k === b[r - 2] && b[r - 1]! % 4 === 0;
+  return k === b[r - 2];
 }
 
 /**
@@ -121,7 +121,7 @@ export function wasmBatchMatMulInfo(
 ): tf.TensorInfo {
   if (!wasmBatchMatMulSupports(a.shape, b.shape, transposeA)) {
     throw new RangeError(
-      `Cannot run wasmBatchMatMul: expected (..., M, K)·(..., K, N) with N a multiple of 4${
+      `Cannot run wasmBatchMatMul: expected (..., M, K)·(..., K, N) with equal batch axes${
         transposeA ? " (A transposed)" : ""
       }, received shapes [${a.shape}] and [${b.shape}]`,
     );

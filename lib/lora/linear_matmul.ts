@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor2D } from "../types.ts";
-import { matMulTransposedA } from "../models/batch_matmul.ts";
+import { matMulTransposedA, matMulTransposedB } from "../models/batch_matmul.ts";
 
 /** The kernel name under which {@linkcode linearMatMul} is registered. */
 export const LINEAR_MAT_MUL_KERNEL = "LoradropLinearMatMul";
@@ -48,7 +48,7 @@ function ensureRegistered(): void {
         const g = dy as Tensor2D;
         // Each closure runs only when that input is on the path being differentiated.
         return {
-          a: () => linearMatMul(g, tf.transpose(b)), // (M, N)·(N, K) → (M, K)
+          a: () => matMulTransposedB(g, b, linearMatMul) as Tensor2D, // (M, N)·(K, N)ᵀ → (M, K)
           b: () => matMulTransposedA(a, g) as Tensor2D, // (M, K)ᵀ·(M, N) → (K, N)
         };
       },

@@ -26,6 +26,15 @@ function swapLast(x: Tensor): Tensor {
   return tf.transpose(x, perm); // (..., N, M)
 }
 
+/**
+ * `x · yᵀ` over the last two axes, first-order only (for gradients). wasm runs transposed
+ * operands 10-20x slower, so there the transpose is explicit; other backends (tfjs-node's
+ * TensorFlow above all) take the flag natively and an explicit transpose would be a wasted copy.
+ */
+function timesTransposed(x: Tensor, y: Tensor): Tensor {
+  return tf.getBackend() === "wasm" ? product(x, swapLast(y), false) : tf.matMul(x, y, false, true);
+}
+
 function ensureRegistered(): void {
   const backendName = tf.getBackend();
   if (tf.getKernel(BATCH_MAT_MUL_KERNEL, backendName) === undefined) {
@@ -61,13 +70,13 @@ function ensureRegistered(): void {
         if ((attrs as { transposeA: boolean }).transposeA) {
           // C = Aᵀ·B with A (..., K, M): dA = B·dCᵀ, dB = A·dC
           return {
-            a: () => product(b, swapLast(g), false),
+            a: () => timesTransposed(b, g),
             b: () => product(a, g, false),
           };
         }
         // C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (Aᵀ read through strides on wasm)
         return {
-          a: () => product(g, swapLast(b), false),
+          a: () => timesTransposed(g, b),
           b: () => product(a, g, true),
         };
       },
@@ -89,7 +98,7 @@ function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
  * `aᵀ · b` for matrices (`(K, M)ᵀ·(K, N)`), not differentiable: the weight gradient of a linear
  * layer (`xᵀ·dY`). On wasm, when `N` is a multiple of 4, the SIMD kernel reads `aᵀ` through
  * strides instead of materialising the transpose (and instead of XNNPACK repacking `dY` as
- * weights for a product with few rows); elsewhere it is `tf.transpose(a)` then a plain product.
+ * weights for a product with few rows); elsewhere the backend's `transposeA` flag is used.
  *
  * @param a The left matrix `(K, M)`, read transposed.
  * @param b The right matrix `(K, N)`.
@@ -120,7 +129,45 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
       const c = product(a3, b3, true); // (1, M, N)
       return tf.reshape(c, [a.shape[1]!, b.shape[1]!]); // (M, N)
     }
-    return tf.matMul(tf.transpose(a), b); // (M, K)·(K, N)
+    return tf.matMul(a, b, true, false); // (K, M)ᵀ·(K, N): native flags off wasm
+  });
+}
+
+/**
+ * `a · bᵀ` for matrices (`(M, K)·(N, K)ᵀ`), not differentiable: the input gradient of a linear
+ * layer (`dY·Wᵀ`). On wasm, where transposed operands are 10-20x slower, `bᵀ` is materialised
+ * and multiplied with {@linkcode linearProduct}; elsewhere the backend's transpose flag is used.
+ *
+ * @param a The left matrix `(M, K)`.
+ * @param b The right matrix `(N, K)`, read transposed.
+ * @param linearProduct The plain 2-D product to use on wasm.
+ * @returns The product `(M, N)`.
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { matMulTransposedB } from "./batch_matmul.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * const a = tf.tensor2d([[1, 2]]), b = tf.tensor2d([[3, 4], [5, 6]]);
+ * assertEquals(matMulTransposedB(a, b, (x, y) => tf.matMul(x, y)).arraySync(), [[11, 17]]);
+ * ```
+ */
+export function matMulTransposedB(
+  a: Tensor,
+  b: Tensor,
+  linearProduct: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D,
+): Tensor {
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[1]) {
+    throw new RangeError(
+      `Cannot run matMulTransposedB: expected (M, K) and (N, K) matrices, received shapes [${a.shape}] and [${b.shape}]`,
+    );
+  }
+  return tf.tidy(() => {
+    if (tf.getBackend() === "wasm") {
+      return linearProduct(a as tf.Tensor2D, tf.transpose(b) as tf.Tensor2D); // (M, K)·(K, N)
+    }
+    return tf.matMul(a, b, false, true); // (M, K)·(N, K)ᵀ
   });
 }
 
