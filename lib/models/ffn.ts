@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { relu } from "./relu.ts";
 import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, type LinearWeights, loraLinear } from "./_deps.ts";
@@ -63,7 +64,7 @@ export interface FfnOptions {
 export function activate(x: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case "relu":
-      return tf.relu(x);
+      return relu(x);
     case "gelu": // 0.5·x·(1 + erf(x/√2))
       return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
     case "gelu-tanh": // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
