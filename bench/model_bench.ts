@@ -6,7 +6,8 @@
 // Printed per backend and method: median ms/step over ≥ 20 timed steps after warm-up (and the
 // min), the median process CPU time per step (less disturbed by other load on the machine),
 // tokens/s, achieved GFLOP/s from lib/perf/flops.ts, the step time relative to the baseline's,
-// the peak tf.memory().numBytes during a step, and the live tensors before/after.
+// the peak tf.memory().numBytes during a step, and the live tensors before/after its last step.
+// Methods are interleaved: one step of each in turn per round, so machine noise hits all alike.
 //
 //   deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20] [--warmup 3]
 //                   [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
@@ -172,61 +173,78 @@ async function benchBackend(
   const cpu = backend === "cpu";
   const steps = cpu ? args.cpuSteps ?? Math.min(3, args.steps) : args.steps;
   const warmup = cpu ? Math.min(1, args.warmup) : args.warmup;
+  // Interleaved: every method is built first, then each round times one step of every method in
+  // turn, so a slower or busier stretch of the machine falls on all methods alike and the ratios
+  // to the baseline stay fair. A step must leave the live-tensor count where it found it.
+  const cells = args.methods.map((method) => {
+    const trainer = benchTrainer(base, method, args.rate);
+    const { plan } = trainer;
+    const flops = trainingStepFlops({
+      layers: base.config.layers,
+      batch: b,
+      seqLen: t,
+      lora: { r: BENCH_LORA.r, targets: BENCH_LORA.targets },
+      numOutputs: 2,
+      consistency: plan.consistency === undefined ? "none" : plan.consistency.branches,
+    }).total;
+    return {
+      method,
+      trainer,
+      flops,
+      times: [] as number[],
+      cpuTimes: [] as number[],
+      peak: 0,
+      lastLoss: NaN,
+      tensorsBefore: 0,
+      tensorsAfter: 0,
+    };
+  });
   try {
-    for (const method of args.methods) {
-      const { model, opt, plan, dispose } = benchTrainer(base, method, args.rate);
-      const flops = trainingStepFlops({
-        layers: base.config.layers,
-        batch: b,
-        seqLen: t,
-        lora: { r: BENCH_LORA.r, targets: BENCH_LORA.targets },
-        numOutputs: 2,
-        consistency: plan.consistency === undefined ? "none" : plan.consistency.branches,
-      }).total;
-      const key = randomKey(7);
-      const times: number[] = [];
-      const cpuTimes: number[] = [];
-      let peak = 0, lastLoss = NaN;
-      const tensorsBefore = tf.memory().numTensors;
-      for (let i = 0; i < warmup + steps; i++) {
+    const key = randomKey(7);
+    for (let i = 0; i < warmup + steps; i++) {
+      for (const cell of cells) {
+        const { model, opt, plan } = cell.trainer;
+        cell.tensorsBefore = tf.memory().numTensors;
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         const result = trainStep(model, opt, batch, plan, foldIn(key, i), { lr: 1e-4 });
         const ms = performance.now() - t0;
         const c = process.cpuUsage(c0);
+        cell.tensorsAfter = tf.memory().numTensors;
         if (i >= warmup) {
-          times.push(ms);
-          cpuTimes.push((c.user + c.system) / 1000);
+          cell.times.push(ms);
+          cell.cpuTimes.push((c.user + c.system) / 1000);
         }
-        peak = Math.max(peak, result.peakBytes);
-        lastLoss = result.loss;
+        cell.peak = Math.max(cell.peak, result.peakBytes);
+        cell.lastLoss = result.loss;
       }
-      const tensorsAfter = tf.memory().numTensors;
-      dispose();
-      const med = median(times);
+    }
+    for (const cell of cells) {
+      const med = median(cell.times);
       const row: BenchRow = {
         backend: label,
-        method,
+        method: cell.method,
         steps,
         medianMs: med,
-        minMs: Math.min(...times),
-        cpuMs: median(cpuTimes),
+        minMs: Math.min(...cell.times),
+        cpuMs: median(cell.cpuTimes),
         tokensPerS: (b * t) / (med / 1000),
-        gflopPerStep: flops / 1e9,
-        gflopPerS: flops / 1e9 / (med / 1000),
-        peakMB: peak / 2 ** 20,
-        tensorsBefore,
-        tensorsAfter,
-        lastLoss,
+        gflopPerStep: cell.flops / 1e9,
+        gflopPerS: cell.flops / 1e9 / (med / 1000),
+        peakMB: cell.peak / 2 ** 20,
+        tensorsBefore: cell.tensorsBefore,
+        tensorsAfter: cell.tensorsAfter,
+        lastLoss: cell.lastLoss,
       };
       rows.push(row);
       log(
-        `  ${label} ${BENCH_METHODS[method]}: ${med.toFixed(1)} ms/step (min ${
+        `  ${label} ${BENCH_METHODS[cell.method]}: ${med.toFixed(1)} ms/step (min ${
           row.minMs.toFixed(1)
         }, ${steps} steps)`,
       );
     }
   } finally {
+    for (const cell of cells) cell.trainer.dispose();
     batch.dispose();
     disposeUseLite(base);
   }
