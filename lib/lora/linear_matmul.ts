@@ -13,49 +13,29 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor2D } from "../types.ts";
 import { matMulTransposedA, matMulTransposedB } from "../models/batch_matmul.ts";
+import { ensureForwardingKernel, type ForwardingKernelSpec } from "../kernels/forwarding_kernel.ts";
 
 /** The kernel name under which {@linkcode linearMatMul} is registered. */
 export const LINEAR_MAT_MUL_KERNEL = "LoradropLinearMatMul";
 
-let gradientRegistered = false;
-
-function ensureRegistered(): void {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(LINEAR_MAT_MUL_KERNEL, backendName) === undefined) {
-    const batchMatMul = tf.getKernel(tf.BatchMatMul, backendName);
-    if (batchMatMul === undefined) {
-      throw new Error(
-        `Cannot run linearMatMul: backend "${backendName}" has no BatchMatMul kernel`,
-      );
-    }
-    tf.registerKernel({
-      kernelName: LINEAR_MAT_MUL_KERNEL,
-      backendName,
-      kernelFunc: ({ inputs, backend }) =>
-        batchMatMul.kernelFunc({
-          inputs,
-          backend,
-          attrs: { transposeA: false, transposeB: false },
-        }),
-    });
-  }
-  if (!gradientRegistered) {
-    tf.registerGradient({
-      kernelName: LINEAR_MAT_MUL_KERNEL,
-      inputsToSave: ["a", "b"],
-      gradFunc: (dy, saved) => {
-        const [a, b] = saved as [Tensor2D, Tensor2D];
-        const g = dy as Tensor2D;
-        // Each closure runs only when that input is on the path being differentiated.
-        return {
-          a: () => matMulTransposedB(g, b, linearMatMul) as Tensor2D, // (M, N)·(K, N)ᵀ → (M, K)
-          b: () => matMulTransposedA(a, g) as Tensor2D, // (M, K)ᵀ·(M, N) → (K, N)
-        };
-      },
-    });
-    gradientRegistered = true;
-  }
-}
+const SPEC: ForwardingKernelSpec = {
+  kernelName: LINEAR_MAT_MUL_KERNEL,
+  target: tf.BatchMatMul,
+  kernel: (_, batchMatMul) => ({ inputs, backend }) =>
+    batchMatMul.kernelFunc({ inputs, backend, attrs: { transposeA: false, transposeB: false } }),
+  gradient: {
+    inputsToSave: ["a", "b"],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [Tensor2D, Tensor2D];
+      const g = dy as Tensor2D;
+      // Each closure runs only when that input is on the path being differentiated.
+      return {
+        a: () => matMulTransposedB(g, b, linearMatMul) as Tensor2D, // (M, N)·(K, N)ᵀ → (M, K)
+        b: () => matMulTransposedA(a, g) as Tensor2D, // (M, K)ᵀ·(M, N) → (K, N)
+      };
+    },
+  },
+};
 
 /**
  * The product `a · b` of two float32 matrices, differentiable, with a gradient that uses explicit
@@ -98,6 +78,6 @@ export function linearMatMul(a: Tensor2D, b: Tensor2D): Tensor2D {
       `Cannot run linearMatMul: expected float32 tensors, received ${a.dtype} and ${b.dtype}`,
     );
   }
-  ensureRegistered();
+  ensureForwardingKernel(SPEC);
   return tf.engine().runKernel(LINEAR_MAT_MUL_KERNEL, { a, b }, {}) as Tensor2D;
 }

@@ -13,11 +13,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../kernels/wasm_batch_matmul.ts";
+import { ensureForwardingKernel, type ForwardingKernelSpec } from "../kernels/forwarding_kernel.ts";
 
 /** The kernel name under which {@linkcode batchMatMul} is registered (attr `transposeA`). */
 export const BATCH_MAT_MUL_KERNEL = "LoradropBatchMatMul";
-
-let gradientRegistered = false;
 
 function swapLast(x: Tensor): Tensor {
   const perm = x.shape.map((_, i) => i);
@@ -35,58 +34,45 @@ function timesTransposed(x: Tensor, y: Tensor): Tensor {
   return tf.getBackend() === "wasm" ? product(x, swapLast(y), false) : tf.matMul(x, y, false, true);
 }
 
-function ensureRegistered(): void {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(BATCH_MAT_MUL_KERNEL, backendName) === undefined) {
-    const fallback = tf.getKernel(tf.BatchMatMul, backendName);
-    if (fallback === undefined) {
-      throw new Error(`Cannot run batchMatMul: backend "${backendName}" has no BatchMatMul kernel`);
+const SPEC: ForwardingKernelSpec = {
+  kernelName: BATCH_MAT_MUL_KERNEL,
+  target: tf.BatchMatMul,
+  kernel: (backendName, fallback) => ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const transposeA = (attrs as { transposeA: boolean }).transposeA;
+    if (backendName === "wasm" && wasmBatchMatMulSupports(a.shape, b.shape, transposeA)) {
+      return wasmBatchMatMulInfo(backend, a, b, transposeA);
     }
-    tf.registerKernel({
-      kernelName: BATCH_MAT_MUL_KERNEL,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        const transposeA = (attrs as { transposeA: boolean }).transposeA;
-        if (backendName === "wasm" && wasmBatchMatMulSupports(a.shape, b.shape, transposeA)) {
-          return wasmBatchMatMulInfo(backend, a, b, transposeA);
-        }
-        return fallback.kernelFunc({
-          inputs: { a, b },
-          backend,
-          attrs: { transposeA, transposeB: false },
-        });
-      },
+    return fallback.kernelFunc({
+      inputs: { a, b },
+      backend,
+      attrs: { transposeA, transposeB: false },
     });
-  }
-  if (!gradientRegistered) {
-    tf.registerGradient({
-      kernelName: BATCH_MAT_MUL_KERNEL,
-      inputsToSave: ["a", "b"],
-      gradFunc: (dy, saved, attrs) => {
-        const [a, b] = saved as [Tensor, Tensor];
-        const g = dy as Tensor;
-        // Each closure runs only when that input is on the path being differentiated.
-        if ((attrs as { transposeA: boolean }).transposeA) {
-          // C = Aᵀ·B with A (..., K, M): dA = B·dCᵀ, dB = A·dC
-          return {
-            a: () => timesTransposed(b, g),
-            b: () => product(a, g, false),
-          };
-        }
-        // C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (Aᵀ read through strides on wasm)
+  },
+  gradient: {
+    inputsToSave: ["a", "b"],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved as [Tensor, Tensor];
+      const g = dy as Tensor;
+      // Each closure runs only when that input is on the path being differentiated.
+      if ((attrs as { transposeA: boolean }).transposeA) {
+        // C = Aᵀ·B with A (..., K, M): dA = B·dCᵀ, dB = A·dC
         return {
-          a: () => timesTransposed(g, b),
-          b: () => product(a, g, true),
+          a: () => timesTransposed(b, g),
+          b: () => product(a, g, false),
         };
-      },
-    });
-    gradientRegistered = true;
-  }
-}
+      }
+      // C = A·B: dA = dC·Bᵀ, dB = Aᵀ·dC (Aᵀ read through strides on wasm)
+      return {
+        a: () => timesTransposed(g, b),
+        b: () => product(a, g, true),
+      };
+    },
+  },
+};
 
 function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
-  ensureRegistered();
+  ensureForwardingKernel(SPEC);
   return tf.engine().runKernel(
     BATCH_MAT_MUL_KERNEL,
     { a, b },

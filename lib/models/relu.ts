@@ -10,40 +10,26 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
+import { ensureForwardingKernel, type ForwardingKernelSpec } from "../kernels/forwarding_kernel.ts";
 
 /** The kernel name under which {@linkcode relu} is registered. */
 export const RELU_KERNEL = "LoradropRelu";
 
-let gradientRegistered = false;
-
-function ensureRegistered(): void {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(RELU_KERNEL, backendName) === undefined) {
-    const backendRelu = tf.getKernel(tf.Relu, backendName);
-    if (backendRelu === undefined) {
-      throw new Error(`Cannot run relu: backend "${backendName}" has no Relu kernel`);
-    }
-    tf.registerKernel({
-      kernelName: RELU_KERNEL,
-      backendName,
-      kernelFunc: ({ inputs, backend }) => backendRelu.kernelFunc({ inputs, backend }),
-    });
-  }
-  if (!gradientRegistered) {
-    tf.registerGradient({
-      kernelName: RELU_KERNEL,
-      outputsToSave: [true],
-      gradFunc: (dy, saved) => {
-        const [y] = saved as [Tensor];
-        // wasm's Step is vectorised and its Sign is not (1 ms vs 7 ms here); elsewhere Sign is one
-        // op where Step may be several. On y = relu(x) ≥ 0 both are 1 where x > 0, else 0.
-        const slope = () => tf.getBackend() === "wasm" ? tf.step(y) : tf.sign(y);
-        return { x: () => tf.mul(dy as Tensor, slope()) };
-      },
-    });
-    gradientRegistered = true;
-  }
-}
+const SPEC: ForwardingKernelSpec = {
+  kernelName: RELU_KERNEL,
+  target: tf.Relu,
+  kernel: (_, backendRelu) => ({ inputs, backend }) => backendRelu.kernelFunc({ inputs, backend }),
+  gradient: {
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved as [Tensor];
+      // wasm's Step is vectorised and its Sign is not (1 ms vs 7 ms here); elsewhere Sign is one
+      // op where Step may be several. On y = relu(x) ≥ 0 both are 1 where x > 0, else 0.
+      const slope = () => tf.getBackend() === "wasm" ? tf.step(y) : tf.sign(y);
+      return { x: () => tf.mul(dy as Tensor, slope()) };
+    },
+  },
+};
 
 /**
  * `max(x, 0)` element-wise, float32, differentiable (gradient 1 where `x > 0`, else 0).
@@ -67,6 +53,6 @@ export function relu(x: Tensor): Tensor {
   if (x.dtype !== "float32") {
     throw new TypeError(`Cannot run relu: expected a float32 tensor, received ${x.dtype}`);
   }
-  ensureRegistered();
+  ensureForwardingKernel(SPEC);
   return tf.engine().runKernel(RELU_KERNEL, { x }, {}) as Tensor;
 }
