@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Tensor } from "../types.ts";
+import type { Tensor, Tensor2D } from "../types.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../kernels/wasm_batch_matmul.ts";
 import { ensureForwardingKernel, type ForwardingKernelSpec } from "../kernels/forwarding_kernel.ts";
 
@@ -142,7 +142,7 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
 export function matMulTransposedB(
   a: Tensor,
   b: Tensor,
-  linearProduct: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D,
+  linearProduct: (x: Tensor2D, y: Tensor2D) => Tensor2D,
 ): Tensor {
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[1]) {
     throw new RangeError(
@@ -151,7 +151,7 @@ export function matMulTransposedB(
   }
   return tf.tidy(() => {
     if (tf.getBackend() === "wasm") {
-      return linearProduct(a as tf.Tensor2D, tf.transpose(b) as tf.Tensor2D); // (M, K)·(K, N)
+      return linearProduct(a as Tensor2D, tf.transpose(b) as Tensor2D); // (M, K)·(K, N)
     }
     return tf.matMul(a, b, false, true); // (M, K)·(N, K)ᵀ
   });
