@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "./kernels/wasm_identity.ts";
+import "./kernels/wasm_gather.ts";
 // tfjs-core's npm bundle ships no gradients; the union package registers all of them.
 import "@tensorflow/tfjs";
 import { initWasmThreads, readEnvWasmThreads } from "./backend_wasm_threads.ts";
