@@ -27,6 +27,7 @@
  * @module
  */
 import { REPRO_PRESETS, reproExperiments, type ReproPreset } from "../lib/repro/experiments.ts";
+import { argsOrExit } from "./_cli.ts";
 
 /** A line the CLI printed, with when it arrived. */
 export interface TimedLine {
@@ -305,13 +306,7 @@ function formatTable(rows: readonly PassResult[]): string {
 }
 
 if (import.meta.main) {
-  let args: Args;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (error) {
-    console.error((error as Error).message);
-    Deno.exit(2);
-  }
+  const args = argsOrExit(parseArgs);
   const grid = new Set(
     reproExperiments(args.preset).flatMap((e) => e.runs).map((r) => JSON.stringify(r)),
   ).size;

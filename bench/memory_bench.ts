@@ -34,6 +34,7 @@ import { PRESET_NAMES } from "../lib/dropout/presets.ts";
 import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { benchBatch, benchTrainer } from "./_step_setup.ts";
+import { argsOrExit } from "./_cli.ts";
 
 /** One sample of the process's memory, taken after `step` training steps. */
 export interface MemorySample {
@@ -304,13 +305,7 @@ function formatTable(samples: readonly MemorySample[], warmup: number): string {
 }
 
 if (import.meta.main) {
-  let args: Args;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (error) {
-    console.error((error as Error).message);
-    Deno.exit(2);
-  }
+  const args = argsOrExit(parseArgs);
   const warmup = args.warmup ?? Math.min(100, Math.floor(args.steps / 4));
   if (warmup >= args.steps) {
     console.error(

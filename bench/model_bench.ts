@@ -25,6 +25,7 @@ import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { trainingStepFlops } from "../lib/perf/flops.ts";
 import { BENCH_LORA, benchBatch, benchTrainer } from "./_step_setup.ts";
+import { argsOrExit } from "./_cli.ts";
 
 /** The methods of the issue, as preset names, with the labels printed (the default set). */
 const DEFAULT_METHODS: Readonly<Record<string, string>> = {
@@ -273,13 +274,7 @@ function formatTable(rows: readonly BenchRow[]): string {
 }
 
 if (import.meta.main) {
-  let args: Args;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (error) {
-    console.error((error as Error).message);
-    Deno.exit(2);
-  }
+  const args = argsOrExit(parseArgs);
   const rows: BenchRow[] = [];
   const skipped: string[] = [];
   console.log(
