@@ -6,6 +6,7 @@ import { assertNoLeak, testOnBackends } from "./_backends.ts";
 import { randomKey, uniform } from "../lib/random.ts";
 import { LINEAR_MAT_MUL_KERNEL, linearMatMul, loraLinear } from "../lib/lora/mod.ts";
 import { BATCH_MAT_MUL_KERNEL } from "../lib/models/batch_matmul.ts";
+import { MAT_MUL_TRANSPOSED_B_KERNEL } from "../lib/kernels/wasm_transposed_weights.ts";
 
 // ---- a float64 reference: Y = X·W + b + s·(X⊙M)·A·B, L = Σ G ⊙ sin(Y) ----
 type Mat = Float64Array[]; // rows
@@ -225,7 +226,12 @@ testOnBackends(
       ) as tf.Scalar;
     // Matrix products: linearMatMul's kernel, and the weight gradients' xᵀ·dy (loradrop's batched
     // kernel on wasm, tfjs's BatchMatMul elsewhere).
-    const products = [LINEAR_MAT_MUL_KERNEL, BATCH_MAT_MUL_KERNEL, tf.BatchMatMul];
+    const products = [
+      LINEAR_MAT_MUL_KERNEL,
+      BATCH_MAT_MUL_KERNEL,
+      MAT_MUL_TRANSPOSED_B_KERNEL,
+      tf.BatchMatMul,
+    ];
     const count = (kernels: { name: string }[]) =>
       kernels.filter((k) => products.includes(k.name)).length;
     // Forward: x·W, x·A, (xA)·B = 3 products. Backward for A and B: d(low)=dy·Bᵀ, dB=lowᵀ·dy,

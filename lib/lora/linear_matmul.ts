@@ -30,7 +30,7 @@ const SPEC: ForwardingKernelSpec = {
       const g = dy as Tensor2D;
       // Each closure runs only when that input is on the path being differentiated.
       return {
-        a: () => matMulTransposedB(g, b, linearMatMul) as Tensor2D, // (M, N)·(K, N)ᵀ → (M, K)
+        a: () => matMulTransposedB(g, b) as Tensor2D, // (M, N)·(K, N)ᵀ → (M, K)
         b: () => matMulTransposedA(a, g) as Tensor2D, // (M, K)ᵀ·(M, N) → (K, N)
       };
     },

@@ -11,9 +11,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Tensor, Tensor2D } from "../types.ts";
+import type { Tensor } from "../types.ts";
 import { wasmBatchMatMulInfo, wasmBatchMatMulSupports } from "../kernels/wasm_batch_matmul.ts";
 import { ensureForwardingKernel, type ForwardingKernelSpec } from "../kernels/forwarding_kernel.ts";
+import { MAT_MUL_TRANSPOSED_B_KERNEL } from "../kernels/wasm_transposed_weights.ts";
 
 /** The kernel name under which {@linkcode batchMatMul} is registered (attr `transposeA`). */
 export const BATCH_MAT_MUL_KERNEL = "LoradropBatchMatMul";
@@ -122,11 +123,11 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
 /**
  * `a · bᵀ` for matrices (`(M, K)·(N, K)ᵀ`), not differentiable: the input gradient of a linear
  * layer (`dY·Wᵀ`). On wasm, where transposed operands are 10-20x slower, `bᵀ` is materialised
- * and multiplied with {@linkcode linearProduct}; elsewhere the backend's transpose flag is used.
+ * once per weight buffer and kept, so XNNPACK also keeps its packed operator
+ * (`lib/kernels/wasm_transposed_weights.ts`); elsewhere the backend's transpose flag is used.
  *
  * @param a The left matrix `(M, K)`.
  * @param b The right matrix `(N, K)`, read transposed.
- * @param linearProduct The plain 2-D product to use on wasm.
  * @returns The product `(M, N)`.
  * @example
  * ```ts
@@ -136,14 +137,10 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor2d([[1, 2]]), b = tf.tensor2d([[3, 4], [5, 6]]);
- * assertEquals(matMulTransposedB(a, b, (x, y) => tf.matMul(x, y)).arraySync(), [[11, 17]]);
+ * assertEquals(matMulTransposedB(a, b).arraySync(), [[11, 17]]);
  * ```
  */
-export function matMulTransposedB(
-  a: Tensor,
-  b: Tensor,
-  linearProduct: (x: Tensor2D, y: Tensor2D) => Tensor2D,
-): Tensor {
+export function matMulTransposedB(a: Tensor, b: Tensor): Tensor {
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[1]) {
     throw new RangeError(
       `Cannot run matMulTransposedB: expected (M, K) and (N, K) matrices, received shapes [${a.shape}] and [${b.shape}]`,
@@ -151,7 +148,8 @@ export function matMulTransposedB(
   }
   return tf.tidy(() => {
     if (tf.getBackend() === "wasm") {
-      return linearProduct(a as Tensor2D, tf.transpose(b) as Tensor2D); // (M, K)·(K, N)
+      // bᵀ kept per weight buffer, so XNNPACK reuses its packed operator (lib/kernels/).
+      return tf.engine().runKernel(MAT_MUL_TRANSPOSED_B_KERNEL, { a, b }, {}) as Tensor; // (M, N)
     }
     return tf.matMul(a, b, false, true); // (M, K)·(N, K)ᵀ
   });
