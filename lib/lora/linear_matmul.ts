@@ -1,10 +1,11 @@
 /**
- * A 2-D matrix product whose gradient transposes explicitly.
+ * A 2-D matrix product with lazy, wasm-aware gradients.
  *
  * TensorFlow.js's own matMul gradient multiplies with `transposeA`/`transposeB` flags, which the
- * wasm backend runs 10-20x slower than an explicit `tf.transpose` followed by a plain product.
- * This op is registered as its own kernel (forwarding to the backend's `BatchMatMul`) with a
- * gradient that transposes explicitly. Unlike `tf.customGrad`, whose gradient function computes
+ * wasm backend runs 10-20x slower than a plain product. This op is registered as its own kernel
+ * (forwarding to the backend's `BatchMatMul`) whose gradients are `matMulTransposedB` (`dY·Wᵀ`,
+ * with `Wᵀ` kept per weight on wasm) and `matMulTransposedA` (`xᵀ·dY`, read through strides on
+ * wasm); other backends use the flags. Unlike `tf.customGrad`, whose gradient function computes
  * every input's gradient, a registered gradient is lazy per input: a frozen weight that is not
  * differentiated gets no weight-gradient product at all.
  *
@@ -38,8 +39,8 @@ const SPEC: ForwardingKernelSpec = {
 };
 
 /**
- * The product `a · b` of two float32 matrices, differentiable, with a gradient that uses explicit
- * transposes (fast on wasm) and computes only the gradients that are asked for.
+ * The product `a · b` of two float32 matrices, differentiable, with gradients that avoid
+ * transposed operands on wasm and are computed only where they are asked for.
  *
  * @param a The left matrix `(M, K)`.
  * @param b The right matrix `(K, N)`.

@@ -1,12 +1,14 @@
 /**
- * A batched matrix product for attention (`(..., M, K)·(..., K, N)`) whose gradient transposes
- * explicitly and is computed only for the operands being differentiated: tfjs's own BatchMatMul
- * gradient uses the `transposeA`/`transposeB` flags, which the wasm backend runs 10-20x slower
- * (platform.md). The 2-D weight products use `linearMatMul`.
+ * A batched matrix product for attention (`(..., M, K)·(..., K, N)`) whose gradient is computed
+ * only for the operands being differentiated, plus the transposed products of gradients
+ * (`aᵀ·b`, `a·bᵀ`). tfjs's own BatchMatMul gradient uses the `transposeA`/`transposeB` flags,
+ * which the wasm backend runs 10-20x slower (platform.md): on wasm, `Aᵀ` is read through strides
+ * and `Bᵀ` is materialised; elsewhere the backend's flags are used. The 2-D weight products use
+ * `linearMatMul`.
  *
- * On the wasm backend the product runs in loradrop's SIMD kernel (`lib/kernels/`), which reads
- * `A` transposed through strides, instead of tfjs-backend-wasm's scalar fallback for batched
- * right operands (~2 GFLOP/s); elsewhere it forwards to the backend's BatchMatMul.
+ * On the wasm backend the product runs in loradrop's SIMD kernel (`lib/kernels/`) instead of
+ * tfjs-backend-wasm's scalar fallback for batched right operands (~2 GFLOP/s); elsewhere it
+ * forwards to the backend's BatchMatMul.
  *
  * @module
  */
@@ -83,9 +85,9 @@ function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
 
 /**
  * `aᵀ · b` for matrices (`(K, M)ᵀ·(K, N)`), not differentiable: the weight gradient of a linear
- * layer (`xᵀ·dY`). On wasm, when `N` is a multiple of 4, the SIMD kernel reads `aᵀ` through
- * strides instead of materialising the transpose (and instead of XNNPACK repacking `dY` as
- * weights for a product with few rows); elsewhere the backend's `transposeA` flag is used.
+ * layer (`xᵀ·dY`). On wasm the SIMD kernel reads `aᵀ` through strides instead of materialising
+ * the transpose (and instead of XNNPACK repacking `dY` as weights for a product with few rows);
+ * elsewhere the backend's `transposeA` flag is used.
  *
  * @param a The left matrix `(K, M)`, read transposed.
  * @param b The right matrix `(K, N)`.
@@ -107,16 +109,12 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
       `Cannot run matMulTransposedA: expected (K, M) and (K, N) matrices, received shapes [${a.shape}] and [${b.shape}]`,
     );
   }
+  // The batched kernel picks the path: strides on wasm, the backend's transposeA flag elsewhere.
   return tf.tidy(() => {
-    if (
-      tf.getBackend() === "wasm" && wasmBatchMatMulSupports([1, ...a.shape], [1, ...b.shape], true)
-    ) {
-      const a3 = tf.reshape(a, [1, ...a.shape]); // (1, K, M)
-      const b3 = tf.reshape(b, [1, ...b.shape]); // (1, K, N)
-      const c = product(a3, b3, true); // (1, M, N)
-      return tf.reshape(c, [a.shape[1]!, b.shape[1]!]); // (M, N)
-    }
-    return tf.matMul(a, b, true, false); // (K, M)ᵀ·(K, N): native flags off wasm
+    const a3 = tf.reshape(a, [1, ...a.shape]); // (1, K, M)
+    const b3 = tf.reshape(b, [1, ...b.shape]); // (1, K, N)
+    const c = product(a3, b3, true); // (1, M, N)
+    return tf.reshape(c, [a.shape[1]!, b.shape[1]!]); // (M, N)
   });
 }
 
