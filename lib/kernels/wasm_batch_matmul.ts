@@ -11,18 +11,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { BATCH_MATMUL_SHARED_WASM_BASE64, BATCH_MATMUL_WASM_BASE64 } from "./batch_matmul_wasm.ts";
-
-/** The slice of tfjs-backend-wasm's backend object this kernel reads. */
-interface WasmBackendLike {
-  readonly wasm?: {
-    /** The multi-threaded build's memory (shared, created by the JS glue). */
-    readonly wasmMemory?: WebAssembly.Memory;
-    /** The single-threaded build exports its memory. */
-    readonly asm?: { readonly memory?: WebAssembly.Memory };
-  };
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
+import { heapOffsetOf, type WasmBackendLike, wasmMemoryOf } from "./wasm_heap.ts";
 
 type BatchMatMulFn = (
   a: number,
@@ -131,8 +120,7 @@ export function wasmBatchMatMulInfo(
       `Cannot run wasmBatchMatMul: expected float32 tensors, received ${a.dtype} and ${b.dtype}`,
     );
   }
-  const be = backend as unknown as WasmBackendLike;
-  const memory = be.wasm?.wasmMemory ?? be.wasm?.asm?.memory;
+  const memory = wasmMemoryOf(backend);
   if (memory === undefined) {
     throw new Error(`Cannot run wasmBatchMatMul: the backend is not tfjs-backend-wasm`);
   }
@@ -143,8 +131,8 @@ export function wasmBatchMatMulInfo(
     ? [a.shape[r - 1]!, a.shape[r - 2]!]
     : [a.shape[r - 2]!, a.shape[r - 1]!];
   const n = b.shape[r - 1]!;
-  const out = be.makeOutput([...lead, m, n], "float32"); // (..., M, N)
-  const offset = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset;
+  const out = (backend as WasmBackendLike).makeOutput([...lead, m, n], "float32"); // (..., M, N)
+  const offset = (t: tf.TensorInfo) => heapOffsetOf(backend, t);
   kernelFor(memory)(
     offset(a),
     offset(b),

@@ -16,16 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-
-/** The slice of tfjs-backend-wasm's backend object the kernel uses. */
-interface WasmBackendLike {
-  readonly wasm?: {
-    readonly wasmMemory?: WebAssembly.Memory;
-    readonly asm?: { readonly memory?: WebAssembly.Memory };
-  };
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+import { heapOffsetOf, type WasmBackendLike, wasmMemoryOf } from "./wasm_heap.ts";
 
 const original = tf.getKernel(tf.GatherV2, "wasm");
 
@@ -57,7 +48,7 @@ export function gatherRows(
     throw new TypeError("Cannot run GatherV2: expected inputs named x and indices");
   }
   const be = args.backend as WasmBackendLike;
-  const memory = be.wasm?.wasmMemory ?? be.wasm?.asm?.memory;
+  const memory = wasmMemoryOf(be);
   const rowsAxis = (axis ?? 0) < 0 ? (axis ?? 0) + x.shape.length : axis ?? 0;
   const fast = memory !== undefined && rowsAxis === 0 && (batchDims ?? 0) === 0 &&
     x.shape.length >= 1 && indices.dtype === "int32" &&
@@ -73,9 +64,9 @@ export function gatherRows(
   const count = indices.shape.reduce((p, d) => p * d, 1);
   const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype); // may grow memory
   const heap = new Int32Array(memory!.buffer); // 4-byte words; float32 rows copy bit for bit
-  const xWord = be.dataIdMap.get(x.dataId).memoryOffset >>> 2;
-  const iWord = be.dataIdMap.get(indices.dataId).memoryOffset >>> 2;
-  const oWord = be.dataIdMap.get(out.dataId).memoryOffset >>> 2;
+  const xWord = heapOffsetOf(be, x) >>> 2;
+  const iWord = heapOffsetOf(be, indices) >>> 2;
+  const oWord = heapOffsetOf(be, out) >>> 2;
   for (let i = 0; i < count; i++) {
     const row = heap[iWord + i]!;
     if (row < 0 || row >= numRows) {

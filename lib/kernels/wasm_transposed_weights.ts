@@ -44,9 +44,15 @@ function sweep(backend: WasmBackendLike): void {
  * @returns How many source buffers have a cached transpose.
  * @example
  * ```ts
- * import { cachedTransposes } from "./wasm_transposed_weights.ts";
- * import { assert } from "@std/assert";
- * assert(cachedTransposes() >= 0);
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { cachedTransposes, MAT_MUL_TRANSPOSED_B_KERNEL } from "./wasm_transposed_weights.ts";
+ * import { assertEquals } from "@std/assert";
+ * await initBackend({ backend: "wasm" });
+ * const before = cachedTransposes();
+ * const a = tf.ones([2, 256]), w = tf.ones([256, 256]); // w: 65,536 elements, kept
+ * tf.engine().runKernel(MAT_MUL_TRANSPOSED_B_KERNEL, { a, b: w }, {});
+ * assertEquals(cachedTransposes(), before + 1);
  * ```
  */
 export function cachedTransposes(): number {
