@@ -1,6 +1,7 @@
 // The matrix products of a training step of the default model on wasm, one call each: XNNPACK's
-// 2-D products at the step's shapes (the floor of a single-threaded step) and attention's batched
-// products through loradrop's SIMD kernel against tfjs-backend-wasm's own BatchMatMul.
+// 2-D products at the step's shapes (the floor of a single-threaded step), with a kept right
+// operand and with a fresh transpose per call (what kept transposed weights save), and attention's
+// batched products through loradrop's SIMD kernel against tfjs-backend-wasm's own BatchMatMul.
 // Run: deno bench -A bench/matmul_bench.ts   (GFLOP/s = 2·M·K·N / time)
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
@@ -13,10 +14,18 @@ await initBackend({ backend: "wasm" });
 for (const [m, k, n] of [[1024, 512, 512], [1024, 512, 1536], [1024, 1536, 512]] as const) {
   const a = tf.randomNormal([m, k]) as tf.Tensor2D;
   const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+  const w = tf.transpose(b) as tf.Tensor2D; // (N, K), a weight stored the other way round
   Deno.bench(`linearMatMul ${m}×${k}·${k}×${n} (${(2 * m * k * n / 1e9).toFixed(2)} GFLOP)`, {
     group: `2-D ${m}×${k}×${n}`,
+    baseline: true,
   }, () => {
     linearMatMul(a, b).dispose();
+  });
+  // XNNPACK packs a new right operand on first sight: a fresh transpose per call repacks.
+  Deno.bench("  the same with a fresh tf.transpose(W) per call", {
+    group: `2-D ${m}×${k}×${n}`,
+  }, () => {
+    tf.tidy(() => linearMatMul(a, tf.transpose(w) as tf.Tensor2D)).dispose();
   });
 }
 
