@@ -8,7 +8,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { randomKey } from "../random.ts";
 import { presetPlan } from "../dropout/presets.ts";
-import type { DecoderModel } from "../models/decoder.ts";
 import { loadHfDecoder } from "../io/hf_model.ts";
 import type { HubOptions } from "../io/hub.ts";
 import { loadGpt2Tokenizer } from "../tokenizers/gpt2.ts";
@@ -18,7 +17,7 @@ import { generateE2eStyle } from "../nlg/data/e2e_synthetic.ts";
 import { loadE2e } from "../nlg/data/e2e.ts";
 import { LORA_NLG_EOS_ID } from "../nlg/data/linearize.ts";
 import type { E2eScores } from "../nlg/metrics/report.ts";
-import { finetuneE2e, type NlgTokenizer } from "../nlg/finetune/finetune.ts";
+import { finetuneE2e, type FinetuneE2eOptions } from "../nlg/finetune/finetune.ts";
 import { PRETRAIN_EOS_ID, pretrainDecoder, type PretrainInfo } from "../nlg/pretrain/pretrain.ts";
 import { PRETRAIN_PRESETS } from "../nlg/pretrain/presets.ts";
 import type { RunSpec } from "./experiments.ts";
@@ -26,21 +25,12 @@ import { type NlgPreset, nlgPresetSpec } from "./nlg_experiments.ts";
 import { runSpecHash, saveStoredRun, type StoredRun } from "./store.ts";
 
 /** What a preset's runs share. */
-export interface NlgResources {
+export interface NlgResources
+  extends Pick<FinetuneE2eOptions, "base" | "baseName" | "tokenizer" | "eosId" | "train"> {
   /** The preset. */
   readonly preset: NlgPreset;
   /** The spec's model name (`loradrop-small:default`, `gpt2-medium`, …). */
   readonly model: string;
-  /** The frozen decoder. */
-  readonly base: DecoderModel;
-  /** The name recorded with each run (`loradrop-small/<folder hash>`). */
-  readonly baseName: string;
-  /** The tokenizer. */
-  readonly tokenizer: NlgTokenizer;
-  /** Separator and EOS id. */
-  readonly eosId: number;
-  /** Training MRs. */
-  readonly train: readonly E2eExample[];
   /** Test MRs with references. */
   readonly test: readonly E2eExample[];
   /** The pretraining's record, for loradrop's own decoder. */
