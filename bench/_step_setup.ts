@@ -13,7 +13,7 @@ import { randomInts, randomKey } from "../lib/random.ts";
 import { type AdamW, createAdamW, disposeAdamW } from "../lib/train/adamw.ts";
 import type { LabeledBatch } from "../lib/train/batches.ts";
 
-/** The LoRA configuration the benchmarks train (the issue's default: r = 8 on q, v). */
+/** The LoRA configuration the benchmarks train (the default: r = 8 on q, v). */
 export const BENCH_LORA = { r: 8, alpha: 16, targets: ["q", "v"] } as const;
 
 /** A batch the caller owns: call `dispose()` when done. */

@@ -1,5 +1,5 @@
 /**
- * The scaling benchmark of `deno task repro --jobs N` (`deno task bench:jobs`), for the issue's
+ * The scaling benchmark of `deno task repro --jobs N` (`deno task bench:jobs`), for the
  * target "`--jobs 2` runs ≥ 1.8× as many runs per hour as `--jobs 1`". It runs the same grid
  * through the real CLI once per jobs count, each time as a subprocess
  * (`deno run -A cli/repro.ts run --preset P --out <fresh empty tmpdir> --jobs N`), and times

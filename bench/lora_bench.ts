@@ -1,6 +1,6 @@
 // loraLinear forward + backward on wasm at 32·64 = 2048 tokens, in = out = 256 and 512, r = 8:
 // linearMatMul (explicit transposes, lazy per-input gradients) against the same layer built on
-// tf.matMul (whose gradient uses the transposeA/B flags, slow on wasm; platform.md).
+// tf.matMul (whose gradient uses the transposeA/B flags, slow on wasm; see BENCHMARKS.md).
 // Gradients are taken for x (as a lower LoRA layer needs), A and B; W is frozen.
 // Run: deno bench -A bench/lora_bench.ts   (LORADROP_BENCH_BACKEND=cpu to compare backends)
 import * as tf from "@tensorflow/tfjs-core";

@@ -1,5 +1,5 @@
 /**
- * The memory benchmark of a long training run (`deno task bench:memory`), for the issue's target
+ * The memory benchmark of a long training run (`deno task bench:memory`), for the target
  * "no growth of live tensors or of RSS over 1,000 steps": the default model (USE-lite, LoRA
  * r = 8 on q, v, the setup of `bench/model_bench.ts`) trains `--steps` steps of one method with a
  * fresh random key per step, on a fixed batch; every `--every` steps it samples RSS

@@ -27,7 +27,7 @@ import { trainingStepFlops } from "../lib/perf/flops.ts";
 import { BENCH_LORA, benchBatch, benchTrainer } from "./_step_setup.ts";
 import { argsOrExit } from "./_cli.ts";
 
-/** The methods of the issue, as preset names, with the labels printed (the default set). */
+/** The methods compared, as preset names, with the labels printed (the default set). */
 const DEFAULT_METHODS: Readonly<Record<string, string>> = {
   "baseline": "baseline",
   "dropKey-column": "DropKey-column",

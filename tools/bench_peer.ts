@@ -5,7 +5,7 @@
  * Runs `bench/model_bench.ts` (wasm, and tensorflow when tfjs-node loads; then wasm again with
  * `--wasm-threads` threads, 2 by default, 0 to skip, reported as `wasm-2T`) and then
  * `bench/peer/pytorch_step.py` with torch threads = 2 and = 1, and prints loradrop/PyTorch
- * step-time ratios with the issue's targets: on wasm the baseline within 4× of PyTorch on both
+ * step-time ratios with loradrop's performance targets: on wasm the baseline within 4× of PyTorch on both
  * cores and 2× of PyTorch on one thread, tensorflow within 1.5× of PyTorch on both cores,
  * HiddenKey⁻ ≤ 1.1× and HiddenKey ≤ 1.6× the baseline step.
  *
@@ -230,7 +230,7 @@ if (import.meta.main) {
       } |`,
     );
   }
-  // The issue's targets.
+  // The performance targets (BENCHMARKS.md).
   const checks: string[] = [];
   const mark = (ok: boolean | undefined) => ok === undefined ? "n/a" : ok ? "met" : "MISSED";
   const wasm = ratios["wasm"];

@@ -28,7 +28,7 @@ so an adapted matrix costs $r\,(d_\text{in} + d_\text{out})$ trainable parameter
 $d_\text{in} d_\text{out}$. With $r = 8$ on the query and value projections of RoBERTa-large's 24
 layers that is $24 \cdot 2 \cdot 8 \cdot (1024 + 1024) = 786{,}432$ parameters, 0.22 % of the model.
 
-The paper (§5, Fig. 5 and 6; paper digest §5) argues that this is still a lot of freedom —
+The paper (§5, Fig. 5 and 6) argues that this is still a lot of freedom —
 amplified by the frozen model it steers — and that LoRA **overfits** when nothing regularises it:
 
 - **Fig. 5**: without dropout, dev accuracy on RTE first rises with the rank, then falls;
@@ -210,7 +210,7 @@ await displayTable([
   md(t`
 ## Verdict
 
-Claim 1 of the paper digest (§8), decided by the same rule as the reproduction's report. With fewer
+Claim 1 of the paper (listed in `docs/claims.md`), decided by the same rule as the reproduction's report. With fewer
 than three ranks (the \`smoke\` preset) the rise-then-fall shape cannot be tested, and the verdict
 says so.
 `),

@@ -28,7 +28,7 @@ $w_j = e^{g_j} / Z$, $Z = \sum_i e^{g_i}$, and drop key $m$:
   The paper's footnote: whether the normaliser is a constant for back-propagation (NoGrad) matters,
   and the original paper did not say. "DropAttention" in the paper means *with* NoGrad.
 
-This notebook checks the paper's analysis (§3.1 and App. C; paper digest §1.6) on the **real
+This notebook checks the paper's analysis (§3.1 and App. C) on the **real
 attention logits** of the pretrained model — no training is needed: it captures the logits of a few
 sentences and differentiates through the two operators of loradrop (\`dropKey\`, \`dropAttention\`).
 `),
@@ -327,7 +327,7 @@ await displayTable([
   md(t`
 ## Verdicts
 
-Claims 2 and 3 of the paper digest (§8), decided by the reproduction's rules.
+Claims 2 and 3 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules.
 `),
   code(t`
 await displayTable(claimVerdicts(input, [2, 3]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);

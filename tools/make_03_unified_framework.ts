@@ -17,7 +17,7 @@ const cells = [
   md(t`
 # 3. The unified framework: where, which pattern, how to compensate
 
-The paper (§3; paper digest §1.5 and §2) describes every transformer dropout method by three
+The paper (§3) describes every transformer dropout method by three
 choices and compares them with LoRA on RoBERTa-large (Table 1, Fig. 4).
 
 **Where** the mask $M \in \{0, 1\}$ acts, and the rescaling each position implies:
@@ -178,7 +178,7 @@ await displayTable(["dropKey", "hiddenCut", "dropAttention"].map((family) => {
   md(t`
 ## Verdicts
 
-Claims 4-7 of the paper digest (§8), decided by the reproduction's rules. A claim needs the methods
+Claims 4-7 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules. A claim needs the methods
 it compares: with the \`smoke\` and \`quick\` grids (a few methods, one rate) some are not testable,
 and the verdict says so rather than guessing.
 `),

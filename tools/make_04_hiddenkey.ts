@@ -16,7 +16,7 @@ const cells = [
   md(t`
 # 4. HiddenKey: the best positions, patterns and compensation together
 
-From the framework's comparison (notebook 03) the paper builds its method (§4; paper digest §3-4):
+From the framework's comparison (notebook 03) the paper builds its method (§4):
 
 - **HiddenKey⁻** = column-wise DropKey on the attention logits + element-wise HiddenCut on the
   feed-forward output (each at its preferred pattern);
@@ -166,7 +166,7 @@ await displayTable([
   md(t`
 ## Verdicts
 
-Claims 8-11 of the paper digest (§8), decided by the reproduction's rules; claims whose methods this
+Claims 8-11 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules; claims whose methods this
 preset does not run (e.g. + input / + output outside \`full\`) are reported as not testable.
 `),
   code(t`

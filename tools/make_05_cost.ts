@@ -16,7 +16,7 @@ const cells = [
   md(t`
 # 5. What dropout costs: time per step, throughput, memory, and training both branches
 
-The paper's one stated limitation is cost (§7; paper digest §4 and §7): HiddenKey's KL loss needs a
+The paper's one stated limitation is cost (§7): HiddenKey's KL loss needs a
 second forward pass, so training takes **about 50 % longer**; HiddenKey⁻ (no extra loss) costs about
 as much as plain LoRA. It reports neither memory nor throughput — reviewers asked for them — and
 leaves as future work back-propagating **both** branches (each batch then trains twice, which could
@@ -176,7 +176,7 @@ await displayTable([
   md(t`
 ## Verdict
 
-Claim 16 of the paper digest (§8), decided by the reproduction's rule.
+Claim 16 of the paper (listed in `docs/claims.md`), decided by the reproduction's rule.
 `),
   code(t`
 await displayTable(claimVerdicts(input, [16]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);

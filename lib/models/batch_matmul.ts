@@ -2,7 +2,7 @@
  * A batched matrix product for attention (`(..., M, K)·(..., K, N)`) whose gradient is computed
  * only for the operands being differentiated, plus the transposed products of gradients
  * (`aᵀ·b`, `a·bᵀ`). tfjs's own BatchMatMul gradient uses the `transposeA`/`transposeB` flags,
- * which the wasm backend runs 10-20x slower (platform.md): on wasm, `Aᵀ` is read through strides
+ * which the wasm backend runs 10-20x slower (measured in BENCHMARKS.md): on wasm, `Aᵀ` is read through strides
  * and `Bᵀ` is materialised; elsewhere the backend's flags are used. The 2-D weight products use
  * `linearMatMul`.
  *

@@ -57,7 +57,7 @@ export interface ExperimentSpec {
   readonly id: string;
   /** A human title. */
   readonly title: string;
-  /** Paper claims (paper.md §8) the experiment gives a verdict on. */
+  /** Paper claims (`docs/claims.md`) the experiment gives a verdict on. */
   readonly claims: readonly number[];
   /** The runs. */
   readonly runs: readonly RunSpec[];

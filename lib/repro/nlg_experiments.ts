@@ -11,7 +11,7 @@
  *   (`$LORADROP_E2E_DIR` with `trainset.csv`/`testset_w_refs.csv` or HF parquet files), Table 7's
  *   settings, 3 seeds. For a GPU or tfjs-node: GPT-2 Medium does not train on 2 wasm cores.
  *
- * The paper does not report the chosen dropout rates or KL weight (paper.md §5): 0.1 and 1 here.
+ * The paper does not report the NLG track's dropout rates or KL weight: 0.1 and 1 here.
  *
  * @module
  */

@@ -40,7 +40,7 @@ export interface MeanStd {
 }
 
 /**
- * Table 2 of the paper, GPT2-Medium rows (mean ± std of 3 runs; paper.md §6.5), by method preset.
+ * Table 2 of the paper, GPT2-Medium rows (mean ± std of 3 runs, as printed), by method preset.
  */
 export const PAPER_TABLE2: Readonly<Record<string, Readonly<Record<keyof E2eScores, MeanStd>>>> = {
   baseline: {

@@ -395,7 +395,7 @@ export async function readEquivalence(dir: string): Promise<EquivalenceResult | 
  * The verdicts of some of the paper's claims, decided by the same rules as the report.
  *
  * @param input The report input (stored runs, preset, equivalence measurements).
- * @param claims The claim numbers (paper.md §8) a notebook covers.
+ * @param claims The claim numbers (`docs/claims.md`) a notebook covers.
  * @returns Their verdicts, in claim order.
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * The paper's NLU training settings (Table 6, paper.md §6.3) as data: per GLUE task the peak
+ * The paper's NLU training settings (the paper's Table 6) as data: per GLUE task the peak
  * learning rate, epochs, global batch size, maximum sequence length and the metric the paper
  * reports; shared by every task AdamW with weight decay 0.1, warm-up over 6 % of the steps and a
  * linear decay, LoRA r = 8, α = 16 on q and v. The `paper` preset of `deno task repro` builds its

@@ -1,5 +1,5 @@
 /**
- * The paper's published numbers (Wang et al. 2024, digest in `shared/paper.md` §6), kept as data
+ * The paper's published numbers (Wang et al., Findings of ACL 2024, Tables 1-5 and 8), kept as data
  * so that every reproduced table can stand next to them. These are quotations, never results.
  *
  * @module
@@ -24,7 +24,7 @@ export interface PaperTable1Row {
 
 /**
  * Table 1 of the paper. The bottom block (+ input, + output) is reconstructed from a scrambled
- * extraction; its printed averages disagree with its cells (paper.md §6.4).
+ * extraction; its printed averages disagree with its cells.
  *
  * @example
  * ```ts
@@ -142,7 +142,7 @@ export const PAPER_TABLE8: Readonly<Record<string, Readonly<Record<string, numbe
   },
 };
 
-/** The paper's claims (paper.md §8) that loradrop gives a verdict on, by number. */
+/** The paper's claims (`docs/claims.md`) that loradrop gives a verdict on, by number. */
 export const PAPER_CLAIMS: Readonly<Record<number, string>> = {
   1: "LoRA without dropout overfits: the dev metric first rises, then falls as the rank grows.",
   2: "DropKey and DropAttention with normalised rescaling give identical attention weights; with 1/(1−p) they do not.",

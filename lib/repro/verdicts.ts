@@ -1,5 +1,5 @@
 /**
- * One verdict per paper claim (paper.md §8), decided by rules over the reproduced numbers —
+ * One verdict per paper claim (`docs/claims.md`), decided by rules over the reproduced numbers —
  * never written by hand. Each rule is stated in the verdict's `rule` so a reader can check it.
  *
  * @module
@@ -13,7 +13,7 @@ export type Verdict = "reproduced" | "not reproduced" | "not testable here";
 
 /** A claim's verdict with its rule and the numbers behind it. */
 export interface ClaimVerdict {
-  /** The claim's number in paper.md §8. */
+  /** The claim's number in `docs/claims.md`. */
   readonly claim: number;
   /** The claim. */
   readonly text: string;

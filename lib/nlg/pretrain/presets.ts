@@ -58,9 +58,9 @@ export interface PretrainSettings {
 /**
  * The presets: `smoke` (≈ 30-60 s, CI) and `default`: 600 steps of 8×128 tokens (0.6 M tokens,
  * about a ninth of the 5.7 M-token training stream), validation perplexity 179 (8k vocabulary).
- * Measured on the 2-core build machine with wasm while other jobs kept its load average near 6:
+ * Measured on a 2-core machine (Debian 12) with wasm while other jobs kept its load average near 6:
  * 308 tokens/s, 33 min. It was not timed on an idle machine; there it should be faster (the
- * brief's target is 10-15 min), but that is an expectation, not a measurement.
+ * target is 10-15 min), but that is an expectation, not a measurement.
  */
 export const PRETRAIN_PRESETS: Readonly<Record<"smoke" | "default", PretrainSettings>> = {
   smoke: {
