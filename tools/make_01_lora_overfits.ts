@@ -210,7 +210,7 @@ await displayTable([
   md(t`
 ## Verdict
 
-Claim 1 of the paper (listed in `docs/claims.md`), decided by the same rule as the reproduction's report. With fewer
+Claim 1 of the paper (listed in \`docs/claims.md\`), decided by the same rule as the reproduction's report. With fewer
 than three ranks (the \`smoke\` preset) the rise-then-fall shape cannot be tested, and the verdict
 says so.
 `),

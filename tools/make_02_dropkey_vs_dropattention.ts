@@ -327,7 +327,7 @@ await displayTable([
   md(t`
 ## Verdicts
 
-Claims 2 and 3 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules.
+Claims 2 and 3 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rules.
 `),
   code(t`
 await displayTable(claimVerdicts(input, [2, 3]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);

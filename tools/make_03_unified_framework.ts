@@ -178,7 +178,7 @@ await displayTable(["dropKey", "hiddenCut", "dropAttention"].map((family) => {
   md(t`
 ## Verdicts
 
-Claims 4-7 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules. A claim needs the methods
+Claims 4-7 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rules. A claim needs the methods
 it compares: with the \`smoke\` and \`quick\` grids (a few methods, one rate) some are not testable,
 and the verdict says so rather than guessing.
 `),

@@ -166,7 +166,7 @@ await displayTable([
   md(t`
 ## Verdicts
 
-Claims 8-11 of the paper (listed in `docs/claims.md`), decided by the reproduction's rules; claims whose methods this
+Claims 8-11 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rules; claims whose methods this
 preset does not run (e.g. + input / + output outside \`full\`) are reported as not testable.
 `),
   code(t`

@@ -176,7 +176,7 @@ await displayTable([
   md(t`
 ## Verdict
 
-Claim 16 of the paper (listed in `docs/claims.md`), decided by the reproduction's rule.
+Claim 16 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rule.
 `),
   code(t`
 await displayTable(claimVerdicts(input, [16]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);
