@@ -43,13 +43,10 @@ the ones \`deno task repro\` makes: a run already stored under \`results/<preset
 trained again. \`LORADROP_PRESET\` chooses the preset (\`smoke\`, \`quick\` — the default —, \`full\`).
 `),
   code(t`
+import { initBackend } from "@loradrop/core";
 import {
   claimVerdicts,
-  displayFigure,
   displaySections,
-  displayTable,
-  initBackend,
-  lineFigure,
   methodTable,
   notebookPreset,
   overfitSections,
@@ -57,10 +54,10 @@ import {
   rankCurve,
   reproExperiments,
   runNotebookExperiments,
-  scatterFigure,
   selectRuns,
   sharedRunResources,
-} from "../mod.ts";
+} from "@loradrop/core/repro";
+import { displayFigure, displayTable, lineFigure, scatterFigure } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
 const backend = await initBackend();

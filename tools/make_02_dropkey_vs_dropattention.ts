@@ -35,30 +35,34 @@ sentences and differentiates through the two operators of loradrop (\`dropKey\`,
   code(t`
 import * as tf from "@tensorflow/tfjs-core";
 import {
-  barFigure,
-  captureAttentionLogits,
-  claimVerdicts,
-  displayFigure,
-  displaySections,
-  displayTable,
   dropAttention,
   dropKey,
-  equivalenceSection,
-  equivalenceTexts,
   foldIn,
   initBackend,
-  lineFigure,
+  randomKey,
+  sampleAttentionMask,
+} from "@loradrop/core";
+import {
+  captureAttentionLogits,
+  claimVerdicts,
+  displaySections,
+  equivalenceSection,
+  equivalenceTexts,
   measureEquivalence,
   notebookPreset,
-  randomKey,
   readEquivalence,
   readStoredRuns,
   reproExperiments,
-  sampleAttentionMask,
-  scatterFigure,
   sharedRunResources,
-  writeFileAtomic,
-} from "../mod.ts";
+  writeEquivalence,
+} from "@loradrop/core/repro";
+import {
+  barFigure,
+  displayFigure,
+  displayTable,
+  lineFigure,
+  scatterFigure,
+} from "@loradrop/core/viz";
 
 const preset = notebookPreset();
 const backend = await initBackend();
@@ -297,9 +301,7 @@ notebook stores it.
 const measured = measureEquivalence(logits);
 const stored = await readEquivalence(dir);
 if (stored === undefined) {
-  await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(dir + "/equivalence.json", JSON.stringify(measured));
-  console.log("stored " + dir + "/equivalence.json");
+  console.log("stored " + await writeEquivalence(dir, measured));
 } else {
   console.log("equivalence.json already stored in " + dir + " (forward max diff there: " + stored.forwardMaxDiff.toExponential(2) + ")");
 }

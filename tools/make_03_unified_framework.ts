@@ -47,22 +47,19 @@ This notebook runs the reproduction's \`framework\` experiment at the preset cho
 \`LORADROP_PRESET\` (default \`quick\`) and sets its numbers beside Table 1.
 `),
   code(t`
+import { initBackend, presetPlan } from "@loradrop/core";
 import {
-  barFigure,
   claimVerdicts,
-  displayFigure,
   displaySections,
-  displayTable,
   FRAMEWORK_METHODS,
   frameworkSections,
-  initBackend,
   methodTable,
   notebookPreset,
   PAPER_TABLE1,
-  presetPlan,
   reproExperiments,
   runNotebookExperiments,
-} from "../mod.ts";
+} from "@loradrop/core/repro";
+import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
 const backend = await initBackend();

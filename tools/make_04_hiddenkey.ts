@@ -42,23 +42,20 @@ This notebook runs the reproduction's \`compensation\` and \`significance\` expe
 chosen by \`LORADROP_PRESET\` (default \`quick\`) and sets them beside those tables.
 `),
   code(t`
+import { initBackend, presetPlan } from "@loradrop/core";
 import {
-  barFigure,
   claimVerdicts,
   COMPENSATION_METHODS,
   compensationSection,
-  displayFigure,
   displaySections,
-  displayTable,
-  initBackend,
   methodTable,
   notebookPreset,
   PAPER_TABLE1,
-  presetPlan,
   reproExperiments,
   runNotebookExperiments,
   significanceSection,
-} from "../mod.ts";
+} from "@loradrop/core/repro";
+import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
 const backend = await initBackend();

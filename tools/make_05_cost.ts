@@ -37,24 +37,21 @@ for the model at hand; the measurements below come from the trainer's records of
 median ms per optimiser step, real tokens per second, and the peak of \`tf.memory().numBytes\`).
 `),
   code(t`
+import { initBackend, presetPlan } from "@loradrop/core";
+import { loadTask } from "@loradrop/core/data";
 import {
-  barFigure,
   claimVerdicts,
   costSection,
   costTable,
-  displayFigure,
   displaySections,
-  displayTable,
-  initBackend,
-  loadTask,
   notebookPreset,
-  presetPlan,
   reproExperiments,
   runNotebookExperiments,
   selectRuns,
   sharedRunResources,
   trainingStepFlops,
-} from "../mod.ts";
+} from "@loradrop/core/repro";
+import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
 const backend = await initBackend();

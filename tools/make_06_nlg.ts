@@ -43,28 +43,27 @@ default, \`paper\`: GPT-2 Medium with Table 7 on the real E2E files — for a GP
 `),
   code(t`
 import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, presetPlan } from "@loradrop/core";
+import { latterHalfPlan } from "@loradrop/core/models";
 import {
   displaySections,
-  displayTable,
-  executeNlgRun,
   hasStoredRun,
-  initBackend,
-  latterHalfPlan,
-  lineFigure,
+  notebookPreset,
+  readStoredRuns,
+  runSpecHash,
+} from "@loradrop/core/repro";
+import { displayTable, lineFigure, liveFigure } from "@loradrop/core/viz";
+import {
+  executeNlgRun,
   linearizeMr,
-  liveFigure,
   loadNlgResources,
   NLG_METHOD_LABELS,
   nlgPresetSpec,
   nlgRunSpecs,
   nlgSections,
-  notebookPreset,
-  presetPlan,
-  pretrainDecoder,
-  readStoredRuns,
-  runSpecHash,
   type NlgStoredRun,
-} from "../mod.ts";
+  pretrainDecoder,
+} from "@loradrop/core/nlg";
 
 const reproPreset = notebookPreset();
 const preset = reproPreset === "full" ? "quick" : reproPreset;
@@ -209,7 +208,7 @@ await displaySections(nlgSections({ preset, runs, ...(resources.pretrainInfo ? {
     { plot: true },
   ),
   code(t`
-import { disposeNlgResources } from "../mod.ts";
+import { disposeNlgResources } from "@loradrop/core/nlg";
 disposeNlgResources(resources);
 console.log("tensors alive: " + (tf.memory().numTensors - tensorsAtStart) + " more than at the start");
 `),

@@ -36,17 +36,11 @@ How much it computes depends on \`LORADROP_PRESET\` (\`smoke\`, \`quick\` — th
   code(t`
 import * as tf from "@tensorflow/tfjs-core";
 import {
-  barFigure,
-  displayFigure,
-  displayTable,
   dropAt,
   dropAttention,
   dropKey,
   foldIn,
-  heatmapFigure,
   initBackend,
-  lineFigure,
-  liveFigure,
   PRESET_NAMES,
   presetPlan,
   randomKey,
@@ -55,7 +49,15 @@ import {
   spanLength,
   splitKey,
   uniform,
-} from "../mod.ts";
+} from "@loradrop/core";
+import {
+  barFigure,
+  displayFigure,
+  displayTable,
+  heatmapFigure,
+  lineFigure,
+  liveFigure,
+} from "@loradrop/core/viz";
 
 // How much to draw per preset: masks per point, sequence length, draws of the live figure.
 const SIZES = {

@@ -32,6 +32,7 @@ import type { EquivalenceResult } from "./equivalence.ts";
 import { planGrid, runGrid } from "./scheduler.ts";
 import type { ReportInput } from "./sections.ts";
 import { readStoredRuns, type StoredRun } from "./store.ts";
+import { writeFileAtomic } from "../train/atomic_file.ts";
 import { type ClaimVerdict, evaluateClaims } from "./verdicts.ts";
 
 /**
@@ -389,6 +390,39 @@ export async function readEquivalence(dir: string): Promise<EquivalenceResult | 
     );
   }
   return parsed as EquivalenceResult;
+}
+
+/**
+ * Stores the measurements of `measureEquivalence` as `equivalence.json` in a results folder
+ * (atomically, creating the folder), where `readEquivalence` and the report find them.
+ *
+ * @param dir The results folder (e.g. `results/quick`).
+ * @param result The measurements.
+ * @returns The path written.
+ * @example
+ * ```ts
+ * import { readEquivalence, writeEquivalence } from "@loradrop/core/repro";
+ * import { assertEquals } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * await writeEquivalence(dir, {
+ *   forwardMaxDiff: 0,
+ *   inverseKeepMaxDiff: 0.5,
+ *   kMaxRelError: 1e-6,
+ *   kMax: 0.99,
+ *   droppedGradMax: 0.1,
+ *   noNoGradMaxDiff: 0,
+ *   rows: 4,
+ *   kCurve: { droppedLogit: [0], k: [0.99] },
+ * });
+ * assertEquals((await readEquivalence(dir))?.kMax, 0.99);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeEquivalence(dir: string, result: EquivalenceResult): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}/equivalence.json`;
+  await writeFileAtomic(path, JSON.stringify(result));
+  return path;
 }
 
 /**

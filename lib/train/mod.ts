@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { adamWUpdate, createAdamW, disposeAdamW, linearWarmupDecay } from "./mod.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { adamWUpdate, createAdamW, disposeAdamW, linearWarmupDecay } from "@loradrop/core/train";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const w = tf.variable(tf.ones([2]));
@@ -24,8 +24,7 @@
 export * from "./schedule.ts";
 export * from "./adamw.ts";
 export * from "./clip.ts";
-export * from "./config_hash.ts";
-export * from "./atomic_file.ts";
+export type { JsonValue } from "./config_hash.ts";
 export * from "./batches.ts";
 export * from "./checkpoint.ts";
 export * from "./evaluate.ts";
