@@ -1,6 +1,6 @@
 // Interop with real PEFT: runs tests/golden/peft_interop.py with a Python that has torch,
-// transformers and peft ($LORADROP_PYTHON, /tmp/venv, python3; /tmp/venv is created from the
-// local wheelhouse when missing). Skips, saying why, when no such Python is available.
+// transformers and peft ($LORADROP_PYTHON or the `deno task setup:python` venv; see _python.ts).
+// Ignored, saying why, when no such Python is available.
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "@std/assert";
 import { initBackend } from "../lib/backend.ts";
@@ -12,66 +12,15 @@ import { applyPooler, classificationHead } from "../lib/models/heads.ts";
 import type { ModuleName } from "../lib/models/drop_context.ts";
 import type { LoraWeights } from "../lib/lora/weights.ts";
 import type { Tensor2D } from "../lib/types.ts";
+import { findPython, pythonTestName } from "./_python.ts";
 
 const HF = new URL("./fixtures/hf/", import.meta.url).pathname;
 const SCRIPT = new URL("./golden/peft_interop.py", import.meta.url).pathname;
 const NO_DROPS = { drops: [] } as const;
 const EVAL = { training: false } as const;
-const CHECK = "import torch, transformers, peft, safetensors";
 
-async function run(cmd: string, args: string[], timeoutMs: number) {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
-    }).output();
-    return { ok: out.success, stderr: new TextDecoder().decode(out.stderr) };
-  } catch (error) {
-    return { ok: false, stderr: (error as Error).message };
-  }
-}
-
-async function findPython(): Promise<{ python?: string; reason: string }> {
-  const candidates = [Deno.env.get("LORADROP_PYTHON"), "/tmp/venv/bin/python", "python3"]
-    .filter((c): c is string => c !== undefined && c !== "");
-  for (const python of candidates) {
-    if ((await run(python, ["-c", CHECK], 120_000)).ok) return { python, reason: "" };
-  }
-  let venvExists = true;
-  try {
-    await Deno.stat("/tmp/venv");
-  } catch {
-    venvExists = false;
-  }
-  if (venvExists) {
-    return {
-      reason: `no Python among ${candidates.join(", ")} imports torch, transformers and peft`,
-    };
-  }
-  const venv = await run("python3", ["-m", "venv", "/tmp/venv"], 120_000);
-  if (!venv.ok) {
-    return { reason: `cannot create /tmp/venv: ${venv.stderr.trim().split("\n").at(-1)}` };
-  }
-  const pip = await run(
-    "/tmp/venv/bin/pip",
-    ["install", "-q", "torch", "transformers", "peft", "safetensors"],
-    900_000,
-  );
-  if (!pip.ok) {
-    return {
-      reason: `pip cannot install torch/transformers/peft: ${pip.stderr.trim().split("\n").at(-1)}`,
-    };
-  }
-  if ((await run("/tmp/venv/bin/python", ["-c", CHECK], 120_000)).ok) {
-    return { python: "/tmp/venv/bin/python", reason: "" };
-  }
-  return { reason: "the new /tmp/venv still cannot import peft" };
-}
-
-const { python, reason } = await findPython();
-if (python === undefined) console.warn(`Skipping the PEFT interop tests: ${reason}`);
+const probe = await findPython(["torch", "transformers", "peft", "safetensors"]);
+const python = probe.python;
 
 interface Job {
   readonly mode: "eval" | "make";
@@ -139,7 +88,10 @@ function randomAdapters(
 }
 
 Deno.test({
-  name: "adapters interoperate with real PEFT both ways (RoBERTa, BERT, GPT-2; 1e-4)",
+  name: pythonTestName(
+    "adapters interoperate with real PEFT both ways (RoBERTa, BERT, GPT-2; 1e-4)",
+    probe,
+  ),
   ignore: python === undefined,
   fn: async (t) => {
     await initBackend({ backend: "cpu" });

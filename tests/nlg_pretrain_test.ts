@@ -17,6 +17,7 @@ import {
   type PretrainSettings,
   saveDecoderAsGpt2,
 } from "../lib/nlg/pretrain/mod.ts";
+import { findPython, pythonTestName } from "./_python.ts";
 
 Deno.test("loadPretrainCorpus reads ~3.5 M words from the three npm sources, split deterministically", async () => {
   const a = await loadPretrainCorpus();
@@ -158,32 +159,16 @@ Deno.test("pretrainDecoder names a bad preset", async () => {
   );
 });
 
-// Python transformers reads the saved folder as GPT2LMHeadModel with the same logits (skipped
-// when no Python with torch + transformers is found: $LORADROP_PYTHON, /tmp/venv, python3).
-async function findTransformersPython(): Promise<string | undefined> {
-  const candidates = [Deno.env.get("LORADROP_PYTHON"), "/tmp/venv/bin/python", "python3"];
-  for (const python of candidates) {
-    if (python === undefined) continue;
-    try {
-      const out = await new Deno.Command(python, {
-        args: ["-c", "import torch, transformers"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (out.success) return python;
-    } catch {
-      // not installed
-    }
-  }
-  return undefined;
-}
-const python = await findTransformersPython();
-if (python === undefined) {
-  console.warn("Skipping the transformers interop test: no Python with torch + transformers");
-}
+// Python transformers reads the saved folder as GPT2LMHeadModel with the same logits (ignored,
+// saying why, when no Python with torch + transformers is found; see _python.ts).
+const probe = await findPython(["torch", "transformers"]);
+const python = probe.python;
 
 Deno.test({
-  name: "a decoder saved as GPT-2 loads in Python transformers with the same logits",
+  name: pythonTestName(
+    "a decoder saved as GPT-2 loads in Python transformers with the same logits",
+    probe,
+  ),
   ignore: python === undefined,
   fn: async () => {
     await initBackend({ backend: "cpu" });

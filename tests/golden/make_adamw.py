@@ -1,6 +1,6 @@
 """Golden for tests/train_optim_test.ts: PyTorch AdamW + clip_grad_norm_ + linear warm-up/decay.
 
-Run: python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch && /tmp/venv/bin/python tests/golden/make_adamw.py
+Run: deno task setup:python && .cache/python/bin/python tests/golden/make_adamw.py
 Writes tests/golden/adamw.json: the initial parameters, the gradient fed at every step (fixed
 numbers, so the test checks only the optimiser), the learning rate of every step and the
 parameters after every step.

@@ -12,8 +12,7 @@ Writes, under tests/fixtures/hf/:
              golden.safetensors: input_ids, attention_mask, logits (through real PEFT)
 
 Run from the repository root:
-  python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch transformers peft safetensors
-  /tmp/venv/bin/python tests/golden/make_hf_fixtures.py
+  deno task setup:python && .cache/python/bin/python tests/golden/make_hf_fixtures.py
 """
 
 import json

@@ -4,8 +4,7 @@ The TypeScript metrics in lib/metrics/ are checked against these values
 (tests/metrics_golden_test.ts). Inputs are drawn with a fixed numpy seed, so the file is
 reproducible:
 
-    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install scipy scikit-learn
-    /tmp/venv/bin/python tests/golden/make_metric_goldens.py
+    deno task setup:python && .cache/python/bin/python tests/golden/make_metric_goldens.py
 """
 
 import json

@@ -6,8 +6,8 @@ METEOR from nltk. Corpora are E2E/WebNLG-like sentences perturbed with a fixed n
 (word drops, substitutions, swaps, block moves, case and punctuation changes), so the file
 is reproducible:
 
-    python3 -m venv /tmp/venv-nlg && /tmp/venv-nlg/bin/pip install sacrebleu nltk numpy
-    /tmp/venv-nlg/bin/python tests/golden/make_nlg_goldens.py
+    python3 -m venv .cache/nlg-venv && .cache/nlg-venv/bin/pip install sacrebleu nltk numpy
+    .cache/nlg-venv/bin/python tests/golden/make_nlg_goldens.py
 
 nltk's METEOR is run with an identity stemmer and an empty WordNet (exact matching, as the
 TypeScript default), and once more with a toy stemmer (strip a final "s") and a toy synonym

@@ -10,8 +10,8 @@
         Creates a random PEFT LoRA adapter (q/v or c_attn, non-zero B, random head), saves it to
         --adapter, and writes its logits like eval.
 
-Needs torch, transformers, peft (e.g. python3 -m venv /tmp/venv && /tmp/venv/bin/pip install
-torch transformers peft safetensors).
+Needs torch, transformers, peft and safetensors (`deno task setup:python` makes such a venv in
+.cache/python/).
 """
 
 import argparse
