@@ -20,3 +20,4 @@ export * from "./drop_key.ts";
 export * from "./drop_attention.ts";
 export * from "./drop_representation.ts";
 export * from "./presets.ts";
+export * from "./attention_scores.ts";

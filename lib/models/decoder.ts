@@ -21,9 +21,10 @@ import {
   type LinearWeights,
   type LoraWeights,
 } from "./_deps.ts";
-import { type FusedAttentionWeights, multiHeadAttention } from "./attention.ts";
+import type { FusedAttentionWeights } from "./attention.ts";
+import { transformerBlock } from "./transformer_block.ts";
 import { dropContextAt } from "./drop_context.ts";
-import { type Activation, feedForward, type FfnWeights } from "./ffn.ts";
+import type { Activation, FfnWeights } from "./ffn.ts";
 import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
 
 /** The sizes and settings of a decoder (all layers alike). */
@@ -279,35 +280,21 @@ export function decoderForward(
       { tokenMask },
     ) as Tensor3D;
     for (let i = 0; i < numLayers; i++) {
-      const lw = w.layers[i]!;
-      const adapters = perLayer[i]!;
-      const hiddenDrop = dropAt(plan, "hidden", i, numLayers);
-      const needReceived = hiddenDrop?.pattern === "span" &&
-        hiddenDrop.spanStart === "attention-top40";
-      const common = { plan, layer: i, numLayers, loraScale, tokenMask };
-      const attn = multiHeadAttention(
-        layerNorm(x, lw.attentionNorm, c.layerNormEps) as Tensor3D,
-        lw.attention,
-        adapters,
-        { numHeads: c.numHeads, headDim: c.headDim, causal: true },
-        { ...common, returnAttentionReceived: needReceived },
-        ctx,
-      );
-      const h = tf.add(x, attn.output) as Tensor3D; // (B, T, D)
-      const f = feedForward(
-        layerNorm(h, lw.ffnNorm, c.layerNormEps) as Tensor3D,
-        lw.ffn,
-        adapters,
+      x = transformerBlock(
+        x,
+        w.layers[i]!,
+        perLayer[i]!,
         {
-          ...common,
+          numHeads: c.numHeads,
+          headDim: c.headDim,
+          causal: true,
+          normalization: "pre",
+          layerNormEps: c.layerNormEps,
           activation: c.activation,
-          ...(attn.attentionReceived === undefined
-            ? {}
-            : { attentionReceived: attn.attentionReceived }),
         },
+        { plan, layer: i, numLayers, loraScale, tokenMask },
         ctx,
-      );
-      x = tf.add(h, f) as Tensor3D; // (B, T, D)
+      ); // (B, T, D)
     }
     const final = layerNorm(x, w.finalNorm, c.layerNormEps); // (B, T, D)
     const flat = tf.reshape(final, [b * t, c.hiddenDim]) as Tensor2D; // (B·T, D)

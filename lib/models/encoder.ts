@@ -9,11 +9,10 @@ import { adaptersByLayer, shapeChecker } from "./_model_checks.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
-import { type DropContext, dropRepresentation, loraLinear, type LoraWeights } from "./_deps.ts";
-import { multiHeadAttention } from "./attention.ts";
+import { type DropContext, dropRepresentation, type LoraWeights } from "./_deps.ts";
 import { dropContextAt, type ModuleName } from "./drop_context.ts";
 import type { EncoderLayerWeights, EncoderModel } from "./encoder_config.ts";
-import { feedForward } from "./ffn.ts";
+import { transformerBlock } from "./transformer_block.ts";
 import { layerNorm } from "./layer_norm.ts";
 
 /** A batch of token ids for an encoder. */
@@ -283,45 +282,21 @@ export function encoderForward(
     ) as Tensor3D;
     for (let i = 0; i < numLayers; i++) {
       const lc = c.layers[i]!;
-      const lw = w.layers[i]!;
-      const adapters = perLayer[i]!;
-      const hiddenDrop = dropAt(plan, "hidden", i, numLayers);
-      const needReceived = hiddenDrop?.pattern === "span" &&
-        hiddenDrop.spanStart === "attention-top40";
-      const common = { plan, layer: i, numLayers, loraScale, tokenMask };
-      const pre = c.normalization === "pre";
-      const attnIn = pre ? layerNorm(x, lw.attentionNorm, c.layerNormEps) as Tensor3D : x;
-      const attn = multiHeadAttention(
-        attnIn,
-        lw.attention,
-        adapters,
-        {
-          numHeads: lc.numHeads,
-          headDim: lc.headDim,
-          ...(c.queryScale === undefined ? {} : { queryScale: c.queryScale }),
-        },
-        {
-          ...common,
-          returnAttentionReceived: needReceived,
-          ...(options.onAttentionLogits ? { onLogits: options.onAttentionLogits } : {}),
-        },
-        ctx,
-      );
-      const residual = lw.residual === undefined
-        ? x
-        : loraLinear(x, lw.residual, undefined, { scale: loraScale }, { training: false }); // (B, T, D)
-      let h = tf.add(residual, attn.output) as Tensor3D; // (B, T, D)
-      if (!pre) h = layerNorm(h, lw.attentionNorm, c.layerNormEps) as Tensor3D;
-      const ffnIn = pre ? layerNorm(h, lw.ffnNorm, c.layerNormEps) as Tensor3D : h;
-      const f = feedForward(ffnIn, lw.ffn, adapters, {
-        ...common,
+      x = transformerBlock(x, w.layers[i]!, perLayer[i]!, {
+        numHeads: lc.numHeads,
+        headDim: lc.headDim,
+        ...(c.queryScale === undefined ? {} : { queryScale: c.queryScale }),
+        normalization: c.normalization,
+        layerNormEps: c.layerNormEps,
         activation: c.activation,
-        ...(attn.attentionReceived === undefined
-          ? {}
-          : { attentionReceived: attn.attentionReceived }),
-      }, ctx);
-      x = tf.add(h, f) as Tensor3D; // (B, T, D)
-      if (!pre) x = layerNorm(x, lw.ffnNorm, c.layerNormEps) as Tensor3D;
+      }, {
+        plan,
+        layer: i,
+        numLayers,
+        loraScale,
+        tokenMask,
+        ...(options.onAttentionLogits ? { onLogits: options.onAttentionLogits } : {}),
+      }, ctx); // (B, T, D)
     }
     if (c.finalLayerNorm) x = layerNorm(x, w.finalNorm!, c.layerNormEps) as Tensor3D;
     return x;

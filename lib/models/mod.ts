@@ -21,6 +21,7 @@ export * from "./drop_context.ts";
 export * from "./batch_matmul.ts";
 export * from "./attention.ts";
 export * from "./ffn.ts";
+export * from "./transformer_block.ts";
 export * from "./encoder_config.ts";
 export * from "./encoder.ts";
 export * from "./heads.ts";
