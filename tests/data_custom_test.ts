@@ -35,25 +35,25 @@ Deno.test("parseCustomData reads JSONL with numeric or string labels and skips b
 Deno.test("parseCustomData names the line and the reason of a bad row", () => {
   const csv = (rows: string) => `text,label\nfine,1\n${rows}`;
   const cases: [string, "csv" | "jsonl", string][] = [
-    [csv(",0\n"), "csv", 'line 3: field "text" is empty'],
+    [csv(",0\n"), "csv", 'field "text" is empty (line 3)'],
     [
       csv("x,-1\n"),
       "csv",
-      'line 3: label must be a non-negative integer class index, received "-1"',
+      'label must be a non-negative integer class index, received "-1" (line 3)',
     ],
     [csv("x,1.5\n"), "csv", 'received "1.5"'],
-    [csv("x,\n"), "csv", "line 3: the label is missing"],
-    [csv("x,1,extra\n"), "csv", "line 3: Invalid Record Length"],
+    [csv("x,\n"), "csv", "the label is missing (line 3)"],
+    [csv("x,1,extra\n"), "csv", "Invalid Record Length"],
     [csv('"x,1\n'), "csv", "Quote Not Closed"],
-    ['{"text": "a", "label": 0}\n{"text": "b"\n', "jsonl", "line 2: invalid JSON"],
-    ['{"text": "a", "label": 0}\n[1, 2]\n', "jsonl", "line 2: expected a JSON object"],
+    ['{"text": "a", "label": 0}\n{"text": "b"\n', "jsonl", "invalid JSON"],
+    ['{"text": "a", "label": 0}\n[1, 2]\n', "jsonl", "expected a JSON object"],
     [
       '{"text": "a", "label": 0}\n\n{"txt": "b", "label": 1}\n',
       "jsonl",
-      'line 3: no field "text" (fields: txt, label)',
+      'no field "text" (fields: txt, label) (line 3)',
     ],
-    ['{"text": 5, "label": 0}\n', "jsonl", 'line 1: field "text" must be a string, received 5'],
-    ['{"text": "a", "label": true}\n', "jsonl", "line 1: label must be a non-negative integer"],
+    ['{"text": 5, "label": 0}\n', "jsonl", 'field "text" must be a string, received 5 (line 1)'],
+    ['{"text": "a", "label": true}\n', "jsonl", "label must be a non-negative integer"],
   ];
   for (const [content, format, message] of cases) {
     assertThrows(() => parseCustomData(content, { format }), Error, message);
@@ -75,7 +75,7 @@ Deno.test("parseCustomData names the line and the reason of a bad row", () => {
   assertThrows(
     () => parseCustomData('{"text": "a", "label": "x"}', { format: "jsonl", kind: "regression" }),
     Error,
-    'label must be a finite number, received "x"',
+    'label must be a finite decimal number, received "x"',
   );
   assertThrows(
     () => parseCustomData("", { format: "xml" as "csv" }),
@@ -96,7 +96,7 @@ Deno.test("loadCustomData picks the format and delimiter from the extension", as
     await assertRejects(
       () => loadCustomData(join(dir, "a.ndjson")),
       Error,
-      `custom data ${join(dir, "a.ndjson")}: line 2: field "text" is empty`,
+      `field "text" is empty (${join(dir, "a.ndjson")} line 2)`,
     );
     await assertRejects(() => loadCustomData(join(dir, "a.txt")), RangeError, "from its extension");
     await assertRejects(() => loadCustomData(join(dir, "none.csv")), Error, "cannot read");
@@ -142,6 +142,100 @@ Deno.test("loadCustomTask builds a card with sizes, classes and default metrics"
       RangeError,
       "received 2 and 0",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseCustomData rejects labels that Number() would silently misread", () => {
+  const regression = (label: string) =>
+    parseCustomData(
+      `text,label\nfine,1\nx,${label}\n`,
+      { format: "csv", kind: "regression" },
+      "t.csv",
+    );
+  assertEquals(regression(" 2.5e-1 "), [{ text: "fine", label: 1 }, { text: "x", label: 0.25 }]);
+  // Number(" ") is 0, Number("0x10") is 16, Number("0b1") is 1
+  for (const bad of [" ", "0x10", "0b1", "Infinity"]) {
+    assertThrows(
+      () => regression(bad),
+      Error,
+      `label must be a finite decimal number, received ${JSON.stringify(bad)} (t.csv line 3)`,
+    );
+  }
+  assertThrows(
+    () => parseCustomData("text,label\nx,0x10\n", { format: "csv" }, "t.csv"),
+    Error,
+    'label must be a non-negative integer class index, received "0x10" (t.csv line 2)',
+  );
+});
+
+Deno.test("parseCustomData bounds class indices instead of sizing a head by them", () => {
+  assertThrows(
+    () => parseCustomData('{"text": "a", "label": 1e9}\n', { format: "jsonl" }, "t.jsonl"),
+    Error,
+    "label must be a class index of at most 9999, received 1000000000",
+  );
+  assertEquals(parseCustomData('{"text": "a", "label": 9999}\n', { format: "jsonl" }), [
+    { text: "a", label: 9999 },
+  ]);
+});
+
+Deno.test("parseCustomData rejects a CSV header that names a column twice", () => {
+  assertThrows(
+    () => parseCustomData("\ntext,label,text\na,1,b\n", { format: "csv" }, "t.csv"),
+    Error,
+    'column name "text" occurs twice (t.csv line 2)',
+  );
+});
+
+Deno.test("loadCustomData rejects invalid UTF-8 with its line unless allowed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "bad.csv");
+    const head = new TextEncoder().encode("text,label\ncafé,1\nna");
+    await Deno.writeFile(path, new Uint8Array([...head, 0xff, 0x65, 0x2c, 0x30, 0x0a]));
+    await assertRejects(
+      () => loadCustomData(path),
+      TypeError,
+      `received bytes 0x0a 0x6e 0x61 0xff at offset ${head.length} (${path} line 3)`,
+    );
+    assertEquals(await loadCustomData(path, { allowInvalidUtf8: true }), [
+      { text: "café", label: 1 },
+      { text: "na\ufffde", label: 0 },
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCustomTask sizes the head by the training labels and rejects dev labels beyond", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const train = join(dir, "train.csv");
+    const dev = join(dir, "dev.csv");
+    await Deno.writeTextFile(train, "text,label\na,0\nb,1\n");
+    await Deno.writeTextFile(dev, "text,label\nc,1\nd,5\n");
+    await assertRejects(
+      () => loadCustomTask({ train, dev }),
+      RangeError,
+      `dev label 5 is not a class of the training data, whose labels are 0 to 1 (${dev} line 3)`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCustomTask reads 130,000 rows (no spread of the labels over the call stack)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const train = join(dir, "train.csv");
+    const dev = join(dir, "dev.csv");
+    const rows = Array.from({ length: 130_000 }, (_, i) => `t${i},${i % 3}`);
+    await Deno.writeTextFile(train, `text,label\n${rows.join("\n")}\n`);
+    await Deno.writeTextFile(dev, "text,label\nx,2\n");
+    const task = await loadCustomTask({ train, dev });
+    assertEquals([task.card.numLabels, task.card.sizes.train], [3, 130_000]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
