@@ -198,6 +198,27 @@ Deno.test("loadGlueTask reports a bad TSV row with its line number and reason", 
   });
 });
 
+Deno.test("loadGlueTask rejects a split file without examples", async () => {
+  const header = ["sentence", "label"];
+  await withDir({
+    "a/train.tsv": tsv([header, ["fine", "1"]]),
+    "a/dev.tsv": tsv([header]),
+    "b/train.tsv": "",
+    "b/dev.tsv": tsv([["x", "1", "", "ok"]]),
+  }, async (root) => {
+    await assertRejects(
+      () => loadGlueTask("sst2", join(root, "a")),
+      RangeError,
+      `the validation split needs at least one example, received 0 (${join(root, "a", "dev.tsv")})`,
+    );
+    await assertRejects(
+      () => loadGlueTask("cola", join(root, "b")),
+      RangeError,
+      `the train split needs at least one example, received 0 (${join(root, "b", "train.tsv")})`,
+    );
+  });
+});
+
 const PARQUET_FIRST: Record<GlueTaskName, { text: string; textPair?: string; label: number }> = {
   cola: { text: "Our friends won't buy this analysis.", label: 1 },
   sst2: { text: "hide new secretions from the parental units ", label: 0 },

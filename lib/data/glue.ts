@@ -193,6 +193,7 @@ async function parquetFiles(dir: string, names: string[], split: string): Promis
  * @param options The format, when it should not be detected from the files present.
  * @returns The task with its card; STS-B labels are the raw scores in [0, 5].
  * @throws {Error} For a missing file, a wrong header, or a bad row (with its line or row number).
+ * @throws {RangeError} For a split without examples (naming its files).
  * @example
  * ```ts
  * import { loadGlueTask } from "./glue.ts";
@@ -242,7 +243,13 @@ export async function loadGlueTask(
       } catch (e) {
         throw new Error(`Cannot load GLUE ${name}: cannot read ${path}: ${(e as Error).message}`);
       }
-      splits.push(parseGlueTsv(content, spec.tsv, labelParser(spec, true), `${name} ${path}`));
+      const examples = parseGlueTsv(content, spec.tsv, labelParser(spec, true), `${name} ${path}`);
+      if (examples.length === 0) {
+        throw new RangeError(
+          `Cannot load GLUE ${name}: the ${split} split needs at least one example, received 0 (${path})`,
+        );
+      }
+      splits.push(examples);
       paths.push(path);
     } else {
       const files = await parquetFiles(dir, names, split);
@@ -251,12 +258,24 @@ export async function loadGlueTask(
       }
       const examples: Example[] = [];
       for (const file of files) {
-        examples.push(
-          ...await readGlueParquet(file, spec.parquet, labelParser(spec, false), `${name} ${file}`),
+        const rows = await readGlueParquet(
+          file,
+          spec.parquet,
+          labelParser(spec, false),
+          `${name} ${file}`,
+        );
+        // one push per row: push(...rows) overflows the call stack for 100k+ rows (QNLI)
+        for (const row of rows) examples.push(row);
+      }
+      if (examples.length === 0) {
+        throw new RangeError(
+          `Cannot load GLUE ${name}: the ${split} split needs at least one example, received 0 (${
+            files.join(", ")
+          })`,
         );
       }
       splits.push(examples);
-      paths.push(...files);
+      for (const file of files) paths.push(file);
     }
   }
   const [train, dev] = splits as [Example[], Example[]];
