@@ -102,7 +102,7 @@ export function epochBatchIndices(
   for (let p = 0; p < order.length; p += poolSize) {
     // Stable sort: ties keep their shuffled order.
     const pool = order.slice(p, p + poolSize).sort((a, b) => lengths[a]! - lengths[b]!);
-    batches.push(...cut(pool));
+    for (const batch of cut(pool)) batches.push(batch);
   }
   if (dropLast) batches = batches.filter((b) => b.length === batchSize);
   const shuffle = permutation(foldIn(epochKey, 1), batches.length);

@@ -95,7 +95,7 @@ async function checkIntegrity(bytes: Uint8Array<ArrayBuffer>, tarball: NpmTarbal
     );
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-512", bytes));
-  const actual = btoa(String.fromCharCode(...digest));
+  const actual = btoa(Array.from(digest, (b) => String.fromCharCode(b)).join(""));
   if (actual !== expected) {
     throw new Error(
       `Cannot use ${tarball.url}: its sha512 is ${actual}, expected ${expected} (corrupt or truncated download)`,

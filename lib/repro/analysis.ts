@@ -367,7 +367,7 @@ export function costTable(runs: readonly StoredRun[], methods: readonly string[]
       method,
       msPerStep,
       tokensPerSecond: median(mine.map((r) => r.record.tokensPerSecond)),
-      peakMB: Math.max(...mine.map((r) => r.record.peakMemory.numBytes)) / 2 ** 20,
+      peakMB: mine.reduce((m, r) => Math.max(m, r.record.peakMemory.numBytes), -Infinity) / 2 ** 20,
       relativeToBaseline: undefined,
       runs: mine.length,
     });

@@ -93,7 +93,7 @@ export function captureAttentionLogits(
 }
 
 function wUnder(row: Float64Array, u: number): number {
-  const max = Math.max(...row);
+  const max = row.reduce((m, g) => Math.max(m, g), -Infinity);
   let z = 0;
   for (const g of row) z += Math.exp(g - max);
   return Math.exp(row[u]! - max) / z;
@@ -101,7 +101,7 @@ function wUnder(row: Float64Array, u: number): number {
 
 function kFactor(row: Float64Array, u: number, m: number): number {
   let z = 0;
-  const max = Math.max(...row);
+  const max = row.reduce((m, g) => Math.max(m, g), -Infinity);
   for (const g of row) z += Math.exp(g - max);
   const eu = Math.exp(row[u]! - max), em = Math.exp(row[m]! - max);
   return (1 - eu / (z - em)) / (1 - eu / z);

@@ -124,7 +124,7 @@ export function evaluateClaims(
     const c = rankCurve(runs, tasks[0] ?? "");
     let ok: boolean | undefined;
     if (c.x.length >= 3) {
-      const iMax = c.y.indexOf(Math.max(...c.y));
+      const iMax = c.y.indexOf(c.y.reduce((m, y) => Math.max(m, y), -Infinity));
       ok = iMax > 0 && iMax < c.y.length - 1;
     }
     out.push(verdict(

@@ -54,7 +54,7 @@ export async function writeReproReport(
   // The NLG track (`deno task repro nlg`) stores its runs in <dir>/nlg: its sections come last.
   const nlgRuns = (await readStoredRuns(`${dir}/nlg`) as NlgStoredRun[]).filter((r) => r.nlg);
   if (nlgRuns.length > 0 && preset !== "full") {
-    sections.push(...nlgSections({ preset, runs: nlgRuns }));
+    for (const section of nlgSections({ preset, runs: nlgRuns })) sections.push(section);
   }
   const written: string[] = [];
   await Deno.mkdir(`${dir}/tables`, { recursive: true });

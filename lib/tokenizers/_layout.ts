@@ -90,7 +90,7 @@ function template(config: Json): SpecialTokenLayout {
         typeIds[seq.id] = seq.type_id ?? 0;
         parts.push([]);
       } else if ("SpecialToken" in item) {
-        parts[parts.length - 1]!.push(...expand(item));
+        for (const piece of expand(item)) parts[parts.length - 1]!.push(piece);
       }
     }
     const order = Object.keys(typeIds);

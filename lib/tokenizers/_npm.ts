@@ -57,7 +57,9 @@ export async function findNpmPackageDir(
   if (nodeModulesDir !== undefined) roots.push(nodeModulesDir.replace(/\/+$/, ""));
   else {
     for (const start of [moduleDir(), cwd()]) {
-      if (start !== undefined) roots.push(...nodeModulesCandidates(start));
+      if (start !== undefined) {
+        for (const root of nodeModulesCandidates(start)) roots.push(root);
+      }
     }
   }
   const seen: string[] = [];

@@ -225,7 +225,7 @@ export function encodeBatch(
     }
     return row;
   });
-  const longest = Math.max(...rows.map((r) => r.ids.length));
+  const longest = rows.reduce((m, r) => Math.max(m, r.ids.length), 0);
   const t = padding === "max_length" ? maxLength : longest;
   const n = rows.length;
   const inputIds = new Int32Array(n * t).fill(tokenizer.padId); // (B·T)

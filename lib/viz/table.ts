@@ -166,7 +166,9 @@ export function tableHtml(rows: readonly TableRow[], columns: readonly TableColu
  */
 export function tableText(rows: readonly TableRow[], columns: readonly TableColumn[]): string {
   const t = formatTable(rows, columns);
-  const widths = t.header.map((h, j) => Math.max(h.length, ...t.cells.map((r) => r[j]!.length)));
+  const widths = t.header.map((h, j) =>
+    t.cells.reduce((m, r) => Math.max(m, r[j]!.length), h.length)
+  );
   const line = (cells: readonly string[]) => cells.map((c, j) => c.padEnd(widths[j]!)).join("  ");
   return [line(t.header), widths.map((w) => "-".repeat(w)).join("  "), ...t.cells.map(line)]
     .join("\n");

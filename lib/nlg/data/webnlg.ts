@@ -130,7 +130,7 @@ async function xmlFiles(path: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(path)) {
     const p = `${path}/${e.name}`;
-    if (e.isDirectory) out.push(...await xmlFiles(p));
+    if (e.isDirectory) { for (const f of await xmlFiles(p)) out.push(f); }
     else if (e.name.endsWith(".xml")) out.push(p);
   }
   return out.sort();
@@ -168,6 +168,8 @@ export async function loadWebNlg(
   }
   if (files.length === 0) throw new Error(`Cannot load WebNLG: no .xml file under ${path}`);
   const out: WebNlgEntry[] = [];
-  for (const f of files) out.push(...parseWebNlg(await Deno.readTextFile(f), options, f));
+  for (const f of files) {
+    for (const entry of parseWebNlg(await Deno.readTextFile(f), options, f)) out.push(entry);
+  }
   return out;
 }

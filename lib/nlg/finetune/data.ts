@@ -113,7 +113,7 @@ export function lmBatchSource(
     lengths: Int32Array.from(rows, (r) => r.ids.length),
     batch(indices: readonly number[]): LabeledBatch {
       const b = indices.length;
-      const t = Math.max(...indices.map((i) => rows[i]!.ids.length));
+      const t = indices.reduce((m, i) => Math.max(m, rows[i]!.ids.length), -Infinity);
       const ids = new Int32Array(b * t).fill(padId);
       const mask = new Float32Array(b * t);
       const labels = new Int32Array(b * t).fill(IGNORE_LABEL);

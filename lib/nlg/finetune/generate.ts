@@ -69,7 +69,7 @@ export async function generateTexts(
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Cannot generate: batchSize must be a positive integer, received ${size}`);
   }
-  const longest = Math.max(0, ...prompts.map((p) => p.length));
+  const longest = prompts.reduce((m, p) => Math.max(m, p.length), 0);
   const maxNewTokens = Math.min(options.maxNewTokens, options.maxPositions - longest);
   if (maxNewTokens < 1) {
     throw new RangeError(

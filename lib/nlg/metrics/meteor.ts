@@ -133,18 +133,18 @@ export function meteorSentence(
   const all: [number, number][] = [];
   let found: [number, number][];
   [found, hyp, ref] = matchExact(hyp, ref);
-  all.push(...found);
+  for (const pair of found) all.push(pair);
   if (options.stem) {
     const stem = options.stem;
     const stemmedH: Enum = hyp.map(([i, w]) => [i, stem(w)]);
     const stemmedR: Enum = ref.map(([j, w]) => [j, stem(w)]);
     // As nltk, the synonym stage then sees the stemmed forms of the words still unmatched.
     [found, hyp, ref] = matchExact(stemmedH, stemmedR);
-    all.push(...found);
+    for (const pair of found) all.push(pair);
   }
   if (options.synonyms) {
     [found, hyp, ref] = matchSynonyms(hyp, ref, options.synonyms);
-    all.push(...found);
+    for (const pair of found) all.push(pair);
   }
   const m = all.length;
   if (m === 0 || hypothesis.length === 0 || reference.length === 0) return 0;
