@@ -136,6 +136,35 @@ Deno.test("loadHfModel rejects missing, unexpected, misshapen and truncated tens
   }
 });
 
+Deno.test("loadHfModel rejects NaN, infinite and bit-flipped weights, naming file, key and index", async () => {
+  await import("../lib/backend.ts").then((m) => m.initBackend({ backend: "cpu" }));
+  const before = tf.memory().numTensors;
+  const cases: [string, number, string][] = [
+    ["bert", NaN, "holds NaN at index 3, expected finite values"],
+    ["gpt2", -Infinity, "holds -Infinity at index 3, expected finite values"],
+    ["roberta", 1.1e38, "holds 1.1e+38 at index 3, beyond ±1000000"],
+  ];
+  for (const [name, bad, message] of cases) {
+    let key = "";
+    const dir = await variant(name, (t) => {
+      // a query (or fused qkv) projection of the first layer: a weight the loader reads
+      key = Object.keys(t).find((k) =>
+        /layer\.0\.attention\.self\.query\.weight|h\.0\.attn\.c_attn\.weight/.test(k)
+      )!;
+      const data = Float32Array.from(t[key]!.data as Float32Array);
+      data[3] = bad;
+      t[key] = { shape: t[key]!.shape, data };
+    });
+    await assertRejects(
+      () => loadHfModel(dir),
+      RangeError,
+      `weight "${key}" ${message} (${dir}/model.safetensors)`,
+    );
+    await Deno.remove(dir, { recursive: true });
+  }
+  assertEquals(tf.memory().numTensors, before);
+});
+
 Deno.test("loadHfModel names unsupported architectures and refuses pickles", async () => {
   const llama = await variant("bert", (_, c) => {
     c.model_type = "llama";

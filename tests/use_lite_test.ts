@@ -261,6 +261,41 @@ Deno.test("readUseLiteArtifacts names a truncated shard", async () => {
   }
 });
 
+Deno.test("loadUseLite rejects a bit-flipped or NaN weight, naming the weight and its shard", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/dist`);
+    for (const entry of Deno.readDirSync(`${PKG_DIR}/dist`)) {
+      if (entry.name === "group1-shard1of7") continue;
+      await Deno.symlink(`${PKG_DIR}/dist/${entry.name}`, `${dir}/dist/${entry.name}`);
+    }
+    const shard = await Deno.readFile(`${PKG_DIR}/dist/group1-shard1of7`);
+    const shardPath = `${dir}/dist/group1-shard1of7`;
+    // the shard opens with layer 1's FFN output kernel (1536, 512): flip the top exponent bit of
+    // its value 1000 (little-endian: the high byte is the 4th)
+    const flipped = shard.slice();
+    flipped[4 * 1000 + 3]! ^= 0x40;
+    const value = new DataView(flipped.buffer).getFloat32(4 * 1000, true);
+    assert(Math.abs(value) > 1e30, `flipping the bit gave ${value}`);
+    await Deno.writeFile(shardPath, flipped);
+    await assertRejects(
+      () => loadUseLite({ packageDir: dir }),
+      RangeError,
+      `holds ${Number(value.toPrecision(6))} at index 1000, beyond ±1000000 (${shardPath})`,
+    );
+    const withNan = shard.slice();
+    new DataView(withNan.buffer).setFloat32(4 * 1000, NaN, true);
+    await Deno.writeFile(shardPath, withNan);
+    await assertRejects(
+      () => loadUseLite({ packageDir: dir }),
+      RangeError,
+      `holds NaN at index 1000, expected finite values (${shardPath})`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("fetchNpmPackage: downloads once, checks sha512, size and truncation", async () => {
   const work = await Deno.makeTempDir();
   let requests = 0;

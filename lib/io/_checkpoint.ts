@@ -2,7 +2,7 @@
 // is taken once with its shape checked; whatever is left must be on an explicit ignore list.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor1D, Tensor2D } from "../types.ts";
-import type { SafetensorsEntry } from "./safetensors.ts";
+import { checkWeightValues, type SafetensorsEntry } from "./safetensors.ts";
 
 /** Tensors by name, each with the file it came from (for messages). */
 export class CheckpointReader {
@@ -26,7 +26,7 @@ export class CheckpointReader {
     return this.#tensors.has(key);
   }
 
-  /** The raw entry, shape-checked, marked as used. */
+  /** The raw entry, shape-, dtype- and value-checked, marked as used. */
   entry(key: string, shape: readonly number[]): SafetensorsEntry {
     const e = this.#tensors.get(key);
     if (e === undefined) {
@@ -48,6 +48,8 @@ export class CheckpointReader {
         }: tensor "${key}" has dtype ${e.dtype}, expected a float dtype`,
       );
     }
+    // NaN, ±Infinity or a flipped exponent bit would only show up later as a NaN loss
+    checkWeightValues(e.data, { name: key, source: this.fileOf(key), dtype: e.dtype });
     this.#taken.add(key);
     return e;
   }

