@@ -31,6 +31,9 @@ import {
   type PaperTaskName,
 } from "./paper_settings.ts";
 import { runSpecHash, saveStoredRun, type StoredRun } from "./store.ts";
+import { loadTaskData, taskDataIdentity } from "./task_data.ts";
+import type { TaskModel } from "../models/task_model.ts";
+import type { JsonValue } from "../train/config_hash.ts";
 
 /** The resources of the default model: USE-lite and its tokenizer. */
 export interface UseLiteRunResources {
@@ -189,12 +192,35 @@ export interface ExecuteRunOptions {
   readonly onEval?: (event: EvalEvent) => void | Promise<void>;
   /** Draw the trainer's progress bar (default: when stderr is a terminal). */
   readonly progress?: boolean;
+  /** Checkpoint every this many steps (the trainer's default: 50). */
+  readonly checkpointEvery?: number;
+  /** Resume from the run's checkpoint (default true); false starts it over. */
+  readonly resume?: boolean;
+  /**
+   * Called with the trained model (and its task) before it is disposed, e.g. to export the
+   * adapter; also for a run that had already finished, whose model is read from its checkpoint.
+   */
+  readonly afterTraining?: (trained: TrainedRun) => void | Promise<void>;
   /**
    * The GLUE data folder, for GLUE tasks: it holds one folder per task, named like Hugging Face's
    * configs (`rte/`, `sst2/`, parquet or TSV) or like GLUE's distribution (`RTE/`, `SST-2/`,
    * `STS-B/`, `CoLA/`). Default `$LORADROP_GLUE_DIR`.
    */
   readonly glueDir?: string;
+}
+
+/** What {@linkcode ExecuteRunOptions.afterTraining} receives. */
+export interface TrainedRun {
+  /** The run. */
+  readonly spec: RunSpec;
+  /** The task it trained on. */
+  readonly task: Task;
+  /** The trained task model (disposed after the callback). */
+  readonly model: TaskModel;
+  /** The run's record. */
+  readonly record: StoredRun["record"];
+  /** Whether it trained now, resumed, or had already finished. */
+  readonly status: "trained" | "resumed" | "already-finished";
 }
 
 /** GLUE's own folder names (glue_data/…), next to the Hugging Face config names. */
@@ -308,6 +334,28 @@ export async function loadRunTask(name: string, glueDir?: string): Promise<Task>
 }
 
 /**
+ * The task of a run spec: the user's own files ({@linkcode RunSpec.data}), else a built-in or GLUE
+ * task by name ({@linkcode loadRunTask}).
+ *
+ * @param spec The run.
+ * @param glueDir The GLUE data folder; default `$LORADROP_GLUE_DIR`.
+ * @returns The task.
+ * @example
+ * ```ts
+ * import { loadSpecTask } from "./execute.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const spec = reproExperiments("smoke")[0]!.runs[0]!;
+ * assertEquals((await loadSpecTask(spec)).card.name, spec.task);
+ * ```
+ */
+export function loadSpecTask(spec: RunSpec, glueDir?: string): Promise<Task> {
+  return spec.data === undefined
+    ? loadRunTask(spec.task, glueDir)
+    : loadTaskData(spec.task, spec.data);
+}
+
+/**
  * The head of a task model over a base. USE-lite: masked mean pooling (its own pooler is an
  * L2-normalised sentence embedding). BERT with a pooler: its pretrained pooler (frozen, as in
  * BertForSequenceClassification under PEFT), then a linear head.
@@ -323,8 +371,11 @@ function headFor(
   resources: RunResources,
   kind: "classification" | "regression",
   numLabels: number,
+  requested?: TaskModelOptions["head"]["pooling"],
 ): TaskModelOptions["head"] {
-  const pooling = resources.source === "use-lite"
+  const pooling = requested !== undefined
+    ? requested
+    : resources.source === "use-lite"
     ? "mean"
     : resources.base.pooler !== undefined
     ? "pooler"
@@ -381,7 +432,7 @@ export async function executeRun(
       `Cannot execute run: it needs model "${spec.model}" but the loaded one is "${resources.model}"`,
     );
   }
-  const task = await loadRunTask(spec.task, options.glueDir);
+  const task = await loadSpecTask(spec, options.glueDir);
   const kind = task.card.kind;
   const hf = resources.source === "hf";
   // As Hugging Face's run_glue.py: no longer than the tokenizer and the model take.
@@ -397,43 +448,67 @@ export async function executeRun(
   const devSource = textBatchSource(task.dev, resources.tokenizer, sourceOptions);
   const plan = presetPlan(spec.method, {
     rate: spec.rate,
+    ...(spec.hiddenRate === undefined ? {} : { hiddenRate: spec.hiddenRate }),
     ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
   });
   const specHash = await runSpecHash(spec, options.backend);
   const { steps, evalEvery } = schedule(spec, task.train.length);
-  const head = headFor(resources, kind, task.card.numLabels);
+  const head = headFor(resources, kind, task.card.numLabels, spec.pooling);
+  const paper = isPaperTask(spec.task) && spec.data === undefined;
   const result = await train({
     makeModel: (initKey) =>
       createTaskModel(resources.base, {
-        lora: { r: spec.rank, alpha: spec.alpha, targets: ["q", "v"] },
+        lora: { r: spec.rank, alpha: spec.alpha, targets: [...(spec.targets ?? ["q", "v"])] },
         head,
       }, initKey),
     train: trainSource,
     dev: devSource,
-    metrics: metricsFor(spec.task, task.card.metrics),
+    metrics: spec.data === undefined ? metricsFor(spec.task, task.card.metrics) : task.card.metrics,
     plan,
     // train() derives independent init, data-order and mask streams from each seed.
-    seeds: { init: spec.seed, data: spec.seed, dropout: spec.seed },
+    seeds: spec.seeds ?? { init: spec.seed, data: spec.seed, dropout: spec.seed },
     batchSize: spec.batchSize,
     steps,
     lr: spec.learningRate,
     evalEvery,
-    ...(isPaperTask(spec.task)
-      ? {
-        weightDecay: PAPER_SHARED_SETTINGS.weightDecay,
-        warmupRatio: PAPER_SHARED_SETTINGS.warmupRatio,
-      }
+    ...(spec.weightDecay !== undefined
+      ? { weightDecay: spec.weightDecay }
+      : paper
+      ? { weightDecay: PAPER_SHARED_SETTINGS.weightDecay }
       : {}),
+    ...(spec.warmupRatio !== undefined
+      ? { warmupRatio: spec.warmupRatio }
+      : paper
+      ? { warmupRatio: PAPER_SHARED_SETTINGS.warmupRatio }
+      : {}),
+    ...(spec.maxGradNorm === undefined ? {} : { maxGradNorm: spec.maxGradNorm }),
+    ...(spec.groupByLength ? { groupByLength: true } : {}),
     // Evaluation needs no tape: larger batches cost less per example (not for large encoders,
     // whose (B, H, T, T) attention at T = 512 already fills memory at the training batch size).
     evalBatchSize: hf ? spec.batchSize : Math.max(spec.batchSize, 64),
     outDir: `${options.dir}/train/${specHash.slice(0, 16)}`,
-    describe: { ...spec, ...(maxLength === spec.maxLength ? {} : { maxLengthUsed: maxLength }) },
+    describe: {
+      ...spec,
+      ...(spec.data === undefined ? {} : { data: taskDataIdentity(spec.data) }),
+      ...(maxLength === spec.maxLength ? {} : { maxLengthUsed: maxLength }),
+    } as { readonly [key: string]: JsonValue },
     ...(options.onStep ? { onStep: options.onStep } : {}),
     ...(options.onEval ? { onEval: options.onEval } : {}),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
+    ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+    ...(options.resume === undefined ? {} : { resume: options.resume }),
   });
-  result.model.dispose();
+  try {
+    await options.afterTraining?.({
+      spec,
+      task,
+      model: result.model,
+      record: result.record,
+      status: result.status,
+    });
+  } finally {
+    result.model.dispose();
+  }
   const stored: StoredRun = { spec, specHash, backend: options.backend, record: result.record };
   await saveStoredRun(options.dir, stored);
   return stored;

@@ -9,6 +9,9 @@
 import { PAPER_MODEL, paperRunFields } from "./paper_settings.ts";
 
 import { PRESET_NAMES } from "../dropout/presets.ts";
+import type { ModuleName } from "../models/drop_context.ts";
+import type { Pooling } from "../models/heads.ts";
+import type { TaskDataSpec } from "./task_data.ts";
 
 /** The size of a reproduction. */
 export type ReproPreset = "smoke" | "quick" | "full" | "paper";
@@ -49,6 +52,26 @@ export interface RunSpec {
   readonly evalEvery: number;
   /** Maximum tokens per example. */
   readonly maxLength: number;
+  // The fields below are absent from the presets' runs (absent = the default shown), so adding
+  // them changed no stored run's hash; `deno task train` and user tasks set them.
+  /** A user's own data (`task` is then its name); absent for built-in and GLUE tasks. */
+  readonly data?: TaskDataSpec;
+  /** HiddenCut's rate in the HiddenKey family when it differs from `rate`. */
+  readonly hiddenRate?: number;
+  /** The modules LoRA adapts (`["q", "v"]`). */
+  readonly targets?: readonly ModuleName[];
+  /** The head's sentence vector (by model: mean for USE-lite, BERT's pooler, RoBERTa's `<s>`). */
+  readonly pooling?: Pooling;
+  /** AdamW weight decay (0.1, Table 6). */
+  readonly weightDecay?: number;
+  /** Warm-up fraction (0.06, Table 6). */
+  readonly warmupRatio?: number;
+  /** Gradient-norm clipping (1). */
+  readonly maxGradNorm?: number;
+  /** Batch similar lengths together (false). */
+  readonly groupByLength?: boolean;
+  /** Separate init / data-order / mask seeds when they differ from `seed`. */
+  readonly seeds?: { readonly init: number; readonly data: number; readonly dropout: number };
 }
 
 /** An experiment: a question of the paper and the runs that answer it. */
@@ -206,7 +229,19 @@ function run(
   };
 }
 
-function hasConsistency(method: string): boolean {
+/**
+ * Whether a method has a consistency term (so its runs carry a KL weight).
+ *
+ * @param method A dropout preset name.
+ * @returns True for hiddenKey, hiddenKey-both and the +js variant.
+ * @example
+ * ```ts
+ * import { hasConsistency } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([hasConsistency("hiddenKey"), hasConsistency("hiddenKey-minus")], [true, false]);
+ * ```
+ */
+export function hasConsistency(method: string): boolean {
   return method === "hiddenKey" || method === "hiddenKey-both" || method.endsWith("+js");
 }
 

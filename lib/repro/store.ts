@@ -10,6 +10,7 @@ import { configHash } from "../train/config_hash.ts";
 import { writeFileAtomic } from "../train/atomic_file.ts";
 import type { RunRecord } from "../train/run_record.ts";
 import type { RunSpec } from "./experiments.ts";
+import { taskDataIdentity } from "./task_data.ts";
 
 /** One stored run. */
 export interface StoredRun {
@@ -32,7 +33,8 @@ export const RUN_FORMAT_VERSION = 2;
 
 /**
  * The identity of a run: the hash of its spec, backend and {@linkcode RUN_FORMAT_VERSION} (the
- * same spec on another backend is another run, since results differ in the last bits).
+ * same spec on another backend is another run, since results differ in the last bits). A user's
+ * data files count by their contents (SHA-256), not by their paths.
  *
  * @param spec The run spec.
  * @param backend The backend name.
@@ -47,7 +49,10 @@ export const RUN_FORMAT_VERSION = 2;
  * ```
  */
 export function runSpecHash(spec: RunSpec, backend: string): Promise<string> {
-  return configHash({ spec: { ...spec }, backend, version: RUN_FORMAT_VERSION });
+  const identity = spec.data === undefined
+    ? { ...spec }
+    : { ...spec, data: taskDataIdentity(spec.data) };
+  return configHash({ spec: identity, backend, version: RUN_FORMAT_VERSION });
 }
 
 function runPath(dir: string, specHash: string): string {
@@ -93,6 +98,35 @@ export async function hasStoredRun(dir: string, specHash: string): Promise<boole
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+/**
+ * Reads one finished run by its hash.
+ *
+ * @param dir The results folder.
+ * @param specHash The run's hash.
+ * @returns The run, or undefined when it has not finished in `dir`.
+ * @example
+ * ```ts
+ * import { readStoredRun } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(await readStoredRun(await Deno.makeTempDir(), "abc"), undefined);
+ * ```
+ */
+export async function readStoredRun(dir: string, specHash: string): Promise<StoredRun | undefined> {
+  const path = runPath(dir, specHash);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as StoredRun;
+  } catch (error) {
+    throw new Error(`Cannot read stored run ${path}: ${(error as Error).message}`);
   }
 }
 
