@@ -59,7 +59,8 @@ export const TASK_MODEL_USAGE = `Task (one of):
 Model:
   --model M              use-lite (default), a Hugging Face folder (BERT, RoBERTa; config.json +
                          model.safetensors + tokenizer.json) or a hub id from the hub cache
-  --cache DIR            the hub cache (default: HF_HUB_CACHE, HF_HOME/hub, LORADROP_CACHE)`;
+  --cache DIR            a hub cache to read and fill (Hugging Face's cache, HF_HUB_CACHE or
+                         HF_HOME/hub, is always read; HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE=1 apply)`;
 
 type Values<K extends string> = { readonly [key in K]?: string | boolean | undefined };
 

@@ -182,3 +182,65 @@ Deno.test("hubFile gives up on a stalled transfer instead of hanging", async () 
   }
   await Deno.remove(cacheDir, { recursive: true });
 });
+
+/** Runs `fn` with environment variables set, restoring them afterwards. */
+async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
+  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+  }
+}
+
+Deno.test("hubFile reads Hugging Face's own cache layout under HF_HOME without the network", async () => {
+  const hfHome = await Deno.makeTempDir();
+  const commit = "0123456789abcdef0123456789abcdef01234567";
+  const repoDir = `${hfHome}/hub/models--tiny--bert`;
+  await Deno.mkdir(`${repoDir}/refs`, { recursive: true });
+  await Deno.mkdir(`${repoDir}/snapshots/${commit}`, { recursive: true });
+  await Deno.writeTextFile(`${repoDir}/refs/main`, `${commit}\n`);
+  await Deno.copyFile(`${FIXTURES}bert/config.json`, `${repoDir}/snapshots/${commit}/config.json`);
+  const cacheDir = await Deno.makeTempDir();
+  await withEnv({ HF_HOME: hfHome, HF_HUB_OFFLINE: "1" }, async () => {
+    const path = await hubFile("tiny/bert", "config.json", { cacheDir });
+    assertEquals(path, `${repoDir}/snapshots/${commit}/config.json`);
+    // A file in neither cache is an error naming both places, without a download attempt.
+    const error = await assertRejects(
+      () => hubFile("tiny/bert", "model.safetensors", { cacheDir, endpoint: "http://127.0.0.1:9" }),
+      Error,
+      "HF_HUB_OFFLINE",
+    );
+    assert(error.message.includes(`${hfHome}/hub/models--tiny--bert`), error.message);
+    assert(error.message.includes(cacheDir), error.message);
+  });
+  await Deno.remove(hfHome, { recursive: true });
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("hubFile takes the endpoint from HF_ENDPOINT and sends HF_TOKEN", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const headers: (string | null)[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    headers.push(req.headers.get("authorization"));
+    return new Response('{"model_type": "bert"}');
+  });
+  try {
+    await withEnv({
+      HF_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+      HF_TOKEN: "hf_test",
+      HF_HUB_OFFLINE: "0",
+    }, async () => {
+      const path = await hubFile("tiny/private", "config.json", { cacheDir });
+      assertEquals(await Deno.readTextFile(path), '{"model_type": "bert"}');
+    });
+    assertEquals(headers, ["Bearer hf_test"]);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});

@@ -7,6 +7,13 @@
  * renamed into place, so an interrupted download never leaves a partial file in the cache. A file
  * already in the cache is used without any network access.
  *
+ * Files that Hugging Face's own tools already downloaded are used in place: their cache
+ * (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`, laid out as
+ * `models--{owner}--{name}/snapshots/{commit}/{file}` with `refs/{revision}`) is read before
+ * loradrop's own. `HF_ENDPOINT` and `HF_TOKEN` (or the token file of `huggingface-cli login`) are
+ * honoured, and with `HF_HUB_OFFLINE=1` nothing is downloaded: a file missing from both caches is
+ * an error naming where it was looked for.
+ *
  * When the hub cannot be reached the error says what to do instead: download the files elsewhere
  * and pass their local folder.
  *
@@ -20,10 +27,18 @@ export interface HubOptions {
   readonly cacheDir?: string;
   /** A branch, tag or commit; default `main`. */
   readonly revision?: string;
-  /** The hub's base URL; default `$LORADROP_HF_ENDPOINT`, else `https://huggingface.co`. */
+  /**
+   * The hub's base URL; default `$LORADROP_HF_ENDPOINT`, else `$HF_ENDPOINT`, else
+   * `https://huggingface.co`.
+   */
   readonly endpoint?: string;
-  /** A bearer token for gated or private repositories. */
+  /**
+   * A bearer token for gated or private repositories; default `$HF_TOKEN`, else the token file
+   * (`$HF_TOKEN_PATH`, else `$HF_HOME/token`, else `~/.cache/huggingface/token`).
+   */
   readonly token?: string;
+  /** Never download (files must be in a cache); default: `$HF_HUB_OFFLINE` is 1, true, yes or on. */
+  readonly offline?: boolean;
   /** Abort a download when no bytes arrive for this many milliseconds; default 30,000. */
   readonly stallTimeoutMs?: number;
 }
@@ -59,6 +74,93 @@ export function hubCacheDir(cacheDir?: string): string {
     );
   }
   return `${home}/.cache/loradrop/hub`;
+}
+
+/**
+ * Hugging Face's own hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+ * `~/.cache/huggingface/hub` (undefined when none can be named).
+ *
+ * @returns The folder (it may not exist).
+ * @example
+ * ```ts
+ * import { hfHubCacheDir } from "./hub.ts";
+ * import { assertEquals } from "@std/assert";
+ * Deno.env.set("HF_HUB_CACHE", "/data/hf");
+ * assertEquals(hfHubCacheDir(), "/data/hf");
+ * Deno.env.delete("HF_HUB_CACHE");
+ * ```
+ */
+export function hfHubCacheDir(): string | undefined {
+  const explicit = env("HF_HUB_CACHE");
+  if (explicit !== undefined) return explicit;
+  const hfHome = env("HF_HOME");
+  if (hfHome !== undefined) return `${hfHome}/hub`;
+  const xdg = env("XDG_CACHE_HOME");
+  if (xdg !== undefined) return `${xdg}/huggingface/hub`;
+  const home = env("HOME") ?? env("USERPROFILE");
+  return home === undefined ? undefined : `${home}/.cache/huggingface/hub`;
+}
+
+/**
+ * Whether downloads are switched off: `options.offline`, else `$HF_HUB_OFFLINE` set to 1, true,
+ * yes or on (any case), as Hugging Face's tools read it.
+ *
+ * @param offline An explicit choice, which wins.
+ * @returns True when nothing may be downloaded.
+ * @example
+ * ```ts
+ * import { hubOffline } from "./hub.ts";
+ * import { assertEquals } from "@std/assert";
+ * Deno.env.set("HF_HUB_OFFLINE", "1");
+ * assertEquals([hubOffline(), hubOffline(false)], [true, false]);
+ * Deno.env.delete("HF_HUB_OFFLINE");
+ * ```
+ */
+export function hubOffline(offline?: boolean): boolean {
+  if (offline !== undefined) return offline;
+  return ["1", "true", "yes", "on"].includes((env("HF_HUB_OFFLINE") ?? "").toLowerCase());
+}
+
+async function defaultToken(): Promise<string | undefined> {
+  const fromEnv = env("HF_TOKEN");
+  if (fromEnv !== undefined) return fromEnv.trim();
+  const hfHome = env("HF_HOME");
+  const home = env("HOME") ?? env("USERPROFILE");
+  const path = env("HF_TOKEN_PATH") ??
+    (hfHome !== undefined
+      ? `${hfHome}/token`
+      : home === undefined
+      ? undefined
+      : `${home}/.cache/huggingface/token`);
+  if (path === undefined) return undefined;
+  try {
+    return (await Deno.readTextFile(path)).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where Hugging Face's cache holds a repository file (`models--{owner}--{name}/snapshots/{commit}/
+ * {file}`, the commit read from `refs/{revision}` unless the revision is one), if it does.
+ */
+async function hfCachedFile(
+  root: string,
+  repo: string,
+  file: string,
+  revision: string,
+): Promise<string | undefined> {
+  const base = `${root}/models--${repo.replace("/", "--")}`;
+  let commit = revision;
+  if (!/^[0-9a-f]{40}$/.test(revision)) {
+    try {
+      commit = (await Deno.readTextFile(`${base}/refs/${revision}`)).trim();
+    } catch {
+      return undefined;
+    }
+  }
+  const path = `${base}/snapshots/${commit}/${file}`;
+  return await exists(path) ? path : undefined;
 }
 
 const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
@@ -199,6 +301,11 @@ export async function hubFile(
 ): Promise<string> {
   const revision = options.revision ?? "main";
   const dest = hubCachePath(repo, file, options);
+  const hfRoots = [...new Set([options.cacheDir, hfHubCacheDir()])].filter((r) => r !== undefined);
+  for (const root of hfRoots) {
+    const cached = await hfCachedFile(root, repo, file, revision);
+    if (cached !== undefined) return cached;
+  }
   if (await exists(dest)) {
     if (file.endsWith(".safetensors")) {
       try {
@@ -213,8 +320,18 @@ export async function hubFile(
     }
     return dest;
   }
-  const endpoint = (options.endpoint ?? env("LORADROP_HF_ENDPOINT") ?? "https://huggingface.co")
+  if (hubOffline(options.offline)) {
+    throw new Error(
+      `Cannot fetch ${file} of "${repo}" (revision ${revision}): HF_HUB_OFFLINE is set and the file is in neither ` +
+        `Hugging Face's cache (${
+          hfRoots.map((r) => `${r}/models--${repo.replace("/", "--")}`).join(", ") || "none found"
+        }) nor ${dest}; ${offlineAdvice(repo, revision, file, dest)}`,
+    );
+  }
+  const endpoint = (options.endpoint ?? env("LORADROP_HF_ENDPOINT") ?? env("HF_ENDPOINT") ??
+    "https://huggingface.co")
     .replace(/\/+$/, "");
+  const token = options.token ?? await defaultToken();
   const url = `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
   const stallMs = options.stallTimeoutMs ?? 30_000;
   const controller = new AbortController();
@@ -228,9 +345,7 @@ export async function hubFile(
     response = await fetch(url, {
       signal: controller.signal,
       redirect: "follow",
-      ...(options.token === undefined
-        ? {}
-        : { headers: { Authorization: `Bearer ${options.token}` } }),
+      ...(token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } }),
     });
   } catch (error) {
     clearTimeout(timer);
