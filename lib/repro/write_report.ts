@@ -13,6 +13,7 @@ import { nlgSections } from "./nlg_sections.ts";
 import type { NlgStoredRun } from "./nlg_execute.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
 import { writeFileAtomic } from "../train/atomic_file.ts";
+import type { ReportSection } from "../viz/report.ts";
 
 /**
  * Reads the runs in `dir` and writes `dir/report.html` and `dir/tables/*.csv`.
@@ -56,6 +57,32 @@ export async function writeReproReport(
   if (nlgRuns.length > 0 && preset !== "full") {
     for (const section of nlgSections({ preset, runs: nlgRuns })) sections.push(section);
   }
+  const written = await writeSectionTables(dir, sections);
+  const html = `${dir}/report.html`;
+  await writeReportHtml(html, sections, { title: `loradrop reproduction (${preset})` });
+  written.push(html);
+  return written;
+}
+
+/**
+ * Writes every table of a report's sections as `dir/tables/NN-heading.csv` (atomically).
+ *
+ * @param dir The results folder.
+ * @param sections The report's sections; those without a table are skipped.
+ * @returns The paths written, in section order.
+ * @example
+ * ```ts
+ * import { writeSectionTables } from "./write_report.ts";
+ * import { assertEquals } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * const paths = await writeSectionTables(dir, [{ heading: "Scores", table: { rows: [{ a: 1 }], columns: ["a"] } }]);
+ * assertEquals(paths, [`${dir}/tables/01-scores.csv`]);
+ * ```
+ */
+export async function writeSectionTables(
+  dir: string,
+  sections: readonly ReportSection[],
+): Promise<string[]> {
   const written: string[] = [];
   await Deno.mkdir(`${dir}/tables`, { recursive: true });
   let n = 0;
@@ -69,8 +96,5 @@ export async function writeReproReport(
     await writeFileAtomic(path, tableCsv(s.table.rows, s.table.columns));
     written.push(path);
   }
-  const html = `${dir}/report.html`;
-  await writeReportHtml(html, sections, { title: `loradrop reproduction (${preset})` });
-  written.push(html);
   return written;
 }

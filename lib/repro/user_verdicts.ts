@@ -1,0 +1,242 @@
+/**
+ * The answer to "does this method help on my task?": for every method, the paired difference to
+ * the baseline over seeds with its 95% confidence interval (paired t), and a verdict that is
+ * `better` or `worse` only when the interval excludes 0 — otherwise `inconclusive`, with the
+ * smallest difference the seeds could have detected. Also the regime check: is the baseline
+ * overfitting the task at all (a regulariser can only help then)?
+ *
+ * @module
+ */
+import ttest from "@stdlib/stats-ttest";
+import type { RunRecord } from "../train/run_record.ts";
+import { mean, sampleStd } from "./stats.ts";
+
+/** A method's verdict. */
+export type MethodOutcome = "better" | "worse" | "inconclusive" | "not enough pairs";
+
+/** One score's paired difference to the baseline. */
+export interface PairedDifference {
+  /** Pairs (seeds run by both). */
+  readonly n: number;
+  /** Mean of method − baseline, in points (metric × 100). */
+  readonly meanDifference: number;
+  /** The 95% confidence interval of the mean difference (null with fewer than 2 pairs). */
+  readonly ci95: readonly [number, number] | null;
+  /** better / worse when the interval excludes 0, else inconclusive. */
+  readonly outcome: MethodOutcome;
+  /** ≈ 2.8 · s_d / √n: the smallest true difference these pairs detect with power 0.8. */
+  readonly minimumDetectable: number | null;
+}
+
+/** A method against the baseline on one task. */
+export interface MethodVerdict {
+  /** The method. */
+  readonly method: string;
+  /** The metric compared (the task's main one). */
+  readonly metric: string;
+  /** Best dev score over training (the paper's protocol: early stopping on dev). */
+  readonly best: PairedDifference;
+  /** The score at the end of training (no early stopping). */
+  readonly final: PairedDifference;
+  /** The seeds paired. */
+  readonly seeds: readonly number[];
+  /** The answer in one sentence. */
+  readonly sentence: string;
+}
+
+/** One method's scores by seed (metric × 100), best and final. */
+export interface SeedScores {
+  /** The main metric's name. */
+  readonly metric: string;
+  /** Best dev score by seed. */
+  readonly best: ReadonlyMap<number, number>;
+  /** Final dev score by seed. */
+  readonly final: ReadonlyMap<number, number>;
+}
+
+/**
+ * The scores of runs by seed: best and final value of the main metric, × 100.
+ *
+ * @param runs Runs of one method (one per seed), with their seeds.
+ * @returns The scores (runs without an evaluation are left out).
+ * @example
+ * ```ts
+ * import { seedScores } from "./user_verdicts.ts";
+ * import { assertEquals } from "@std/assert";
+ * const record = { best: { metric: "accuracy", value: 0.8, step: 2 }, final: { metric: "accuracy", value: 0.75, step: 4 } };
+ * const scores = seedScores([{ seed: 3, record: record as never }]);
+ * assertEquals([scores.metric, scores.best.get(3), scores.final.get(3)], ["accuracy", 80, 75]);
+ * ```
+ */
+export function seedScores(
+  runs: readonly { readonly seed: number; readonly record: RunRecord }[],
+): SeedScores {
+  const best = new Map<number, number>(), final = new Map<number, number>();
+  let metric = "";
+  for (const { seed, record } of runs) {
+    if (record.best === undefined || record.final === undefined) continue;
+    metric = record.best.metric;
+    best.set(seed, record.best.value * 100);
+    final.set(seed, record.final.value * 100);
+  }
+  return { metric, best, final };
+}
+
+/**
+ * The paired difference `method − baseline` over the seeds both have.
+ *
+ * @param method Scores by seed.
+ * @param baseline Scores by seed.
+ * @returns The difference, its 95% CI and the outcome.
+ * @example
+ * ```ts
+ * import { pairedDifference } from "./user_verdicts.ts";
+ * import { assert, assertEquals } from "@std/assert";
+ * const base = new Map([[0, 80], [1, 70], [2, 75], [3, 90]]);
+ * const d = pairedDifference(new Map([[0, 90], [1, 80], [2, 80], [3, 95]]), base);
+ * assertEquals(d.outcome, "better");
+ * assert(d.ci95![0] > 0);
+ * assertEquals(pairedDifference(new Map([[0, 81], [1, 69], [2, 75], [3, 90]]), base).outcome, "inconclusive");
+ * ```
+ */
+export function pairedDifference(
+  method: ReadonlyMap<number, number>,
+  baseline: ReadonlyMap<number, number>,
+): PairedDifference {
+  const seeds = [...method.keys()].filter((s) => baseline.has(s)).sort((a, b) => a - b);
+  const diffs = seeds.map((s) => method.get(s)! - baseline.get(s)!);
+  const n = diffs.length;
+  if (n < 2) {
+    return {
+      n,
+      meanDifference: n === 1 ? diffs[0]! : 0,
+      ci95: null,
+      outcome: "not enough pairs",
+      minimumDetectable: null,
+    };
+  }
+  const d = mean(diffs), sd = sampleStd(diffs);
+  let ci95: [number, number];
+  if (sd === 0) {
+    ci95 = [d, d]; // every pair moved by the same amount: no spread to widen the interval
+  } else {
+    const a = seeds.map((s) => method.get(s)!), b = seeds.map((s) => baseline.get(s)!);
+    const ci = ttest(a, b, { alpha: 0.05 }).ci;
+    ci95 = [ci[0]!, ci[1]!];
+  }
+  const outcome: MethodOutcome = ci95[0] > 0 ? "better" : ci95[1] < 0 ? "worse" : "inconclusive";
+  return { n, meanDifference: d, ci95, outcome, minimumDetectable: 2.8 * sd / Math.sqrt(n) };
+}
+
+const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
+
+/**
+ * A method against the baseline: paired differences of the best and the final dev score, and
+ * the answer in one sentence (decided on the best score, the paper's protocol).
+ *
+ * @param method The method's name.
+ * @param scores The method's scores.
+ * @param baseline The baseline's scores.
+ * @returns The verdict.
+ * @example
+ * ```ts
+ * import { methodVerdict } from "./user_verdicts.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const base = { metric: "accuracy", best: new Map([[0, 80], [1, 70]]), final: new Map([[0, 80], [1, 70]]) };
+ * const same = methodVerdict("hiddenKey", base, base);
+ * assertStringIncludes(same.sentence, "hiddenKey: +0.00 points of accuracy");
+ * ```
+ */
+export function methodVerdict(
+  method: string,
+  scores: SeedScores,
+  baseline: SeedScores,
+): MethodVerdict {
+  const best = pairedDifference(scores.best, baseline.best);
+  const final = pairedDifference(scores.final, baseline.final);
+  const seeds = [...scores.best.keys()].filter((s) => baseline.best.has(s)).sort((a, b) => a - b);
+  const metric = baseline.metric || scores.metric;
+  const head = `${method}: ${signed(best.meanDifference)} points of ${metric} against the baseline`;
+  let sentence: string;
+  if (best.ci95 === null) {
+    sentence = `${head} from ${best.n} paired seed(s) — not enough pairs for an interval.`;
+  } else {
+    const ci = `95% CI ${signed(best.ci95[0])} to ${signed(best.ci95[1])}, ${best.n} seeds`;
+    sentence = best.outcome === "inconclusive"
+      ? `${head} (${ci}): inconclusive — the interval includes 0; these seeds detect differences of about ${
+        best.minimumDetectable!.toFixed(1)
+      } points or more.`
+      : `${head} (${ci}): ${best.outcome}.`;
+  }
+  return { method, metric, best, final, seeds, sentence };
+}
+
+/** The regime of a task as one long baseline run shows it. */
+export type Regime = "overfitting" | "underfitting" | "no clear sign" | "not run";
+
+/** The regime check's result. */
+export interface RegimeVerdict {
+  /** The regime. */
+  readonly regime: Regime;
+  /** The rule applied. */
+  readonly rule: string;
+  /** The numbers it was applied to. */
+  readonly evidence: string;
+  /** The answer in one sentence. */
+  readonly sentence: string;
+}
+
+/** The regime rule's thresholds: dev loss at the end over its minimum, and the best step's place. */
+export const REGIME_RULE = { lossRise: 1.2, bestBefore: 0.7 } as const;
+
+/**
+ * Applies the regime rule to a long baseline run: **overfitting** when the dev loss at the end
+ * is at least 1.2 × its minimum and the best dev score came before 70% of training;
+ * **underfitting** when the dev score is still rising at the last evaluation (a regulariser
+ * cannot show a benefit then); otherwise no clear sign.
+ *
+ * @param record The regime run's record (undefined when it has not run).
+ * @returns The verdict with its rule and evidence.
+ * @example
+ * ```ts
+ * import { regimeVerdict } from "./user_verdicts.ts";
+ * import { assertEquals } from "@std/assert";
+ * const evaluations = [1, 2, 3, 4].map((step, i) => ({ step, epoch: 0, loss: [0.5, 0.4, 0.5, 0.6][i]!, metrics: { accuracy: [0.7, 0.8, 0.78, 0.76][i]! } }));
+ * const record = { steps: 4, evaluations, best: { metric: "accuracy", value: 0.8, step: 2 } };
+ * assertEquals(regimeVerdict(record as never).regime, "overfitting");
+ * assertEquals(regimeVerdict(undefined).regime, "not run");
+ * ```
+ */
+export function regimeVerdict(record: RunRecord | undefined): RegimeVerdict {
+  const rule =
+    `overfitting: final dev loss >= ${REGIME_RULE.lossRise} x its minimum and best dev score before ${
+      REGIME_RULE.bestBefore * 100
+    }% of the steps; underfitting: dev score still rising at the last evaluation`;
+  const evals = record?.evaluations ?? [];
+  if (record === undefined || evals.length < 2 || record.best === undefined) {
+    return {
+      regime: "not run",
+      rule,
+      evidence: "no long baseline run with two or more evaluations",
+      sentence: "Regime: not checked (the long baseline run has not finished).",
+    };
+  }
+  const metric = record.best.metric;
+  const losses = evals.map((e) => e.loss);
+  const minLoss = Math.min(...losses), endLoss = losses.at(-1)!;
+  const scores = evals.map((e) => e.metrics[metric] ?? NaN);
+  const bestStep = record.best.step, total = record.steps;
+  const rising = scores.at(-1)! > scores.at(-2)! && scores.at(-1)! >= Math.max(...scores);
+  const evidence = `dev loss min ${minLoss.toFixed(4)}, at the end ${endLoss.toFixed(4)} (${
+    (endLoss / minLoss).toFixed(2)
+  }x); best ${metric} ${(record.best.value * 100).toFixed(2)} at step ${bestStep} of ${total}`;
+  const overfitting = endLoss >= REGIME_RULE.lossRise * minLoss &&
+    bestStep <= REGIME_RULE.bestBefore * total;
+  const regime: Regime = overfitting ? "overfitting" : rising ? "underfitting" : "no clear sign";
+  const sentence = regime === "overfitting"
+    ? `Regime: the baseline overfits this task (${evidence}), so a regulariser has room to help.`
+    : regime === "underfitting"
+    ? `Regime: the baseline is still improving at the end (${evidence}); train longer before judging a regulariser.`
+    : `Regime: no clear sign of overfitting (${evidence}); a regulariser may have little to fix.`;
+  return { regime, rule, evidence, sentence };
+}
