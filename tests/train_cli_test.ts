@@ -65,5 +65,5 @@ Deno.test("cli/train.ts rejects a bad argument with its name and the usage", asy
   assertStringIncludes(bad.stderr, "Usage:");
   const unknown = await run(["--task", "nope"]);
   assertEquals(unknown.code, 2);
-  assertStringIncludes(unknown.stderr, '--task must be one of');
+  assertStringIncludes(unknown.stderr, "--task must be one of");
 });
