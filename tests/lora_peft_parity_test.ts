@@ -1,10 +1,11 @@
 // Parity with PEFT and PyTorch (golden made by tests/golden/make_lora_loss_goldens.py): a LoRA
-// layer's output, gradients, merged weight and scaling; cross-entropy, R-Drop's KL, HiddenCut's JS.
+// layer's output, gradients, merged weight and scaling; cross-entropy, R-Drop's KL, HiddenCut's JS
+// (its code's KL(m‖Pi) direction) and the Jensen-Shannon divergence.
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertAlmostEquals } from "@std/assert";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
 import { loraLinear, loraScale, mergeLora } from "../lib/lora/mod.ts";
-import { crossEntropy, jsHiddenCut, symmetricKl } from "../lib/losses/mod.ts";
+import { crossEntropy, jsDivergence, jsHiddenCut, symmetricKl } from "../lib/losses/mod.ts";
 
 const golden = JSON.parse(
   await Deno.readTextFile(new URL("./golden/lora_loss.json", import.meta.url)),
@@ -92,6 +93,9 @@ testOnBackends(
         const js = (x: tf.Tensor) => jsHiddenCut(x, b, { stopGradientSecond: true });
         assertAlmostEquals(js(a).dataSync()[0]!, S.jsHiddenCut, 1e-5);
         assert(maxDiff(tf.grad(js)(a).dataSync(), S.dJsHiddenCut) < 1e-5, "dJS");
+        const jsd = (x: tf.Tensor) => jsDivergence(x, b, { stopGradientSecond: true });
+        assertAlmostEquals(jsd(a).dataSync()[0]!, S.jsDivergence, 1e-5);
+        assert(maxDiff(tf.grad(jsd)(a).dataSync(), S.dJsDivergence) < 1e-5, "dJSD");
       });
     });
   },

@@ -7,6 +7,7 @@ import { randomKey, uniform } from "../lib/random.ts";
 import {
   consistencyLoss,
   crossEntropy,
+  jsDivergence,
   jsHiddenCut,
   jsToInference,
   meanSquaredError,
@@ -25,11 +26,19 @@ function kl64(p: number[], q: number[]): number {
   const lp = logSoftmax64(p), lq = logSoftmax64(q);
   return lp.reduce((s, v, i) => s + Math.exp(v) * (v - lq[i]!), 0);
 }
+/** The Jensen-Shannon divergence ½[KL(P‖m) + KL(Q‖m)]. */
 function js64(p: number[], q: number[]): number {
   const pp = logSoftmax64(p).map(Math.exp), qq = logSoftmax64(q).map(Math.exp);
   const m = pp.map((v, i) => (v + qq[i]!) / 2);
   const kl = (a: number[]) => a.reduce((s, v, i) => s + (v > 0 ? v * Math.log(v / m[i]!) : 0), 0);
   return (kl(pp) + kl(qq)) / 2;
+}
+/** HiddenCut's code: ½[kl_div(log P, m) + kl_div(log Q, m)] = ½[KL(m‖P) + KL(m‖Q)]. */
+function hiddenCut64(p: number[], q: number[]): number {
+  const lp = logSoftmax64(p), lq = logSoftmax64(q);
+  const m = lp.map((v, i) => (Math.exp(v) + Math.exp(lq[i]!)) / 2);
+  const kl = (la: number[]) => m.reduce((s, v, i) => s + v * (Math.log(v) - la[i]!), 0);
+  return (kl(lp) + kl(lq)) / 2;
 }
 function rows(values: Float32Array, c: number): number[][] {
   return Array.from(
@@ -134,10 +143,16 @@ testOnBackends(
         1e-5,
       );
       assertAlmostEquals(scalar(jsHiddenCut(a, a)), 0, 1e-6);
-      const js = scalar(jsHiddenCut(a, b));
+      const hc = scalar(jsHiddenCut(a, b));
+      assertAlmostEquals(hc, mean(ra.map((r, i) => hiddenCut64(r, rb[i]!))), 1e-5);
+      assertAlmostEquals(hc, scalar(jsHiddenCut(b, a)), 1e-6);
+      assertAlmostEquals(scalar(jsDivergence(a, a)), 0, 1e-6);
+      const js = scalar(jsDivergence(a, b));
       assertAlmostEquals(js, mean(ra.map((r, i) => js64(r, rb[i]!))), 1e-5);
       assert(js > 0 && js <= Math.LN2);
-      assertAlmostEquals(js, scalar(jsHiddenCut(b, a)), 1e-6);
+      assertAlmostEquals(js, scalar(jsDivergence(b, a)), 1e-6);
+      // The two directions differ: HiddenCut's KL(m‖P) is not the JS divergence.
+      assert(Math.abs(hc - js) > 0.01, `jsHiddenCut ${hc} vs jsDivergence ${js}`);
       assertAlmostEquals(scalar(mseConsistency(a, a, { stopGradientSecond: true })), 0, 1e-12);
       const mse = mean(Array.from(av, (v, i) => (v - bv[i]!) ** 2));
       assertAlmostEquals(scalar(mseConsistency(a, b, { stopGradientSecond: false })), mse, 1e-5);
@@ -156,6 +171,7 @@ testOnBackends(
       kl: (s: boolean) => symmetricKl(v1, v2, { stopGradientSecond: s }),
       js: (s: boolean) => jsToInference(v1, v2, { stopGradientSecond: s }),
       "js-hiddencut": (s: boolean) => jsHiddenCut(v1, v2, { stopGradientSecond: s }),
+      "js-divergence": (s: boolean) => jsDivergence(v1, v2, { stopGradientSecond: s }),
       mse: (s: boolean) => mseConsistency(v1, v2, { stopGradientSecond: s }),
     };
     await assertNoLeak("stop-gradient", () => {
@@ -240,7 +256,7 @@ testOnBackends("masked consistency losses ignore padded tokens", async () => {
     const want = {
       kl: mean(keep(ra.map((r, i) => (kl64(r, rb[i]!) + kl64(rb[i]!, r)) / 2))),
       js: mean(keep(ra.map((r, i) => kl64(r, rb[i]!)))),
-      "js-hiddencut": mean(keep(ra.map((r, i) => js64(r, rb[i]!)))),
+      "js-hiddencut": mean(keep(ra.map((r, i) => hiddenCut64(r, rb[i]!)))),
       mse: mean(keep(ra.map((r, i) => mean(r.map((v, c) => (v - rb[i]![c]!) ** 2))))),
     };
     for (const [kind, value] of Object.entries(want)) {
@@ -274,6 +290,7 @@ testOnBackends("losses stay finite, with finite gradients, for extreme logits", 
         ["symmetricKl", (x) => symmetricKl(x, b, { stopGradientSecond: false })],
         ["jsToInference", (x) => jsToInference(x, b)],
         ["jsHiddenCut", (x) => jsHiddenCut(x, b)],
+        ["jsDivergence", (x) => jsDivergence(x, b)],
       ];
       for (const [name, f] of fns) {
         const value = f(a).dataSync()[0]!;
@@ -281,8 +298,8 @@ testOnBackends("losses stay finite, with finite gradients, for extreme logits", 
         const g = tf.grad((x) => f(x))(a).dataSync();
         assert(g.every(Number.isFinite), `${name} gave a non-finite gradient`);
       }
-      const js = jsHiddenCut(a, b).dataSync()[0]!;
-      assert(js <= Math.LN2 + 1e-6, `jsHiddenCut ${js} above ln 2`);
+      const js = jsDivergence(a, b).dataSync()[0]!;
+      assert(js <= Math.LN2 + 1e-6, `jsDivergence ${js} above ln 2`);
     });
   });
 });
@@ -299,6 +316,7 @@ testOnBackends(
       );
       assertThrows(() => jsToInference(a, b), RangeError, "equal shapes");
       assertThrows(() => jsHiddenCut(a, b), RangeError, "equal shapes");
+      assertThrows(() => jsDivergence(a, b), RangeError, "equal shapes");
       assertThrows(
         () => mseConsistency(a, b, { stopGradientSecond: true }),
         RangeError,

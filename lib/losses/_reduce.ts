@@ -80,6 +80,16 @@ export function klPerPosition(logP: Tensor, logQ: Tensor): Tensor {
   return tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logQ)), -1); // (...)
 }
 
+/**
+ * `log m` for the mixture `m = (P1 + P2)/2` of two distributions given by (floored)
+ * log-probabilities: `hi + log1p(exp(lo − hi)) − ln 2`, stable for extreme logits, floored at
+ * {@linkcode LOG_PROB_FLOOR}.
+ */
+export function logMixture(log1: Tensor, log2: Tensor): Tensor {
+  const hi = tf.maximum(log1, log2), lo = tf.minimum(log1, log2);
+  return tf.maximum(tf.sub(tf.add(hi, tf.log1p(tf.exp(tf.sub(lo, hi)))), Math.LN2), LOG_PROB_FLOOR);
+}
+
 /** Checks a required boolean stop-gradient flag. */
 export function checkStopFlag(flag: unknown, caller: string): void {
   if (typeof flag !== "boolean") {

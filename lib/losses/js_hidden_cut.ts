@@ -1,11 +1,11 @@
 /**
- * HiddenCut's original consistency loss (its code, not the paper's Eq. 12): the Jensen-Shannon
- * divergence with `m = (P1 + P2)/2`.
- *
- * Notation: HiddenCut's PyTorch code writes it as `½[kl_div(log m, P1) + kl_div(log m, P2)]`, which
- * reads like `KL(m‖Pi)` ("reversed form") but computes `Σ Pi·(log Pi − log m) = KL(Pi‖m)`: PyTorch's
- * `kl_div(input, target)` is `KL(target‖exp(input))`. So the loss is the true JS divergence
- * `½[KL(P1‖m) + KL(P2‖m)]`, bounded by ln 2 (the literal `KL(m‖Pi)` would be unbounded).
+ * HiddenCut's consistency loss as its released code computes it (not the paper's Eq. 12):
+ * `js_div(p, q) = ½[kl_div(log p, m) + kl_div(log q, m)]`, `m = (p + q)/2`. PyTorch's
+ * `kl_div(input, target)` is `Σ target·(log target − input) = KL(target‖exp(input))`, so each term
+ * is `KL(m‖Pi)`: the loss is `½[KL(m‖P1) + KL(m‖P2)]`, the reversed-direction counterpart of the
+ * Jensen-Shannon divergence ({@link jsDivergence} in `js_divergence.ts`). It is zero exactly when
+ * the two distributions agree, symmetric, and unbounded (it grows like `−½ log Pi` where one pass
+ * gives a class almost no probability that the other does).
  *
  * @module
  */
@@ -17,7 +17,7 @@ import {
   checkSameShape,
   checkStopFlag,
   klPerPosition,
-  LOG_PROB_FLOOR,
+  logMixture,
   logProbs,
   maskedMean,
 } from "./_reduce.ts";
@@ -32,15 +32,15 @@ export interface JsHiddenCutOptions {
 }
 
 /**
- * The Jensen-Shannon divergence `½[KL(P1‖m) + KL(P2‖m)]`, `m = (P1 + P2)/2`,
- * `Pi = softmax(logits_i)` (HiddenCut's `½[kl_div(log m, P1) + kl_div(log m, P2)]`), summed over
- * classes and averaged over positions; `log m` is a log-sum-exp of the two log-probabilities
- * (stable for extreme logits).
+ * `½[KL(m‖P1) + KL(m‖P2)]`, `m = (P1 + P2)/2`, `Pi = softmax(logits_i)` over the last axis,
+ * summed over classes and averaged over positions (HiddenCut's `reduction='batchmean'` on
+ * `(B, C)` logits). Log-probabilities come from a stable log-softmax floored at −1e9, so the loss
+ * stays finite where PyTorch's `p.log()` of an underflowed probability would give infinity.
  *
  * @param logits1 Pass 1 `(..., C)`.
  * @param logits2 Pass 2, same shape.
  * @param options A mask; whether pass 2 is a constant (default false).
- * @returns A scalar in `[0, ln 2]`.
+ * @returns A scalar ≥ 0.
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
@@ -48,10 +48,10 @@ export interface JsHiddenCutOptions {
  * import { jsHiddenCut } from "./js_hidden_cut.ts";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
- * // Disjoint distributions: the JS divergence is ln 2.
- * const a = tf.tensor2d([[60, -60]]), b = tf.tensor2d([[-60, 60]]);
+ * // P1 = (0.8, 0.2), P2 = (0.2, 0.8), m = (0.5, 0.5): KL(m‖P1) = KL(m‖P2) = ½ ln(0.25/0.16).
+ * const a = tf.log(tf.tensor2d([[0.8, 0.2]])), b = tf.log(tf.tensor2d([[0.2, 0.8]]));
  * const loss = jsHiddenCut(a, b);
- * assertAlmostEquals(loss.dataSync()[0]!, Math.log(2), 1e-5);
+ * assertAlmostEquals(loss.dataSync()[0]!, 0.5 * Math.log(0.25 / 0.16), 1e-6);
  * tf.dispose([a, b, loss]);
  * ```
  */
@@ -70,13 +70,8 @@ export function jsHiddenCut(
   return tf.tidy(() => {
     const log1 = logProbs(logits1);
     const log2 = logProbs(stop ? stopGradient(logits2) : logits2); // (..., C)
-    // log m = log((e^log1 + e^log2)/2) = hi + log1p(e^(lo − hi)) − ln 2
-    const hi = tf.maximum(log1, log2), lo = tf.minimum(log1, log2);
-    const logM = tf.maximum(
-      tf.sub(tf.add(hi, tf.log1p(tf.exp(tf.sub(lo, hi)))), Math.LN2),
-      LOG_PROB_FLOOR,
-    );
-    const perPosition = tf.mul(tf.add(klPerPosition(log1, logM), klPerPosition(log2, logM)), 0.5);
+    const logM = logMixture(log1, log2); // (..., C)
+    const perPosition = tf.mul(tf.add(klPerPosition(logM, log1), klPerPosition(logM, log2)), 0.5);
     return maskedMean(perPosition, options.mask);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Task losses (cross-entropy, mean squared error) and the consistency losses between two dropout
- * passes (symmetric KL, JS to the inference pass, HiddenCut's JS, MSE), all numerically stable on
- * logits, with token masks for sequence outputs.
+ * passes (symmetric KL, JS to the inference pass, HiddenCut's JS, the Jensen-Shannon divergence,
+ * MSE), all numerically stable on logits, with token masks for sequence outputs.
  *
  * @example
  * ```ts
@@ -28,5 +28,6 @@ export * from "./mean_squared_error.ts";
 export * from "./symmetric_kl.ts";
 export * from "./js_to_inference.ts";
 export * from "./js_hidden_cut.ts";
+export * from "./js_divergence.ts";
 export * from "./mse_consistency.ts";
 export * from "./consistency_loss.ts";

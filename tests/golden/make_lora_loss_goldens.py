@@ -1,10 +1,11 @@
 """Golden for tests/lora_peft_parity_test.ts: a PEFT LoRA layer and PyTorch's losses.
 
-Run: python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch peft && /tmp/venv/bin/python tests/golden/make_lora_loss_goldens.py
+Run: deno task setup:python && .cache/python/bin/python tests/golden/make_lora_loss_goldens.py
 Writes tests/golden/lora_loss.json (small): a PEFT-wrapped nn.Linear with non-zero lora_A (r, in)
 and lora_B (out, r), its output and gradients (x, lora_A, lora_B) for L = Σ g·sin(y), its merged
 weight, PEFT's scaling with and without rsLoRA; and cross-entropy (label smoothing, ignore_index),
-R-Drop's bidirectional KL (F.kl_div, batchmean) and HiddenCut's JS on fixed logits with gradients.
+R-Drop's bidirectional KL (F.kl_div, batchmean), HiddenCut's js_div and the Jensen-Shannon
+divergence on fixed logits with gradients.
 """
 import json
 import pathlib
@@ -74,6 +75,10 @@ kl = 0.5 * (F.kl_div(F.log_softmax(a, -1), F.softmax(b, -1), reduction="batchmea
 (dkl,) = torch.autograd.grad(kl, a)
 pa, pb = F.softmax(a, -1), F.softmax(b, -1)
 m = (pa + pb) / 2
+# HiddenCut's released js_div(p, q): kl_div(p.log(), m) = KL(m‖p) for each pass.
+js_hc = 0.5 * (F.kl_div(pa.log(), m, reduction="batchmean") + F.kl_div(pb.log(), m, reduction="batchmean"))
+(djs_hc,) = torch.autograd.grad(js_hc, a, retain_graph=True)
+# The Jensen-Shannon divergence: kl_div(m.log(), p) = KL(p‖m) for each pass.
 js = 0.5 * (F.kl_div(m.log(), pa, reduction="batchmean") + F.kl_div(m.log(), pb, reduction="batchmean"))
 (djs,) = torch.autograd.grad(js, a)
 losses = {
@@ -82,7 +87,8 @@ losses = {
     "seqLogits": flat(seq_logits), "seqLabels": seq_labels.flatten().tolist(),
     "crossEntropySeqIgnore": ce_seq.item(),
     "symmetricKl": kl.item(), "dSymmetricKl": flat(dkl),
-    "jsHiddenCut": js.item(), "dJsHiddenCut": flat(djs),
+    "jsHiddenCut": js_hc.item(), "dJsHiddenCut": flat(djs_hc),
+    "jsDivergence": js.item(), "dJsDivergence": flat(djs),
 }
 out = pathlib.Path(__file__).with_name("lora_loss.json")
 out.write_text(json.dumps({"torch": torch.__version__, "lora": lora, "losses": losses}, indent=1) + "\n")

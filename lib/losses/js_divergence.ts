@@ -1,0 +1,72 @@
+/**
+ * The Jensen-Shannon divergence between the softmax outputs of two passes,
+ * `½[KL(P1‖m) + KL(P2‖m)]` with `m = (P1 + P2)/2`: symmetric and bounded by ln 2. (HiddenCut's own
+ * code computes a different quantity, `½[KL(m‖P1) + KL(m‖P2)]`: see `jsHiddenCut`.)
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Tensor } from "../types.ts";
+import {
+  checkLogits,
+  checkMask,
+  checkSameShape,
+  checkStopFlag,
+  klPerPosition,
+  logMixture,
+  logProbs,
+  maskedMean,
+} from "./_reduce.ts";
+import { stopGradient } from "./stop_gradient.ts";
+
+/** Options of {@linkcode jsDivergence}. */
+export interface JsDivergenceOptions {
+  /** `(B, T)` for logits `(B, T, C)`: the mean runs over the tokens the mask counts. */
+  readonly mask?: Tensor;
+  /** True: pass 2 is a constant. Default false (both passes back-propagate). */
+  readonly stopGradientSecond?: boolean;
+}
+
+/**
+ * The Jensen-Shannon divergence `½[KL(P1‖m) + KL(P2‖m)]`, `m = (P1 + P2)/2`,
+ * `Pi = softmax(logits_i)` over the last axis, summed over classes and averaged over positions;
+ * `log m` is a log-sum-exp of the two log-probabilities (stable for extreme logits).
+ *
+ * @param logits1 Pass 1 `(..., C)`.
+ * @param logits2 Pass 2, same shape.
+ * @param options A mask; whether pass 2 is a constant (default false).
+ * @returns A scalar in `[0, ln 2]`.
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { jsDivergence } from "./js_divergence.ts";
+ * import { assertAlmostEquals } from "@std/assert";
+ * await initBackend({ backend: "cpu" });
+ * // Disjoint distributions: the JS divergence is ln 2.
+ * const a = tf.tensor2d([[60, -60]]), b = tf.tensor2d([[-60, 60]]);
+ * const loss = jsDivergence(a, b);
+ * assertAlmostEquals(loss.dataSync()[0]!, Math.log(2), 1e-5);
+ * tf.dispose([a, b, loss]);
+ * ```
+ */
+export function jsDivergence(
+  logits1: Tensor,
+  logits2: Tensor,
+  options: JsDivergenceOptions = {},
+): Tensor {
+  const caller = "jsDivergence";
+  checkLogits(logits1, "logits1", caller);
+  checkLogits(logits2, "logits2", caller);
+  checkSameShape(logits1, logits2, "logits1 and logits2", caller);
+  const stop = options.stopGradientSecond ?? false;
+  checkStopFlag(stop, caller);
+  checkMask(options.mask, logits1.shape.slice(0, -1), caller);
+  return tf.tidy(() => {
+    const log1 = logProbs(logits1);
+    const log2 = logProbs(stop ? stopGradient(logits2) : logits2); // (..., C)
+    const logM = logMixture(log1, log2); // (..., C)
+    const perPosition = tf.mul(tf.add(klPerPosition(log1, logM), klPerPosition(log2, logM)), 0.5);
+    return maskedMean(perPosition, options.mask);
+  });
+}
