@@ -29,6 +29,7 @@ function tfRowGradient(
   op: "dropKey" | "dropAttention" | "dropAttention-grad",
   keep: number[],
   u: number,
+  withLogits = false,
 ): number[] {
   const l = keep.length;
   return tf.tidy(() => {
@@ -40,7 +41,7 @@ function tfRowGradient(
         tf.softmax(g4) as tf.Tensor4D,
         op === "dropAttention" ? DA : DA_GRAD,
         TRAIN,
-        { mask },
+        withLogits ? { mask, logits: g4 } : { mask },
       );
       return tf.sum(tf.mul(w, pick));
     };
@@ -127,6 +128,24 @@ testOnBackends("claim 3 with several dropped keys matches the float64 reference"
     assert(Math.abs(da[u]!) > Math.abs(dk[u]!), "DropKey's gradient is the smaller one (k < 1)");
   }
 });
+
+testOnBackends(
+  "DropAttention computed from its logits has the float64 reference's gradients",
+  () => {
+    const keep = [1, 0, 0, 1, 1, 0];
+    for (const u of [0, 3, 4]) {
+      const refDa = rowJacobian((g) => dropAttentionRow(g, keep, true), LOGITS, u);
+      const refGrad = rowJacobian((g) => dropAttentionRow(g, keep, false), LOGITS, u);
+      assertClose(tfRowGradient("dropAttention", keep, u, true), refDa.gradU, 1e-6, "NoGrad");
+      assertClose(
+        tfRowGradient("dropAttention-grad", keep, u, true),
+        refGrad.gradU,
+        1e-6,
+        "no NoGrad",
+      );
+    }
+  },
+);
 
 /** Deterministic values uniform in [-1, 1). */
 function randomTensor(seed: number, shape: number[]): tf.Tensor {

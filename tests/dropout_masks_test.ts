@@ -303,3 +303,79 @@ testOnBackends("an explicit mask replaces sampling and keeps the spec's rescalin
   assertEquals(Array.from(y), [2, 2, 0, 0, 2, 2]);
   tf.dispose([x, mask]);
 });
+
+testOnBackends("an explicit mask needs an active drop and a shape that fits the pattern", () => {
+  const logits = tf.zeros([2, 2, 3, 3]) as tf.Tensor4D;
+  const x = tf.ones([2, 3, 4]);
+  const ctx = { training: true };
+  const attentionMask = tf.ones([2, 2, 1, 3]);
+  const tokenMask = tf.ones([2, 3, 1]);
+  // Rate 0 or no drop: the mask would be ignored.
+  for (
+    const [op, input, position, mask] of [
+      [dropKey, logits, "attention-logits", attentionMask],
+      [dropAttention, logits, "attention-weights", attentionMask],
+      [dropRepresentation, x, "hidden", tokenMask],
+    ] as const
+  ) {
+    const pattern = position === "hidden" ? "column-token" : "column";
+    const call = (drop: Parameters<typeof dropKey>[1], training = true) =>
+      (op as typeof dropRepresentation)(input, drop, { training }, { mask });
+    assertThrows(
+      () => call({ position, pattern, rate: 0 }),
+      RangeError,
+      "options.mask was given but the drop's rate is 0",
+    );
+    assertThrows(() => call(undefined), TypeError, "options.mask was given without a drop");
+    // In inference the operator is the identity, mask or not.
+    assert(call({ position, pattern, rate: 0.5 }, false) === input);
+  }
+  // A mask wider than the pattern's mask shape is rejected.
+  const elementMask = tf.ones([2, 2, 3, 3]);
+  assertThrows(
+    () =>
+      dropKey(logits, { position: "attention-logits", pattern: "column", rate: 0.5 }, ctx, {
+        mask: elementMask,
+      }),
+    RangeError,
+    'options.mask of shape [2,2,3,3] is not broadcastable to [2,2,1,3], the largest mask of pattern "column"',
+  );
+  assertThrows(
+    () =>
+      dropAttention(logits, { position: "attention-weights", pattern: "span", rate: 0.5 }, ctx, {
+        mask: elementMask,
+      }),
+    RangeError,
+    'pattern "span"',
+  );
+  for (
+    const [pattern, mask, allowed] of [
+      ["column-token", tf.ones([2, 3, 4]), "[2,3,1]"],
+      ["span", tf.ones([2, 1, 4]), "[2,3,1]"],
+      ["column-feature", tf.ones([2, 3, 1]), "[2,1,4]"],
+    ] as const
+  ) {
+    assertThrows(
+      () => dropRepresentation(x, { position: "hidden", pattern, rate: 0.5 }, ctx, { mask }),
+      RangeError,
+      `not broadcastable to ${allowed}, the largest mask of pattern "${pattern}"`,
+    );
+    mask.dispose();
+  }
+  tf.dispose([logits, x, attentionMask, tokenMask, elementMask]);
+});
+
+testOnBackends(
+  "with an explicit mask, 1/(1-p) uses the spec's rate, not the kept fraction",
+  async () => {
+    const x = tf.ones([1, 2, 2]);
+    const mask = tf.tensor3d([[[1, 1], [1, 0]]]); // keeps 3 of 4 entries
+    const y = await values(
+      dropRepresentation(x, { position: "hidden", pattern: "element", rate: 0.5 }, {
+        training: true,
+      }, { mask }),
+    );
+    assertEquals(Array.from(y), [2, 2, 2, 0]); // × 1/(1 − 0.5), not × 4/3
+    tf.dispose([x, mask]);
+  },
+);

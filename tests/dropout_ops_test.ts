@@ -398,3 +398,153 @@ testOnBackends("operators leave no tensors behind over repeated calls", async ()
   });
   tf.dispose([logits, weights, x, scores, tokenMask]);
 });
+
+testOnBackends(
+  "claim 2 at extreme logits: with its logits DropAttention leaves no weight on a dropped key",
+  async () => {
+    // Key 0 dropped; the kept keys' weights underflow to 0 in float32 (e^-110).
+    const logits = tf.tensor4d([[[[10, -100, -100, -100]]]]); // (1, 1, 1, 4)
+    const mask = tf.tensor4d([[[[0, 1, 1, 1]]]]);
+    const ctx = { training: true };
+    const viaKey = tf.softmax(
+      dropKey(logits, spec("attention-logits", "column", 0.5), ctx, { mask }),
+    );
+    assertAlmostEqualsArray(await viaKey.data(), [0, 1 / 3, 1 / 3, 1 / 3]);
+    const weights = tf.softmax(logits) as tf.Tensor4D;
+    for (const noGrad of [true, false]) {
+      const drop = { ...spec("attention-weights", "column", 0.5), noGrad };
+      const out = dropAttention(weights, drop, ctx, { mask, logits });
+      assertAlmostEqualsArray(await out.data(), [0, 1 / 3, 1 / 3, 1 / 3]);
+      // Its gradient is finite; without NoGrad it is DropKey's.
+      const r = tf.tensor4d([[[[0.3, -1, 2, 0.5]]]]);
+      const g = tf.grad((l: tf.Tensor) =>
+        tf.sum(tf.mul(
+          dropAttention(tf.softmax(l) as tf.Tensor4D, drop, ctx, {
+            mask,
+            logits: l as tf.Tensor4D,
+          }),
+          r,
+        ))
+      )(logits);
+      const gk = tf.grad((l: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.softmax(
+              dropKey(l as tf.Tensor4D, spec("attention-logits", "column", 0.5), ctx, { mask }),
+            ),
+            r,
+          ),
+        )
+      )(logits);
+      assert((await g.data()).every(Number.isFinite), "non-finite gradient");
+      if (!noGrad) {
+        assert(await maxAbsDiff(g, gk) < 1e-6, "no-NoGrad gradient differs from DropKey");
+      }
+      tf.dispose([out, r, g, gk]);
+    }
+    // Causal rows whose only visible key is dropped stay undropped, as DropKey leaves them.
+    const causal = tf.tensor4d(
+      [0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0].map((v) => v * DROP_KEY_NEG),
+      [1, 1, 4, 4],
+    );
+    const biased = tf.add(tf.mul(randomTensor(3, [1, 1, 4, 4]), 40), causal) as tf.Tensor4D;
+    const colMask = tf.tensor4d([[[[0, 1, 0, 1]]]]);
+    const a = tf.softmax(
+      dropKey(biased, spec("attention-logits", "column", 0.5), ctx, { mask: colMask }),
+    );
+    const b = dropAttention(
+      tf.softmax(biased) as tf.Tensor4D,
+      spec("attention-weights", "column", 0.5),
+      ctx,
+      {
+        mask: colMask,
+        logits: biased,
+      },
+    );
+    assert(await maxAbsDiff(a, b) < 2e-6, "causal rows differ");
+    assertThrows(
+      () =>
+        dropAttention(weights, spec("attention-weights", "column", 0.5), ctx, {
+          mask,
+          logits: tf.zeros([1, 1, 1, 3]) as tf.Tensor4D,
+        }),
+      RangeError,
+      "options.logits must have the weights' shape [1,1,1,4], received [1,1,1,3]",
+    );
+    tf.dispose([logits, mask, viaKey, weights, causal, biased, colMask, a, b]);
+  },
+);
+
+testOnBackends(
+  "DropAttention's rescale: inverse-keep is plain 1/(1-p) dropout, none leaves kept weights",
+  async () => {
+    const weights = tf.softmax(randomTensor(21, [2, 2, 4, 5])) as tf.Tensor4D;
+    const ctx = { training: true, key: randomKey(5) };
+    const base = spec("attention-weights", "element", 0.25);
+    const mask = sampleAttentionMask(ctx.key, [2, 2, 4, 5], "element", 0.25);
+    const inverse = dropAttention(weights, { ...base, rescale: "inverse-keep" }, ctx);
+    const none = dropAttention(weights, { ...base, rescale: "none" }, ctx);
+    const normalised = dropAttention(weights, base, ctx);
+    const wantInverse = tf.div(tf.mul(weights, mask), 0.75);
+    const wantNone = tf.mul(weights, mask);
+    assert(await maxAbsDiff(inverse, wantInverse) < 1e-6, "inverse-keep is not w·keep/(1−p)");
+    assert(await maxAbsDiff(none, wantNone) < 1e-6, "none is not w·keep");
+    // Only the normalised rescaling equals DropKey (paper §3.1): 1/(1−p) does not.
+    const logits = tf.log(weights) as tf.Tensor4D;
+    const viaKey = tf.softmax(dropKey(logits, spec("attention-logits", "element", 0.25), ctx));
+    assert(await maxAbsDiff(viaKey, normalised) < 2e-6, "normalised differs from DropKey");
+    assert(await maxAbsDiff(viaKey, inverse) > 1e-2, "1/(1-p) matched DropKey");
+    // Its gradient is keep/(1−p).
+    const r = randomTensor(22, [2, 2, 4, 5]);
+    const g = tf.grad((w: tf.Tensor) =>
+      tf.sum(tf.mul(dropAttention(w as tf.Tensor4D, { ...base, rescale: "inverse-keep" }, ctx), r))
+    )(weights);
+    assert(await maxAbsDiff(g, tf.div(tf.mul(r, mask), 0.75)) < 1e-6, "gradient is not keep/(1−p)");
+    tf.dispose([weights, mask, inverse, none, normalised, wantInverse, wantNone, logits, viaKey]);
+    tf.dispose([r, g]);
+  },
+);
+
+testOnBackends("a rescale or noGrad a position would ignore is a TypeError", () => {
+  const weights = tf.softmax(randomTensor(1, [1, 1, 3, 3])) as tf.Tensor4D;
+  const x = randomTensor(2, [1, 3, 2]);
+  const ctx = { training: true, key: randomKey(0) };
+  assertThrows(
+    () =>
+      dropKey(
+        weights,
+        { ...spec("attention-logits", "column", 0.1), rescale: "inverse-keep" },
+        ctx,
+      ),
+    TypeError,
+    'rescale at "attention-logits" must be "none", received "inverse-keep"',
+  );
+  assertThrows(
+    () => dropRepresentation(x, { ...spec("hidden", "element", 0.1), rescale: "normalised" }, ctx),
+    TypeError,
+    'rescale at "hidden" must be "inverse-keep" or "none", received "normalised"',
+  );
+  assertThrows(
+    () =>
+      dropAttention(weights, {
+        ...spec("attention-weights", "element", 0.1),
+        rescale: "inverse-keep",
+        noGrad: false,
+      }, ctx),
+    TypeError,
+    'noGrad applies to the "normalised" rescaling only, received rescale "inverse-keep"',
+  );
+  assertThrows(
+    () => dropRepresentation(x, { ...spec("hidden", "element", 0.1), noGrad: true }, ctx),
+    TypeError,
+    'noGrad applies to "attention-weights" only, received it at "hidden"',
+  );
+  tf.dispose([weights, x]);
+});
+
+function assertAlmostEqualsArray(actual: ArrayLike<number>, expected: number[], tol = 1e-6): void {
+  assertEquals(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    assert(Math.abs(actual[i]! - expected[i]!) <= tol, `[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}

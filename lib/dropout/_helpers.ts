@@ -22,8 +22,9 @@ export interface OperatorRules {
 
 /**
  * Validates a drop and the context, and returns the rate to apply, or 0 when the call is an
- * identity (no drop, rate 0, or inference). Throws for a bad rate, position or pattern, and for
- * training without a key or a mask.
+ * identity (no drop, rate 0, or inference). Throws for a bad rate, position or pattern, for
+ * training without a key or a mask, and for an explicit mask given to a drop that cannot use it
+ * (none, or rate 0). In inference the call is an identity even with a mask.
  */
 export function activeRate(
   drop: ResolvedDrop | undefined,
@@ -38,7 +39,14 @@ export function activeRate(
       }`,
     );
   }
-  if (drop === undefined) return 0;
+  if (drop === undefined) {
+    if (options.mask !== undefined) {
+      throw new TypeError(
+        `Cannot apply ${rules.name}: options.mask was given without a drop, received drop undefined`,
+      );
+    }
+    return 0;
+  }
   if (typeof drop.rate !== "number") {
     throw new TypeError(
       `Cannot apply ${rules.name}: the drop must be resolved to one numeric rate (use dropAt), received ${
@@ -62,6 +70,11 @@ export function activeRate(
       }, received "${drop.pattern}"`,
     );
   }
+  if (drop.rate === 0 && options.mask !== undefined) {
+    throw new RangeError(
+      `Cannot apply ${rules.name}: options.mask was given but the drop's rate is 0, so it would be ignored; give the rate the mask stands for (it sets the rescaling), received rate 0`,
+    );
+  }
   if (!ctx.training || drop.rate === 0) return 0;
   if (ctx.key === undefined && options.mask === undefined) {
     throw new TypeError(
@@ -71,21 +84,47 @@ export function activeRate(
   return drop.rate;
 }
 
-/** Throws unless `mask` broadcasts to exactly `shape` (it may not enlarge the input). */
+/**
+ * The largest mask shape a pattern allows on an input of shape `shape`: the input's shape for
+ * `element`; 1 on the query axis for attention `column` and `span` (`(B, H, 1, Tk)`); 1 on the token
+ * axis for `column-feature` (`(B, 1, D)`); 1 on the feature axis for `column-token` and `span` on
+ * representations (`(B, T, 1)`). (`(B, D)` inputs take element and column-feature masks `(B, D)`.)
+ */
+export function patternMaskShape(
+  pattern: DropPattern,
+  shape: readonly number[],
+  attention: boolean,
+): number[] {
+  const out = [...shape];
+  if (attention && (pattern === "column" || pattern === "span")) out[2] = 1;
+  if (!attention && shape.length === 3) {
+    if (pattern === "column-feature") out[1] = 1;
+    if (pattern === "column-token" || pattern === "span") out[2] = 1;
+  }
+  return out;
+}
+
+/**
+ * Throws unless `mask` broadcasts to the input's shape without enlarging it and fits the pattern:
+ * every axis of the mask is 1 or equal to the axis of {@linkcode patternMaskShape}.
+ */
 export function checkMaskShape(
   mask: Tensor,
   shape: readonly number[],
+  pattern: DropPattern,
+  attention: boolean,
   name: string,
 ): void {
+  const allowed = patternMaskShape(pattern, shape, attention);
   const m = mask.shape;
-  const ok = m.length <= shape.length &&
+  const ok = m.length <= allowed.length &&
     m.every((d, i) => {
-      const target = shape[shape.length - m.length + i]!;
+      const target = allowed[allowed.length - m.length + i]!;
       return d === 1 || d === target;
     });
   if (!ok) {
     throw new RangeError(
-      `Cannot apply ${name}: options.mask of shape [${m}] is not broadcastable to the input's shape [${shape}]`,
+      `Cannot apply ${name}: options.mask of shape [${m}] is not broadcastable to [${allowed}], the largest mask of pattern "${pattern}" on an input of shape [${shape}]`,
     );
   }
 }
@@ -109,4 +148,24 @@ export function checkTokenShape(
 /** Casts a keep-mask to float32 (a new tensor, or the input when already float32). */
 export function asFloatMask(mask: Tensor): Tensor {
   return mask.dtype === "float32" ? mask : tf.cast(mask, "float32");
+}
+
+/** The value added to a dropped logit (exported as `DROP_KEY_NEG` by `drop_key.ts`). */
+export const DROPPED_LOGIT = -1e9;
+
+/**
+ * DropKey's forward on logits `(B, H, Tq, Tk)` with a keep-mask broadcastable to them:
+ * `x + (1 − keep)·DROPPED_LOGIT`, except in rows where every visible key is dropped (all of
+ * `x + bias` below `DROPPED_LOGIT / 2`, i.e. each key is dropped or already carries a padding or
+ * causal bias), which keep `x`. Not differentiable by itself: callers wrap it in a custom gradient.
+ */
+export function droppedLogits(x: Tensor, keep: Tensor): Tensor {
+  return tf.tidy(() => {
+    const bias = tf.mul(tf.sub(1, keep), DROPPED_LOGIT); // broadcastable to (B, H, Tq, Tk)
+    const rowMax = tf.max(tf.add(x, bias), -1, true); // (B, H, Tq, 1)
+    // 1 where every visible key of the row is dropped: such rows keep their logits. (Float
+    // arithmetic: tf.where and boolean ops are ~100x slower than this on wasm.)
+    const allDropped = tf.step(tf.sub(DROPPED_LOGIT / 2, rowMax)); // (B, H, Tq, 1)
+    return tf.add(x, tf.mul(bias, tf.sub(1, allDropped))); // (B, H, Tq, Tk)
+  });
 }

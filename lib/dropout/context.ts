@@ -5,7 +5,7 @@
  * @module
  */
 import type { RandomKey } from "../random.ts";
-import type { Tensor, Tensor2D } from "../types.ts";
+import type { Tensor, Tensor2D, Tensor4D } from "../types.ts";
 
 /**
  * Whether a forward pass trains, and the key its masks are drawn from.
@@ -48,10 +48,24 @@ export interface DropContext {
  */
 export interface DropOptions {
   /**
-   * An explicit keep-mask (1 keep, 0 drop), broadcastable to the input; replaces the sampled mask
-   * (rescaling still follows the drop spec).
+   * An explicit keep-mask (1 keep, 0 drop) that replaces the sampled one. Its shape must broadcast
+   * to the pattern's mask shape (`(B, H, Tq, Tk)` for attention `element`, `(B, H, 1, Tk)` for
+   * `column` and `span`; `(B, T, D)`, `(B, 1, D)` for `column-feature`, `(B, T, 1)` for
+   * `column-token` and `span` on representations), else a RangeError. The rescaling still follows
+   * the drop spec: a `1/(1−p)` factor uses the spec's rate, not the mask's kept fraction. A mask
+   * needs an active drop (a spec with rate > 0: giving one with no drop or rate 0 is an error); in
+   * inference the operator is the identity and the mask is not used.
    */
   readonly mask?: Tensor;
+  /**
+   * `dropAttention` only: the logits `(B, H, Tq, Tk)` the weights are the softmax of (after the
+   * padding / causal bias). With them DropAttention's normalised rescaling is computed from the
+   * logits: a row is left undropped exactly when the mask drops every visible key (a key whose
+   * logit is above `DROP_KEY_NEG / 2`, DropKey's rule), and the kept weights are renormalised in log
+   * space, so the output equals DropKey's even where the kept weights underflow to 0 in float32.
+   * Gradients then flow into `logits` (the `weights` input gets none).
+   */
+  readonly logits?: Tensor4D;
   /** `(B, T)`: 1 for a real token, 0 for padding. Span lengths and positions use the real tokens. */
   readonly tokenMask?: Tensor2D;
   /**

@@ -9,14 +9,21 @@ import type { Tensor4D } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
 import { sampleAttentionMask } from "./masks.ts";
 import type { ResolvedDrop } from "./spec.ts";
-import { activeRate, asFloatMask, checkMaskShape, checkTokenShape } from "./_helpers.ts";
+import {
+  activeRate,
+  asFloatMask,
+  checkMaskShape,
+  checkTokenShape,
+  DROPPED_LOGIT,
+  droppedLogits,
+} from "./_helpers.ts";
 
 /**
  * The value DropKey adds to a dropped logit. Finite, so that a row whose keys are all dropped
  * stays finite; a model's padding bias should be at least as negative (e.g. this same value) so
  * that a row with only dropped or padded keys is recognised (`row max < DROP_KEY_NEG / 2`).
  */
-export const DROP_KEY_NEG: number = -1e9;
+export const DROP_KEY_NEG: number = DROPPED_LOGIT;
 
 const RULES = {
   name: "dropKey",
@@ -67,7 +74,9 @@ export function dropKey(
   }
   const [batch, heads, tq, tk] = logits.shape;
   checkTokenShape(options.tokenMask, batch, tk, "tokenMask", "dropKey");
-  if (options.mask !== undefined) checkMaskShape(options.mask, logits.shape, "dropKey");
+  if (options.mask !== undefined) {
+    checkMaskShape(options.mask, logits.shape, drop!.pattern, true, "dropKey");
+  }
   return tf.tidy(() => {
     const keep = options.mask !== undefined ? asFloatMask(options.mask) : sampleAttentionMask(
       ctx.key!,
@@ -76,16 +85,10 @@ export function dropKey(
       rate,
       options.tokenMask,
     );
-    const bias = tf.mul(tf.sub(1, keep), DROP_KEY_NEG); // broadcastable to (B, H, Tq, Tk)
     // Adding a constant has the identity as its derivative (the fully-dropped-row guard is
     // piecewise constant), so the backward pass passes `dy` through and records nothing else.
     const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const x = args[0] as tf.Tensor;
-      const rowMax = tf.max(tf.add(x, bias), -1, true); // (B, H, Tq, 1)
-      // 1 where every visible key of the row is dropped: such rows keep their logits. (Float
-      // arithmetic: tf.where and boolean ops are ~100x slower than this on wasm.)
-      const allDropped = tf.step(tf.sub(DROP_KEY_NEG / 2, rowMax)); // (B, H, Tq, 1)
-      const value = tf.add(x, tf.mul(bias, tf.sub(1, allDropped))); // (B, H, Tq, Tk)
+      const value = droppedLogits(args[0] as tf.Tensor, keep); // (B, H, Tq, Tk)
       return { value, gradFunc: (dy: tf.Tensor) => tf.clone(dy) };
     });
     return apply(logits) as Tensor4D;

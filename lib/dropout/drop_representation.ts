@@ -19,7 +19,8 @@ const RULES = {
 
 /**
  * The factor kept entries are multiplied by: `drop.rescale` when given, otherwise `1/(1−p)` for
- * element and column patterns and 1 for spans (as in the original HiddenCut).
+ * element and column patterns and 1 for spans (as in the original HiddenCut). `p` is always the
+ * spec's rate, also with an explicit `options.mask` (not the mask's kept fraction).
  *
  * @param drop The resolved drop.
  * @returns The rescaling factor.
@@ -95,7 +96,9 @@ export function dropRepresentation(
       "dropRepresentation",
     );
   }
-  if (options.mask !== undefined) checkMaskShape(options.mask, x.shape, "dropRepresentation");
+  if (options.mask !== undefined) {
+    checkMaskShape(options.mask, x.shape, pattern, false, "dropRepresentation");
+  }
   const scale = representationScale(drop!);
   return tf.tidy(() => {
     if (options.mask !== undefined) {

@@ -56,8 +56,19 @@ export const DROP_PATTERNS: readonly DropPattern[] = [
 /** How a span's start is chosen: uniformly, or (HiddenCut) among the 40% most-attended tokens. */
 export type SpanStart = "uniform" | "attention-top40";
 
-/** Rescaling of kept representation entries: `1/(1−p)` or none. */
-export type Rescale = "inverse-keep" | "none";
+/**
+ * Rescaling of the kept entries.
+ * - `normalised`: `attention-weights` only, its default: each row divided by its kept sum
+ *   (DropAttention's normalised rescaling, paper Eq. 2)
+ * - `inverse-keep`: multiplied by `1/(1−p)` (standard dropout; the default on representations
+ *   except spans)
+ * - `none`: left as they are (the default for spans; the only choice for `attention-logits`,
+ *   where the softmax renormalises)
+ */
+export type Rescale = "normalised" | "inverse-keep" | "none";
+
+/** Every rescaling, in the order above. */
+export const RESCALES: readonly Rescale[] = ["normalised", "inverse-keep", "none"];
 
 /** One active drop. */
 export interface DropSpec {
@@ -69,9 +80,16 @@ export interface DropSpec {
   readonly rate: number | readonly number[];
   /** Half-open layer range `[start, end)` the drop is active in; all layers by default. */
   readonly layers?: { readonly start: number; readonly end: number };
-  /** `attention-weights` only: stop-gradient on the normaliser (the paper's DropAttention). Default true. */
+  /**
+   * `attention-weights` with `normalised` rescaling only: stop-gradient on the normaliser (the
+   * paper's DropAttention). Default true.
+   */
   readonly noGrad?: boolean;
-  /** Representation positions: the rescaling; default `inverse-keep`, `none` for `span`. */
+  /**
+   * The rescaling: `normalised` (default), `inverse-keep` or `none` at `attention-weights`; `none`
+   * at `attention-logits`; `inverse-keep` (default; `none` for `span`) or `none` on
+   * representations.
+   */
   readonly rescale?: Rescale;
   /** `span` only: how the start is drawn; default `uniform`. */
   readonly spanStart?: SpanStart;
@@ -149,8 +167,9 @@ export function checkRate(rate: number, what: string): number {
 }
 
 /**
- * Validates a drop spec: known position and pattern, a pattern that fits the position, rates in
- * [0, 1), a sane layer range. Returns the spec for chaining.
+ * Validates a drop spec: known position and pattern, a pattern that fits the position, a
+ * rescaling (and `noGrad`) the position uses, rates in [0, 1), a sane layer range. Returns the spec
+ * for chaining.
  *
  * @param spec The spec to check.
  * @returns The same spec.
@@ -188,6 +207,7 @@ export function validateDropSpec(spec: DropSpec): DropSpec {
       `Cannot use drop spec: pattern "column" is ambiguous at position "${spec.position}"; use "column-feature" (whole feature dimensions) or "column-token" (whole tokens)`,
     );
   }
+  checkRescale(spec);
   const rates = typeof spec.rate === "number" ? [spec.rate] : spec.rate;
   if (!Array.isArray(rates) || rates.length === 0) {
     throw new TypeError(
@@ -204,6 +224,42 @@ export function validateDropSpec(spec: DropSpec): DropSpec {
     }
   }
   return spec;
+}
+
+/** The rescalings a position accepts, its default first. */
+function rescalesAt(spec: DropSpec): readonly Rescale[] {
+  if (spec.position === "attention-weights") return ["normalised", "inverse-keep", "none"];
+  if (spec.position === "attention-logits") return ["none"];
+  return spec.pattern === "span" ? ["none", "inverse-keep"] : ["inverse-keep", "none"];
+}
+
+/** Rejects a rescaling (or a `noGrad`) that the position would otherwise ignore. */
+function checkRescale(spec: DropSpec): void {
+  const allowed = rescalesAt(spec);
+  if (spec.rescale !== undefined && !allowed.includes(spec.rescale)) {
+    throw new TypeError(
+      `Cannot use drop spec: rescale at "${spec.position}" must be ${
+        allowed.map((r) => `"${r}"`).join(" or ")
+      }, received "${spec.rescale}"`,
+    );
+  }
+  if (spec.noGrad !== undefined) {
+    if (typeof spec.noGrad !== "boolean") {
+      throw new TypeError(
+        `Cannot use drop spec: noGrad must be a boolean, received ${JSON.stringify(spec.noGrad)}`,
+      );
+    }
+    if (spec.position !== "attention-weights") {
+      throw new TypeError(
+        `Cannot use drop spec: noGrad applies to "attention-weights" only, received it at "${spec.position}"`,
+      );
+    }
+    if ((spec.rescale ?? "normalised") !== "normalised") {
+      throw new TypeError(
+        `Cannot use drop spec: noGrad applies to the "normalised" rescaling only, received rescale "${spec.rescale}"`,
+      );
+    }
+  }
 }
 
 /**

@@ -268,11 +268,12 @@ export function multiHeadAttention(
     const received = options.returnAttentionReceived
       ? attentionReceivedOf(probs, tokenMask)
       : undefined;
+    // With the logits, DropAttention renormalises exactly even where kept weights underflow.
     probs = dropAttention(
       probs,
       dropAt(plan, "attention-weights", layer, numLayers),
       dropContextAt(ctx, layer, "attention-weights"),
-      dropOptions,
+      { ...dropOptions, logits },
     );
     const context = batchMatMul(probs, vh); // (B, H, T, dh)
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, inner]); // (B, T, H·dh)

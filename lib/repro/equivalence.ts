@@ -54,6 +54,11 @@ const drop = (pattern: "element" | "column", rate: number, noGrad = true): Resol
   rate,
   noGrad,
 });
+const dropKeySpec = (pattern: "element" | "column", rate: number): ResolvedDrop => ({
+  position: "attention-logits",
+  pattern,
+  rate,
+});
 
 /**
  * Captures the real attention logits `(1, H, T, T)` of every layer for each text (biased, before
@@ -147,7 +152,7 @@ export function measureEquivalence(allLogits: readonly Tensor4D[], seed = 0): Eq
           const mask = sampleAttentionMask(foldIn(k, i), [b, h, tq, tk], pattern, rate);
           const ctx = { training: true };
           const viaKey = tf.softmax(
-            dropKey(logits, { ...drop(pattern, rate), position: "attention-logits" }, ctx, {
+            dropKey(logits, dropKeySpec(pattern, rate), ctx, {
               mask,
             }),
           );
@@ -180,7 +185,7 @@ export function measureEquivalence(allLogits: readonly Tensor4D[], seed = 0): Eq
             const gKey = tf.grad(
               wU((x) =>
                 tf.softmax(
-                  dropKey(x, { ...drop("element", 0.5), position: "attention-logits" }, ctx, {
+                  dropKey(x, dropKeySpec("element", 0.5), ctx, {
                     mask,
                   }),
                 )
