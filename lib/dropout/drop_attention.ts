@@ -156,7 +156,7 @@ function normalisedFromLogits(
     const g = args[1] as tf.Tensor;
     const save = args[2] as tf.GradSaveFunc;
     const value = tf.softmax(droppedLogits(g, keep)); // (B, H, Tq, Tk)
-    save(noGrad ? [value, tf.softmax(g)] : [value]);
+    save(noGrad ? [value, w] : [value]); // w = softmax(g), as options.logits requires
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
