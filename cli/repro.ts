@@ -119,7 +119,14 @@ const allExperiments = paper
   : reproExperiments(preset);
 
 if (command === "merge") {
-  const copied = await mergeStoredRuns(dir, positionals.slice(1).map((d) => `${d}`));
+  // Every run of every shard is checked (hash recomputed from its spec) before any is copied.
+  let copied: number;
+  try {
+    copied = await mergeStoredRuns(dir, positionals.slice(1).map((d) => `${d}`));
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
   console.log(`merged ${copied} run(s) into ${dir}`);
 } else if (command === "run") {
   const jobs = Number(values.jobs);
@@ -140,7 +147,7 @@ if (command === "merge") {
       await glueTaskDir(task);
     }
   }
-  const { todo, done } = await planGrid(
+  const { todo, done, corrupt } = await planGrid(
     experiments.flatMap((e) => e.runs),
     info.active,
     dir,
@@ -151,6 +158,9 @@ if (command === "merge") {
       `with ${Math.min(jobs, Math.max(1, todo.length))} job(s)` +
       (values.shard ? `, shard ${values.shard}` : ""),
   );
+  for (const c of corrupt) {
+    console.error(`stored run ${c.path} is not a valid run (${c.reason}); running it again`);
+  }
   let resources: RunResources | undefined;
   const shared = async () =>
     resources ??= paper
@@ -184,7 +194,7 @@ if (command === "merge") {
     executeInProcess: async (run) => {
       await executeRun(run.spec, await shared(), { dir, backend: info.active, progress: false });
     },
-    onRunEnd: (run, error) => logRun(run.spec, error),
+    onRunEnd: (run, error, busy) => logRun(run.spec, error, busy),
   });
   if (resources) disposeRunResources(resources);
   if (outcome.failed.length > 0) {
@@ -192,6 +202,12 @@ if (command === "merge") {
       `${outcome.failed.length} run(s) failed; rerunning the same command retries them`,
     );
     process.exitCode = 1;
+  }
+  if (outcome.busy.length > 0) {
+    console.error(
+      `${outcome.busy.length} run(s) skipped: another process is running them; the report ` +
+        `includes them once they are stored (the process that finishes last writes it)`,
+    );
   }
 }
 
@@ -271,17 +287,19 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function logRun(spec: RunSpec, error?: string): void {
+function logRun(spec: RunSpec, error?: string, busy = false): void {
   if (Deno.stderr.isTerminal() && !error) return; // the progress bar shows it
   const what = `${spec.method}${spec.rate ? ` p=${spec.rate}` : ""}${
     spec.rank !== 8 ? ` r=${spec.rank}` : ""
   }`;
   console.log(
-    `${error ? "FAILED" : "done"}: ${what} on ${spec.task}, seed ${spec.seed}${
-      error ? `\n${error}` : ""
+    `${busy ? "skipped" : error ? "FAILED" : "done"}: ${what} on ${spec.task}, seed ${spec.seed}${
+      busy ? ` (${error})` : error ? `\n${error}` : ""
     }`,
   );
 }
 
-const written = await writeReproReport(dir, preset, allExperiments);
+const written = await writeReproReport(dir, preset, allExperiments, {
+  onInvalid: (path, reason) => console.error(`skipped ${path} in the report: ${reason}`),
+});
 console.log(`wrote ${written.length} file(s): ${written.at(-1)}`);

@@ -52,11 +52,31 @@ Deno.test("JSONL appends survive a torn last line; atomic writes leave no tempor
   await appendJsonLine(path, { run: 1 });
   // A crash in the middle of a write leaves a line without its newline.
   await Deno.writeTextFile(path, '{"run": 2, "cut', { append: true });
-  assertEquals(await readJsonLines(path), [{ run: 1 }]);
-  await appendJsonLine(path, { run: 3 });
+  const torn: string[] = [];
+  const onTornLine = (_: string, line: number, bytes: number) => torn.push(`${line}:${bytes}`);
+  assertEquals(await readJsonLines(path, { onTornLine }), [{ run: 1 }]);
+  assertEquals(torn, ["2:15"]);
+  // The next append cuts the torn line off instead of ending it: every later read still works.
+  await appendJsonLine(path, { run: 3 }, { onTornLine });
+  assertEquals(torn, ["2:15", "2:15"]);
+  assertEquals(await Deno.readTextFile(path), '{"run":1}\n{"run":3}\n');
+  await appendJsonLine(path, { run: 4 }, { onTornLine });
+  assertEquals(await readJsonLines(path, { onTornLine }), [{ run: 1 }, { run: 3 }, { run: 4 }]);
+  assertEquals(torn.length, 2);
+  // A whole record that only lacks its newline (an edited file) is kept and ended.
+  await Deno.writeTextFile(path, '{"run": 5}', { append: true });
+  await appendJsonLine(path, { run: 6 }, { onTornLine });
+  assertEquals((await readJsonLines(path)).slice(-2), [{ run: 5 }, { run: 6 }]);
+  assertEquals(torn.length, 2);
+  // A torn line longer than one read-back chunk, after a line as long.
+  await Deno.writeTextFile(path, JSON.stringify({ pad: "x".repeat(70_000) }) + "\n");
+  await Deno.writeTextFile(path, '{"tail": "' + "y".repeat(140_000), { append: true });
+  await appendJsonLine(path, { run: 7 }, { onTornLine });
+  assertEquals(torn.at(-1), "2:140010");
+  assertEquals((await readJsonLines(path)).length, 2);
+  // A malformed line in the middle is still an error naming it.
+  await Deno.writeTextFile(path, '{"run": 1}\n{"ru\n{"run": 3}\n');
   await assertRejects(() => readJsonLines(path), SyntaxError, "line 2");
-  await Deno.writeTextFile(path, '{"run": 1}\n{"run": 3}\n');
-  assertEquals(await readJsonLines(path), [{ run: 1 }, { run: 3 }]);
   await assertRejects(() => appendJsonLine(path, undefined), TypeError);
 
   await writeFileAtomic(`${dir}/x.json`, "1");

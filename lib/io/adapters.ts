@@ -28,6 +28,7 @@ import type { PoolerWeights } from "../models/heads.ts";
 import type { TaskModel } from "../models/task_model.ts";
 import { readSafetensors, type SafetensorsInput, writeSafetensors } from "./safetensors.ts";
 import { HF_ENCODER_MODULE_PATHS } from "./hf_encoder.ts";
+import { writeFileAtomic } from "../train/atomic_file.ts";
 
 /** The base architectures an adapter can be saved for. */
 export type AdapterModelType = "bert" | "roberta" | "gpt2";
@@ -426,7 +427,7 @@ export async function saveAdapter(
   // PEFT reads only the tensors; the slice layout of c_attn lets loadAdapter split it exactly.
   if (modelType === "gpt2" && fused.length > 0) metadata["loradrop.c_attn_slots"] = fused.join(",");
   await writeSafetensors(`${dir}/adapter_model.safetensors`, tensors, metadata);
-  await Deno.writeTextFile(`${dir}/adapter_config.json`, JSON.stringify(config, null, 2) + "\n");
+  await writeFileAtomic(`${dir}/adapter_config.json`, JSON.stringify(config, null, 2) + "\n");
 }
 
 function fail(dir: string, what: string): never {

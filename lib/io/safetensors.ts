@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../train/atomic_file.ts";
 
 /** The safetensors dtypes loradrop reads. */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "I64";
@@ -485,7 +486,7 @@ export function serializeSafetensors(
 }
 
 /**
- * Writes tensors to a safetensors file (see {@linkcode serializeSafetensors}).
+ * Writes tensors to a safetensors file (see {@linkcode serializeSafetensors}), atomically.
  *
  * @param path The destination path.
  * @param tensors The tensors by name.
@@ -506,5 +507,5 @@ export async function writeSafetensors(
   tensors: Readonly<Record<string, SafetensorsInput>>,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  await Deno.writeFile(path, serializeSafetensors(tensors, metadata));
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

@@ -30,7 +30,8 @@ import {
   paperSettings,
   type PaperTaskName,
 } from "./paper_settings.ts";
-import { runSpecHash, saveStoredRun, type StoredRun } from "./store.ts";
+import { withRunLock } from "./run_lock.ts";
+import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
 import { loadTaskData, taskDataIdentity } from "./task_data.ts";
 import type { TaskModel } from "../models/task_model.ts";
 import type { JsonValue } from "../train/config_hash.ts";
@@ -207,6 +208,8 @@ export interface ExecuteRunOptions {
    * `STS-B/`, `CoLA/`). Default `$LORADROP_GLUE_DIR`.
    */
   readonly glueDir?: string;
+  /** Told when a run's lock is taken over from an ended process (default: a warning). */
+  readonly onNotice?: (message: string) => void;
 }
 
 /** What {@linkcode ExecuteRunOptions.afterTraining} receives. */
@@ -408,12 +411,15 @@ function schedule(spec: RunSpec, trainSize: number): { steps: number; evalEvery:
 
 /**
  * Trains one run and stores its record (`<dir>/runs/<hash>.json`). Its checkpoints live in
- * `<dir>/train/<hash[0:16]>/`, so rerunning a killed run resumes it.
+ * `<dir>/train/<hash[0:16]>/`, so rerunning a killed run resumes it. The run is locked while it
+ * trains (`<dir>/locks/<hash>.lock`): a run that another live process is training is a
+ * `RunLockedError` naming it, and a run that was stored meanwhile is returned, not trained again.
  *
  * @param spec The run.
  * @param resources The loaded base model and tokenizer.
  * @param options Folder, backend, events.
  * @returns The stored run.
+ * @throws {RunLockedError} When another live process is training the run.
  * @example
  * ```ts ignore
  * import { executeRun, loadRunResources } from "./execute.ts";
@@ -431,6 +437,27 @@ export async function executeRun(
     throw new TypeError(
       `Cannot execute run: it needs model "${spec.model}" but the loaded one is "${resources.model}"`,
     );
+  }
+  const specHash = await runSpecHash(spec, options.backend);
+  return await withRunLock(
+    options.dir,
+    specHash,
+    () => trainAndStore(spec, specHash, resources, options),
+    options.onNotice,
+  );
+}
+
+async function trainAndStore(
+  spec: RunSpec,
+  specHash: string,
+  resources: RunResources,
+  options: ExecuteRunOptions,
+): Promise<StoredRun> {
+  // Finished by another process while this one waited for it in its queue (unless the caller
+  // starts it over, or needs the trained model, which the trainer rebuilds from its checkpoint).
+  if (options.resume !== false && options.afterTraining === undefined) {
+    const found = await storedRunState(options.dir, specHash);
+    if (found.state === "finished") return found.run;
   }
   const task = await loadSpecTask(spec, options.glueDir);
   const kind = task.card.kind;
@@ -451,7 +478,6 @@ export async function executeRun(
     ...(spec.hiddenRate === undefined ? {} : { hiddenRate: spec.hiddenRate }),
     ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
   });
-  const specHash = await runSpecHash(spec, options.backend);
   const { steps, evalEvery } = schedule(spec, task.train.length);
   const head = headFor(resources, kind, task.card.numLabels, spec.pooling);
   const paper = isPaperTask(spec.task) && spec.data === undefined;

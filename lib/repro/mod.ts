@@ -16,6 +16,7 @@
  */
 export * from "./experiments.ts";
 export * from "./store.ts";
+export * from "./run_lock.ts";
 export {
   type CostRow,
   costTable,

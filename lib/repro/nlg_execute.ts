@@ -22,7 +22,8 @@ import { PRETRAIN_EOS_ID, pretrainDecoder, type PretrainInfo } from "../nlg/pret
 import { PRETRAIN_PRESETS } from "../nlg/pretrain/presets.ts";
 import type { RunSpec } from "./experiments.ts";
 import { type NlgPreset, nlgPresetSpec } from "./nlg_experiments.ts";
-import { runSpecHash, saveStoredRun, type StoredRun } from "./store.ts";
+import { withRunLock } from "./run_lock.ts";
+import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
 
 /** What a preset's runs share. */
 export interface NlgResources
@@ -180,10 +181,14 @@ export interface ExecuteNlgRunOptions {
   readonly onStep?: (event: StepEvent) => void | Promise<void>;
   /** The trainer's progress bar. */
   readonly progress?: boolean;
+  /** Told when a run's lock is taken over from an ended process (default: a warning). */
+  readonly onNotice?: (message: string) => void;
 }
 
 /**
- * Runs one NLG spec (fine-tuning, beam search, metrics) and stores it under `dir`.
+ * Runs one NLG spec (fine-tuning, beam search, metrics) and stores it under `dir`, holding the
+ * run's lock meanwhile (a run another live process holds is a `RunLockedError`; one stored
+ * meanwhile is returned, not run again).
  *
  * @param spec The run.
  * @param resources The preset's shared resources.
@@ -222,6 +227,21 @@ export async function executeNlgRun(
   };
   if (spec.steps === 0) delete (settings as { steps?: number }).steps;
   const specHash = await runSpecHash(spec, options.backend);
+  return await withRunLock(options.dir, specHash, async () => {
+    const found = await storedRunState(options.dir, specHash);
+    if (found.state === "finished") return found.run as NlgStoredRun;
+    return await finetuneAndStore(spec, specHash, plan, settings, resources, options);
+  }, options.onNotice);
+}
+
+async function finetuneAndStore(
+  spec: RunSpec,
+  specHash: string,
+  plan: ReturnType<typeof presetPlan>,
+  settings: FinetuneE2eOptions["settings"],
+  resources: NlgResources,
+  options: ExecuteNlgRunOptions,
+): Promise<NlgStoredRun> {
   const result = await finetuneE2e({
     base: resources.base,
     baseName: resources.baseName,

@@ -7,7 +7,8 @@
  */
 import { createCountProgress } from "../train/progress.ts";
 import type { RunSpec } from "./experiments.ts";
-import { hasStoredRun, runSpecHash } from "./store.ts";
+import { RunLockedError } from "./run_lock.ts";
+import { runSpecHash, storedRunState } from "./store.ts";
 
 /** Which part of a grid this machine runs: `index` of `count` (0-based). */
 export interface Shard {
@@ -47,15 +48,25 @@ export interface PlannedRun {
   readonly hash: string;
 }
 
+/** A run whose stored file is not a valid run: it runs again, and its file is replaced. */
+export interface CorruptRun extends PlannedRun {
+  /** The stored file. */
+  readonly path: string;
+  /** Why it is not a valid run. */
+  readonly reason: string;
+}
+
 /**
  * Deduplicates specs by hash, keeps this shard's part (by position in hash order, so every
- * machine computes the same split) and reports which runs are already finished in `dir`.
+ * machine computes the same split) and reports which runs are already finished in `dir`. A
+ * stored file that is not a valid run (see `storedRunState`) is not finished: the run is to do
+ * again, and listed in `corrupt` with the reason.
  *
  * @param specs Specs, possibly repeated across experiments.
  * @param backend The backend (part of a run's identity).
  * @param dir The results folder.
  * @param shard This machine's shard (all by default).
- * @returns The runs to do and the ones already done.
+ * @returns The runs to do, the ones already done, and the corrupt stored ones among those to do.
  * @example
  * ```ts
  * import { planGrid } from "./scheduler.ts";
@@ -73,20 +84,22 @@ export async function planGrid(
   backend: string,
   dir: string,
   shard: Shard = { index: 0, count: 1 },
-): Promise<{ todo: PlannedRun[]; done: PlannedRun[] }> {
+): Promise<{ todo: PlannedRun[]; done: PlannedRun[]; corrupt: CorruptRun[] }> {
   const byHash = new Map<string, RunSpec>();
   for (const spec of specs) byHash.set(await runSpecHash(spec, backend), spec);
   const hashes = [...byHash.keys()].sort();
-  const todo: PlannedRun[] = [], done: PlannedRun[] = [];
+  const todo: PlannedRun[] = [], done: PlannedRun[] = [], corrupt: CorruptRun[] = [];
   for (let i = 0; i < hashes.length; i++) {
     if (i % shard.count !== shard.index) continue;
     const hash = hashes[i]!;
     const run = { spec: byHash.get(hash)!, hash };
-    (await hasStoredRun(dir, hash) ? done : todo).push(run);
+    const found = await storedRunState(dir, hash);
+    (found.state === "finished" ? done : todo).push(run);
+    if (found.state === "corrupt") corrupt.push({ ...run, path: found.path, reason: found.reason });
   }
   // Longest runs first balances the workers' queues.
   todo.sort((a, b) => cost(b.spec) - cost(a.spec));
-  return { todo, done };
+  return { todo, done, corrupt };
 }
 
 function cost(spec: RunSpec): number {
@@ -103,6 +116,12 @@ export interface GridOutcome {
     readonly spec: RunSpec;
     readonly error: string;
   }[];
+  /** Runs skipped because another live process holds their lock, with who holds it. */
+  readonly busy: readonly {
+    readonly hash: string;
+    readonly spec: RunSpec;
+    readonly holder: string;
+  }[];
 }
 
 /** Options of {@linkcode runGrid}. */
@@ -117,8 +136,11 @@ export interface RunGridOptions {
   readonly executeInProcess?: (run: PlannedRun) => Promise<void>;
   /** Draw a progress bar over the grid (default: when stderr is a terminal). */
   readonly progress?: boolean;
-  /** Called after every finished or failed run. */
-  readonly onRunEnd?: (run: PlannedRun, error?: string) => void;
+  /**
+   * Called after every finished or failed run, and every run skipped because another process
+   * holds it (`busy`, with the holder in `error`).
+   */
+  readonly onRunEnd?: (run: PlannedRun, error?: string, busy?: boolean) => void;
 }
 
 /**
@@ -148,11 +170,13 @@ export async function runGrid(
   const bar = createCountProgress(todo.length, "runs", options.progress);
   const finished: string[] = [];
   const failed: { hash: string; spec: RunSpec; error: string }[] = [];
-  const end = (run: PlannedRun, error?: string) => {
-    if (error === undefined) finished.push(run.hash);
+  const busy: { hash: string; spec: RunSpec; holder: string }[] = [];
+  const end = (run: PlannedRun, error?: string, isBusy = false) => {
+    if (isBusy) busy.push({ hash: run.hash, spec: run.spec, holder: error ?? "another process" });
+    else if (error === undefined) finished.push(run.hash);
     else failed.push({ hash: run.hash, spec: run.spec, error });
     bar.tick(failed.length);
-    options.onRunEnd?.(run, error);
+    options.onRunEnd?.(run, error, isBusy);
   };
   try {
     if (options.jobs === 1 || todo.length <= 1) {
@@ -164,7 +188,8 @@ export async function runGrid(
           await options.executeInProcess(run);
           end(run);
         } catch (error) {
-          end(run, (error as Error).stack ?? String(error));
+          if (error instanceof RunLockedError) end(run, error.message, true);
+          else end(run, (error as Error).stack ?? String(error));
         }
       }
     } else {
@@ -178,13 +203,13 @@ export async function runGrid(
   } finally {
     bar.stop();
   }
-  return { finished, failed };
+  return { finished, failed, busy };
 }
 
 async function runWorker(
   queue: PlannedRun[],
   options: RunGridOptions,
-  end: (run: PlannedRun, error?: string) => void,
+  end: (run: PlannedRun, error?: string, busy?: boolean) => void,
 ): Promise<void> {
   const script = new URL("../../cli/repro_worker.ts", import.meta.url).href;
   const child = new Deno.Command(Deno.execPath(), {
@@ -211,12 +236,15 @@ async function runWorker(
           ready?: boolean;
           finished?: string;
           failed?: string;
+          busy?: string;
           error?: string;
         };
         if (msg.finished !== undefined && current) end(current);
         if (msg.failed !== undefined && current) end(current, msg.error ?? "unknown error");
+        if (msg.busy !== undefined && current) end(current, msg.error ?? "another process", true);
         current = undefined;
-        if (msg.ready || msg.finished !== undefined || msg.failed !== undefined) {
+        const answered = msg.finished ?? msg.failed ?? msg.busy;
+        if (msg.ready || answered !== undefined) {
           const next = queue.shift();
           if (next) {
             current = next;

@@ -55,12 +55,95 @@ export function runSpecHash(spec: RunSpec, backend: string): Promise<string> {
   return configHash({ spec: identity, backend, version: RUN_FORMAT_VERSION });
 }
 
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * Whether `text` has the form of a run's hash (64 lowercase hex digits): the only names a stored
+ * run's file may take, so a record cannot name a path outside `runs/`.
+ *
+ * @param text A candidate hash.
+ * @returns True for 64 lowercase hex digits.
+ * @example
+ * ```ts
+ * import { isRunHash } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isRunHash("0".repeat(64)), true);
+ * assertEquals(isRunHash("../../../pwned"), false);
+ * ```
+ */
+export function isRunHash(text: unknown): text is string {
+  return typeof text === "string" && HASH_PATTERN.test(text);
+}
+
 function runPath(dir: string, specHash: string): string {
+  if (!isRunHash(specHash)) {
+    throw new RangeError(
+      `Cannot locate a stored run: its hash must be 64 lowercase hex digits, received ${
+        JSON.stringify(specHash)
+      }`,
+    );
+  }
   return `${dir}/runs/${specHash}.json`;
 }
 
 /**
- * Saves a finished run (atomically).
+ * Checks that a parsed file is a stored run whose hash is the one its spec and backend give
+ * (recomputed, never taken on trust) and, when `expectedHash` is given, the one its file is named
+ * after.
+ *
+ * @param value The parsed JSON.
+ * @param expectedHash The hash its file name says.
+ * @returns The run, or the reason it is not a valid one.
+ * @example
+ * ```ts
+ * import { runSpecHash, validateStoredRun } from "./store.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assert, assertEquals } from "@std/assert";
+ * const spec = reproExperiments("smoke")[0]!.runs[0]!;
+ * const specHash = await runSpecHash(spec, "cpu");
+ * const record = { format: "loradrop-run" };
+ * assert("run" in await validateStoredRun({ spec, specHash, backend: "cpu", record }));
+ * const forged = await validateStoredRun({ spec, specHash: "../../x", backend: "cpu", record });
+ * assertEquals("reason" in forged, true);
+ * ```
+ */
+export async function validateStoredRun(
+  value: unknown,
+  expectedHash?: string,
+): Promise<{ run: StoredRun } | { reason: string }> {
+  const run = value as Partial<StoredRun> | null;
+  if (typeof run !== "object" || run === null || Array.isArray(run)) {
+    return { reason: "expected a JSON object {spec, specHash, backend, record}" };
+  }
+  if (typeof run.spec !== "object" || run.spec === null) return { reason: "it has no spec" };
+  if (typeof run.record !== "object" || run.record === null) return { reason: "it has no record" };
+  if (typeof run.backend !== "string") return { reason: "it has no backend name" };
+  if (!isRunHash(run.specHash)) {
+    return {
+      reason: `its specHash ${JSON.stringify(run.specHash)} is not 64 lowercase hex digits`,
+    };
+  }
+  let actual: string;
+  try {
+    actual = await runSpecHash(run.spec, run.backend);
+  } catch (error) {
+    return { reason: `its spec cannot be hashed (${(error as Error).message})` };
+  }
+  if (actual !== run.specHash) {
+    return {
+      reason: `its specHash ${run.specHash} is not the hash of its spec and backend (${actual}; ` +
+        `an edited file, or one stored by another RUN_FORMAT_VERSION)`,
+    };
+  }
+  if (expectedHash !== undefined && expectedHash !== actual) {
+    return { reason: `its file is named ${expectedHash}.json but it holds run ${actual}` };
+  }
+  return { run: run as StoredRun };
+}
+
+/**
+ * Saves a finished run (atomically). Its hash is recomputed from its spec and backend: a run
+ * whose `specHash` is not that hash is refused.
  *
  * @param dir The results folder.
  * @param run The run.
@@ -68,72 +151,123 @@ function runPath(dir: string, specHash: string): string {
  * @example
  * ```ts
  * import { readStoredRuns, saveStoredRun } from "./store.ts";
- * import { assertEquals } from "@std/assert";
+ * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * assertEquals((await readStoredRuns(dir)).length, 0);
+ * const run = { spec: {} as never, specHash: "../../pwned", backend: "cpu", record: {} as never };
+ * await assertRejects(() => saveStoredRun(dir, run), TypeError, "../../pwned");
  * ```
  */
 export async function saveStoredRun(dir: string, run: StoredRun): Promise<void> {
+  const checked = await validateStoredRun(run);
+  if ("reason" in checked) {
+    throw new TypeError(`Cannot save a stored run: ${checked.reason}`);
+  }
   await Deno.mkdir(`${dir}/runs`, { recursive: true });
   await writeFileAtomic(runPath(dir, run.specHash), JSON.stringify(run));
 }
 
-/**
- * Whether a run has finished in `dir`.
- *
- * @param dir The results folder.
- * @param specHash The run's hash.
- * @returns True when its file exists.
- * @example
- * ```ts
- * import { hasStoredRun } from "./store.ts";
- * import { assertEquals } from "@std/assert";
- * assertEquals(await hasStoredRun(await Deno.makeTempDir(), "abc"), false);
- * ```
- */
-export async function hasStoredRun(dir: string, specHash: string): Promise<boolean> {
-  try {
-    await Deno.stat(runPath(dir, specHash));
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+/** What {@linkcode storedRunState} found. */
+export type StoredRunState =
+  | { readonly state: "finished"; readonly run: StoredRun }
+  | { readonly state: "missing" }
+  | { readonly state: "corrupt"; readonly path: string; readonly reason: string };
 
 /**
- * Reads one finished run by its hash.
+ * Reads one run of `dir` by its hash and checks it: a file that does not parse, lacks a part or
+ * does not hold the run its name says is `corrupt` (and so not finished).
  *
  * @param dir The results folder.
  * @param specHash The run's hash.
- * @returns The run, or undefined when it has not finished in `dir`.
+ * @returns Finished (with the run), missing, or corrupt (with the reason).
  * @example
  * ```ts
- * import { readStoredRun } from "./store.ts";
+ * import { storedRunState } from "./store.ts";
  * import { assertEquals } from "@std/assert";
- * assertEquals(await readStoredRun(await Deno.makeTempDir(), "abc"), undefined);
+ * const dir = await Deno.makeTempDir();
+ * const hash = "a".repeat(64);
+ * assertEquals((await storedRunState(dir, hash)).state, "missing");
+ * await Deno.mkdir(`${dir}/runs`);
+ * await Deno.writeTextFile(`${dir}/runs/${hash}.json`, '{"spec": {"ta');
+ * assertEquals((await storedRunState(dir, hash)).state, "corrupt");
  * ```
  */
-export async function readStoredRun(dir: string, specHash: string): Promise<StoredRun | undefined> {
+export async function storedRunState(dir: string, specHash: string): Promise<StoredRunState> {
   const path = runPath(dir, specHash);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.NotFound) return { state: "missing" };
     throw error;
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as StoredRun;
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Cannot read stored run ${path}: ${(error as Error).message}`);
+    return { state: "corrupt", path, reason: `it is not JSON (${(error as Error).message})` };
   }
+  const checked = await validateStoredRun(parsed, specHash);
+  return "run" in checked
+    ? { state: "finished", run: checked.run }
+    : { state: "corrupt", path, reason: checked.reason };
 }
 
 /**
- * Reads every finished run in `dir`. A file that is not a stored run is an error naming it.
+ * Whether a run has finished in `dir`: its file exists and holds a valid run (a corrupt file is
+ * not a finished run).
  *
  * @param dir The results folder.
+ * @param specHash The run's hash.
+ * @returns True when its file exists and is valid.
+ * @example
+ * ```ts
+ * import { hasStoredRun } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(await hasStoredRun(await Deno.makeTempDir(), "a".repeat(64)), false);
+ * ```
+ */
+export async function hasStoredRun(dir: string, specHash: string): Promise<boolean> {
+  return (await storedRunState(dir, specHash)).state === "finished";
+}
+
+/**
+ * Reads one finished run by its hash, checked as by {@linkcode storedRunState}.
+ *
+ * @param dir The results folder.
+ * @param specHash The run's hash.
+ * @returns The run, or undefined when it has not finished in `dir`; a corrupt file is an error
+ * naming it and why.
+ * @example
+ * ```ts
+ * import { readStoredRun } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(await readStoredRun(await Deno.makeTempDir(), "a".repeat(64)), undefined);
+ * ```
+ */
+export async function readStoredRun(dir: string, specHash: string): Promise<StoredRun | undefined> {
+  const found = await storedRunState(dir, specHash);
+  if (found.state === "corrupt") {
+    throw new Error(`Cannot read stored run ${found.path}: ${found.reason}`);
+  }
+  return found.state === "finished" ? found.run : undefined;
+}
+
+/** Options of {@linkcode readStoredRuns}. */
+export interface ReadStoredRunsOptions {
+  /**
+   * Called with each file that is not a valid stored run, which is then skipped; without it such
+   * a file is an error naming it.
+   */
+  readonly onInvalid?: (path: string, reason: string) => void;
+}
+
+/**
+ * Reads every finished run in `dir`, each checked as by {@linkcode storedRunState}. A file that
+ * is not a valid stored run is an error naming it, or is skipped and reported to `onInvalid`.
+ *
+ * @param dir The results folder.
+ * @param options Where invalid files are reported.
  * @returns The runs (empty when the folder does not exist yet).
  * @example
  * ```ts
@@ -142,7 +276,10 @@ export async function readStoredRun(dir: string, specHash: string): Promise<Stor
  * assertEquals(await readStoredRuns("/nonexistent-folder"), []);
  * ```
  */
-export async function readStoredRuns(dir: string): Promise<StoredRun[]> {
+export async function readStoredRuns(
+  dir: string,
+  options: ReadStoredRunsOptions = {},
+): Promise<StoredRun[]> {
   const out: StoredRun[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -154,22 +291,31 @@ export async function readStoredRuns(dir: string): Promise<StoredRun[]> {
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isFile || !entry.name.endsWith(".json")) continue;
     const path = `${dir}/runs/${entry.name}`;
-    let parsed: StoredRun;
-    try {
-      parsed = JSON.parse(await Deno.readTextFile(path)) as StoredRun;
-    } catch (error) {
-      throw new Error(`Cannot read stored run ${path}: ${(error as Error).message}`);
+    const name = entry.name.slice(0, -".json".length);
+    const found = isRunHash(name) ? await storedRunState(dir, name) : {
+      state: "corrupt" as const,
+      path,
+      reason: "its file name is not a run's hash",
+    };
+    if (found.state === "finished") {
+      out.push(found.run);
+    } else if (found.state === "corrupt") {
+      if (options.onInvalid === undefined) {
+        throw new Error(
+          `Cannot read stored run ${path}: ${found.reason} (move it away, or rerun the grid to ` +
+            `replace it)`,
+        );
+      }
+      options.onInvalid(path, found.reason);
     }
-    if (!parsed.spec || !parsed.record || typeof parsed.specHash !== "string") {
-      throw new Error(`Cannot read stored run ${path}: expected {spec, specHash, record}`);
-    }
-    out.push(parsed);
   }
   return out;
 }
 
 /**
  * Copies the runs of other results folders (shards) into `dir`; identical hashes are skipped.
+ * Every run is checked first (its hash recomputed from its spec and backend, its file named
+ * after it): a shard holding an invalid run is refused before anything is copied.
  *
  * @param dir The destination folder.
  * @param sources Shard folders.
@@ -177,18 +323,41 @@ export async function readStoredRuns(dir: string): Promise<StoredRun[]> {
  * @example
  * ```ts
  * import { mergeStoredRuns } from "./store.ts";
- * import { assertEquals } from "@std/assert";
+ * import { assertEquals, assertRejects } from "@std/assert";
  * assertEquals(await mergeStoredRuns(await Deno.makeTempDir(), []), 0);
+ * const shard = await Deno.makeTempDir();
+ * await Deno.mkdir(`${shard}/runs`);
+ * await Deno.writeTextFile(`${shard}/runs/x.json`, '{"specHash": "../../pwned"}');
+ * await assertRejects(() => mergeStoredRuns(shard + "-out", [shard]), Error, "x.json");
  * ```
  */
 export async function mergeStoredRuns(dir: string, sources: readonly string[]): Promise<number> {
-  let copied = 0;
+  const runs: StoredRun[] = [];
   for (const source of sources) {
-    for (const run of await readStoredRuns(source)) {
-      if (await hasStoredRun(dir, run.specHash)) continue;
-      await saveStoredRun(dir, run);
-      copied++;
+    try {
+      if (!(await Deno.stat(source)).isDirectory) throw new Error("not a folder");
+    } catch (error) {
+      throw new Error(
+        `Cannot merge shard ${source}: expected a results folder, received ${
+          error instanceof Deno.errors.NotFound ? "a missing path" : (error as Error).message
+        }`,
+      );
     }
+    runs.push(
+      ...await readStoredRuns(source, {
+        onInvalid: (path, reason) => {
+          throw new Error(
+            `Cannot merge shard ${source}: ${path} is not a valid stored run: ${reason}`,
+          );
+        },
+      }),
+    );
+  }
+  let copied = 0;
+  for (const run of runs) {
+    if (await hasStoredRun(dir, run.specHash)) continue;
+    await saveStoredRun(dir, run);
+    copied++;
   }
   return copied;
 }

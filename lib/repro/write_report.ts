@@ -8,7 +8,7 @@ import { writeReportHtml } from "../viz/report.ts";
 import { tableCsv } from "./csv.ts";
 import { type ExperimentSpec, reproExperiments, type ReproPreset } from "./experiments.ts";
 import { reportSections } from "./sections.ts";
-import { readStoredRuns } from "./store.ts";
+import { readStoredRuns, type ReadStoredRunsOptions } from "./store.ts";
 import { nlgSections } from "./nlg_sections.ts";
 import type { NlgStoredRun } from "./nlg_execute.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
@@ -16,12 +16,15 @@ import { writeFileAtomic } from "../train/atomic_file.ts";
 import type { ReportSection } from "../viz/report.ts";
 
 /**
- * Reads the runs in `dir` and writes `dir/report.html` and `dir/tables/*.csv`.
+ * Reads the runs in `dir` and writes `dir/report.html` and `dir/tables/*.csv`, each file
+ * atomically (an interrupted or failed write leaves the previous file whole).
  *
  * @param dir The preset's results folder.
  * @param preset The preset.
  * @param experiments The preset's experiments when they were changed (e.g. a scaled-down paper
  * grid from `overrideRuns`); default `reproExperiments(preset)`.
+ * @param options Where stored files that are not valid runs are reported (they are then left
+ * out); without `onInvalid` such a file is an error naming it.
  * @returns The paths written.
  * @example
  * ```ts
@@ -36,8 +39,9 @@ export async function writeReproReport(
   dir: string,
   preset: ReproPreset,
   experiments: readonly ExperimentSpec[] = reproExperiments(preset),
+  options: ReadStoredRunsOptions = {},
 ): Promise<string[]> {
-  const runs = await readStoredRuns(dir);
+  const runs = await readStoredRuns(dir, options);
   let equivalence: EquivalenceEvidence | undefined;
   try {
     equivalence = JSON.parse(
@@ -53,7 +57,9 @@ export async function writeReproReport(
     ...(equivalence ? { equivalence } : {}),
   });
   // The NLG track (`deno task repro nlg`) stores its runs in <dir>/nlg: its sections come last.
-  const nlgRuns = (await readStoredRuns(`${dir}/nlg`) as NlgStoredRun[]).filter((r) => r.nlg);
+  const nlgRuns = (await readStoredRuns(`${dir}/nlg`, options) as NlgStoredRun[]).filter((r) =>
+    r.nlg
+  );
   if (nlgRuns.length > 0 && preset !== "full") {
     for (const section of nlgSections({ preset, runs: nlgRuns })) sections.push(section);
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../train/atomic_file.ts";
 import { figureHtml, newDivId } from "./bundle.ts";
 import type { Figure } from "./figure.ts";
 import { injectPlotlyJs, readPlotlyJs } from "./plotly_js.ts";
@@ -100,7 +101,8 @@ ${body}
 }
 
 /**
- * Writes {@linkcode reportHtml}'s page to a file.
+ * Writes {@linkcode reportHtml}'s page to a file, atomically (a temporary sibling renamed over
+ * it): an interrupted write or a full disk leaves the previous report whole.
  *
  * @param path The output file.
  * @param sections The sections.
@@ -121,5 +123,5 @@ export async function writeReportHtml(
   sections: readonly ReportSection[],
   options: ReportOptions,
 ): Promise<void> {
-  await Deno.writeTextFile(path, await reportHtml(sections, options));
+  await writeFileAtomic(path, await reportHtml(sections, options));
 }
