@@ -1,6 +1,8 @@
 // Private helpers of the losses: argument checks, stable log-probabilities, masked means.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
+import { stopGradient } from "./stop_gradient.ts";
+import type { JsDivergenceOptions } from "./js_divergence.ts";
 
 /**
  * Log-probabilities are floored here before they are multiplied by probabilities: for logits
@@ -85,9 +87,54 @@ export function klPerPosition(logP: Tensor, logQ: Tensor): Tensor {
  * log-probabilities: `hi + log1p(exp(lo − hi)) − ln 2`, stable for extreme logits, floored at
  * {@linkcode LOG_PROB_FLOOR}.
  */
-export function logMixture(log1: Tensor, log2: Tensor): Tensor {
+function logMixture(log1: Tensor, log2: Tensor): Tensor {
   const hi = tf.maximum(log1, log2), lo = tf.minimum(log1, log2);
   return tf.maximum(tf.sub(tf.add(hi, tf.log1p(tf.exp(tf.sub(lo, hi)))), Math.LN2), LOG_PROB_FLOOR);
+}
+
+/**
+ * `½[KL(P1‖m) + KL(P2‖m)]` (`direction` "to-mixture", the Jensen-Shannon divergence) or
+ * `½[KL(m‖P1) + KL(m‖P2)]` ("from-mixture", HiddenCut's code), `m = (P1 + P2)/2`,
+ * `Pi = softmax(logits_i)`, summed over classes and averaged over positions; with the argument
+ * checks, named after `caller`.
+ */
+export function mixtureDivergence(
+  logits1: Tensor,
+  logits2: Tensor,
+  options: JsDivergenceOptions,
+  direction: "to-mixture" | "from-mixture",
+  caller: string,
+): Tensor {
+  const stop = options.stopGradientSecond ?? false;
+  checkLogitPair(logits1, logits2, ["logits1", "logits2"], stop, options.mask, caller);
+  return tf.tidy(() => {
+    const log1 = logProbs(logits1);
+    const log2 = logProbs(stop ? stopGradient(logits2) : logits2); // (..., C)
+    const logM = logMixture(log1, log2); // (..., C)
+    const [kl1, kl2] = direction === "to-mixture"
+      ? [klPerPosition(log1, logM), klPerPosition(log2, logM)]
+      : [klPerPosition(logM, log1), klPerPosition(logM, log2)]; // (...)
+    return maskedMean(tf.mul(tf.add(kl1, kl2), 0.5), options.mask);
+  });
+}
+
+/**
+ * The checks of a consistency loss between two passes' logits: float tensors `(..., C)` of equal
+ * shapes, a boolean stop-gradient flag, a mask of the leading axes.
+ */
+export function checkLogitPair(
+  a: Tensor,
+  b: Tensor,
+  names: readonly [string, string],
+  stop: unknown,
+  mask: Tensor | undefined,
+  caller: string,
+): void {
+  checkLogits(a, names[0], caller);
+  checkLogits(b, names[1], caller);
+  checkSameShape(a, b, `${names[0]} and ${names[1]}`, caller);
+  checkStopFlag(stop, caller);
+  checkMask(mask, a.shape.slice(0, -1), caller);
 }
 
 /** Checks a required boolean stop-gradient flag. */

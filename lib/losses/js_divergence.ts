@@ -5,19 +5,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
-import {
-  checkLogits,
-  checkMask,
-  checkSameShape,
-  checkStopFlag,
-  klPerPosition,
-  logMixture,
-  logProbs,
-  maskedMean,
-} from "./_reduce.ts";
-import { stopGradient } from "./stop_gradient.ts";
+import { mixtureDivergence } from "./_reduce.ts";
 
 /** Options of {@linkcode jsDivergence}. */
 export interface JsDivergenceOptions {
@@ -55,18 +44,5 @@ export function jsDivergence(
   logits2: Tensor,
   options: JsDivergenceOptions = {},
 ): Tensor {
-  const caller = "jsDivergence";
-  checkLogits(logits1, "logits1", caller);
-  checkLogits(logits2, "logits2", caller);
-  checkSameShape(logits1, logits2, "logits1 and logits2", caller);
-  const stop = options.stopGradientSecond ?? false;
-  checkStopFlag(stop, caller);
-  checkMask(options.mask, logits1.shape.slice(0, -1), caller);
-  return tf.tidy(() => {
-    const log1 = logProbs(logits1);
-    const log2 = logProbs(stop ? stopGradient(logits2) : logits2); // (..., C)
-    const logM = logMixture(log1, log2); // (..., C)
-    const perPosition = tf.mul(tf.add(klPerPosition(log1, logM), klPerPosition(log2, logM)), 0.5);
-    return maskedMean(perPosition, options.mask);
-  });
+  return mixtureDivergence(logits1, logits2, options, "to-mixture", "jsDivergence");
 }

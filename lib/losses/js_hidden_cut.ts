@@ -9,27 +9,15 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
-import {
-  checkLogits,
-  checkMask,
-  checkSameShape,
-  checkStopFlag,
-  klPerPosition,
-  logMixture,
-  logProbs,
-  maskedMean,
-} from "./_reduce.ts";
-import { stopGradient } from "./stop_gradient.ts";
+import { mixtureDivergence } from "./_reduce.ts";
+import type { JsDivergenceOptions } from "./js_divergence.ts";
 
-/** Options of {@linkcode jsHiddenCut}. */
-export interface JsHiddenCutOptions {
-  /** `(B, T)` for logits `(B, T, C)`: the mean runs over the tokens the mask counts. */
-  readonly mask?: Tensor;
-  /** True: pass 2 is a constant. Default false (HiddenCut back-propagates both passes). */
-  readonly stopGradientSecond?: boolean;
-}
+/**
+ * Options of {@linkcode jsHiddenCut}: a mask, and whether pass 2 is a constant (default false:
+ * HiddenCut back-propagates both passes).
+ */
+export type JsHiddenCutOptions = JsDivergenceOptions;
 
 /**
  * `½[KL(m‖P1) + KL(m‖P2)]`, `m = (P1 + P2)/2`, `Pi = softmax(logits_i)` over the last axis,
@@ -60,18 +48,5 @@ export function jsHiddenCut(
   logits2: Tensor,
   options: JsHiddenCutOptions = {},
 ): Tensor {
-  const caller = "jsHiddenCut";
-  checkLogits(logits1, "logits1", caller);
-  checkLogits(logits2, "logits2", caller);
-  checkSameShape(logits1, logits2, "logits1 and logits2", caller);
-  const stop = options.stopGradientSecond ?? false;
-  checkStopFlag(stop, caller);
-  checkMask(options.mask, logits1.shape.slice(0, -1), caller);
-  return tf.tidy(() => {
-    const log1 = logProbs(logits1);
-    const log2 = logProbs(stop ? stopGradient(logits2) : logits2); // (..., C)
-    const logM = logMixture(log1, log2); // (..., C)
-    const perPosition = tf.mul(tf.add(klPerPosition(logM, log1), klPerPosition(logM, log2)), 0.5);
-    return maskedMean(perPosition, options.mask);
-  });
+  return mixtureDivergence(logits1, logits2, options, "from-mixture", "jsHiddenCut");
 }

@@ -6,15 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
-import {
-  checkLogits,
-  checkMask,
-  checkSameShape,
-  checkStopFlag,
-  klPerPosition,
-  logProbs,
-  maskedMean,
-} from "./_reduce.ts";
+import { checkLogitPair, klPerPosition, logProbs, maskedMean } from "./_reduce.ts";
 import { stopGradient } from "./stop_gradient.ts";
 
 /** Options of {@linkcode jsToInference}. */
@@ -57,12 +49,9 @@ export function jsToInference(
   options: JsToInferenceOptions = {},
 ): Tensor {
   const caller = "jsToInference";
-  checkLogits(logitsTrain, "logitsTrain", caller);
-  checkLogits(logitsInference, "logitsInference", caller);
-  checkSameShape(logitsTrain, logitsInference, "logitsTrain and logitsInference", caller);
   const stop = options.stopGradientSecond ?? true;
-  checkStopFlag(stop, caller);
-  checkMask(options.mask, logitsTrain.shape.slice(0, -1), caller);
+  const names = ["logitsTrain", "logitsInference"] as const;
+  checkLogitPair(logitsTrain, logitsInference, names, stop, options.mask, caller);
   return tf.tidy(() => {
     const reference = stop ? stopGradient(logitsInference) : logitsInference;
     const perPosition = klPerPosition(logProbs(logitsTrain), logProbs(reference)); // (...)

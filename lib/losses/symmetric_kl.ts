@@ -6,15 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
-import {
-  checkLogits,
-  checkMask,
-  checkSameShape,
-  checkStopFlag,
-  klPerPosition,
-  logProbs,
-  maskedMean,
-} from "./_reduce.ts";
+import { checkLogitPair, klPerPosition, logProbs, maskedMean } from "./_reduce.ts";
 import { stopGradient } from "./stop_gradient.ts";
 
 /** Options of {@linkcode symmetricKl}. */
@@ -53,11 +45,8 @@ export interface SymmetricKlOptions {
  */
 export function symmetricKl(logits1: Tensor, logits2: Tensor, options: SymmetricKlOptions): Tensor {
   const caller = "symmetricKl";
-  checkLogits(logits1, "logits1", caller);
-  checkLogits(logits2, "logits2", caller);
-  checkSameShape(logits1, logits2, "logits1 and logits2", caller);
-  checkStopFlag(options?.stopGradientSecond, caller);
-  checkMask(options.mask, logits1.shape.slice(0, -1), caller);
+  const stop = options?.stopGradientSecond;
+  checkLogitPair(logits1, logits2, ["logits1", "logits2"], stop, options?.mask, caller);
   return tf.tidy(() => {
     const second = options.stopGradientSecond ? stopGradient(logits2) : logits2;
     const log1 = logProbs(logits1), log2 = logProbs(second); // (..., C)
