@@ -11,6 +11,7 @@ import type { DropoutPlan } from "../dropout/spec.ts";
 import {
   type DropContext,
   initLora,
+  type LinearWeights,
   type LoraConfig,
   loraScale,
   type LoraWeights,
@@ -64,8 +65,10 @@ export interface TaskModel {
   readonly kind: "classification" | "regression";
   /** Replaces the kind's loss (and label checks) when present; see {@linkcode TaskObjective}. */
   readonly objective?: TaskObjective;
-  /** The trainable variables: LoRA A/B (`layers.3.q.lora_a`, `…lora_b`) and the head (`head.kernel`, `head.bias`). */
+  /** The trainable variables: LoRA A/B (`layers.3.q.lora_a`, `…lora_b`) and the head (`head.kernel`, `head.bias`, and `head.dense.kernel|bias` with a dense layer). */
   readonly trainable: Readonly<Record<string, Variable>>;
+  /** How the head reads the encoder (absent for models without a pooled head, e.g. a decoder). */
+  readonly headLayout?: HeadLayout;
   /** One forward pass; call inside `tf.tidy` or dispose the outputs. */
   forward(batch: TaskBatch, plan: DropoutPlan, ctx: DropContext): TaskOutput;
   /** Disposes the trainable variables (the base weights belong to the caller). */
@@ -84,6 +87,22 @@ export interface TaskLoraOptions extends LoraConfig {
   readonly targets?: readonly ModuleName[];
 }
 
+/** The layout of a task model's head: its pooling and whether a trainable dense + tanh precedes it. */
+export interface HeadLayout {
+  /** How the sentence vector is made. */
+  readonly pooling: Pooling;
+  /** A trainable `head.dense` + tanh before the output layer (RoBERTa's `classifier.dense`). */
+  readonly dense: boolean;
+}
+
+/** Initial head values, e.g. a checkpoint's `classifier` (copied; shapes must match). */
+export interface HeadInit {
+  /** The output layer `(D, C)` (BERT's `classifier`, RoBERTa's `classifier.out_proj`). */
+  readonly out?: LinearWeights;
+  /** The dense layer `(D, D)` (RoBERTa's `classifier.dense`); needs `dense: true`. */
+  readonly dense?: LinearWeights;
+}
+
 /** Options of {@linkcode createTaskModel}. */
 export interface TaskModelOptions {
   /** LoRA: targets (default q and v), r (default 8), α (default 16), rsLora. */
@@ -96,6 +115,14 @@ export interface TaskModelOptions {
     readonly numClasses?: number;
     /** How the sentence vector is made; `pooler` needs `base.pooler`. */
     readonly pooling: Pooling;
+    /**
+     * A trainable dense layer `(D, D)` + tanh on the pooled vector before the output layer, as in
+     * Hugging Face's RoBERTa classification head (`classifier.dense`, then `classifier.out_proj`,
+     * on the first token); not with `pooling: "pooler"`. Default false.
+     */
+    readonly dense?: boolean;
+    /** Initial values for the head instead of the random ones (e.g. a fine-tuned checkpoint's). */
+    readonly init?: HeadInit;
   };
 }
 
@@ -142,8 +169,11 @@ export function encoderModuleDims(
 /**
  * Builds a task model over a frozen base: LoRA adapters (A Kaiming-uniform, B zero, so the model
  * starts as the base) on the target modules of every layer, and a head with Glorot-uniform kernel
- * and zero bias. Keys: adapter `j` (in layer-major, module order) uses `foldIn(foldIn(key, 0), j)`,
- * the head `foldIn(key, 1)`.
+ * and zero bias (or the given initial values). With `head.dense`, Hugging Face's RoBERTa head: a
+ * trainable dense layer + tanh on the pooled (first) token, then the output layer; BERT's head is
+ * `pooling: "pooler"` (the checkpoint's frozen pooler, then `classifier`). Keys: adapter `j` (in
+ * layer-major, module order) uses `foldIn(foldIn(key, 0), j)`, the head `foldIn(key, 1)`, the
+ * dense layer `foldIn(key, 2)`.
  *
  * @param base The pretrained encoder (and pooler), e.g. from `loadUseLite()`.
  * @param options LoRA and head options.
@@ -224,28 +254,58 @@ export function createTaskModel(
       trainable[`${name}.lora_b`] = adapter.b;
     }
   }
-  const width = pooling === "pooler"
-    ? base.pooler!.dense.kernel.shape[1]
-    : base.config.layers.at(-1)!.hiddenDim;
-  const bound = Math.sqrt(6 / (width + numOutputs));
-  const u = uniform(foldIn(key, 1), width * numOutputs);
-  for (let i = 0; i < u.length; i++) u[i] = (2 * u[i]! - 1) * bound;
-  const kernel = tf.tidy(() => tf.variable(tf.tensor2d(u, [width, numOutputs]), true));
-  const bias = tf.tidy(() => tf.variable(tf.zeros([numOutputs]), true));
-  trainable["head.kernel"] = kernel;
-  trainable["head.bias"] = bias;
-  const head = { kernel: kernel as unknown as Tensor2D, bias: bias as unknown as tf.Tensor1D };
+  const dense = options.head.dense === true;
+  if (dense && pooling === "pooler") {
+    throw new TypeError(
+      'Cannot create a task model: a dense head layer goes on "mean" or "first" pooling, not on the base\'s "pooler"',
+    );
+  }
+  const hidden = base.config.layers.at(-1)!.hiddenDim;
+  const width = pooling === "pooler" ? base.pooler!.dense.kernel.shape[1] : hidden;
+  const headVar = (name: string, k: RandomKey, shape: [number, number], init?: LinearWeights) => {
+    checkInit(name, shape, init);
+    const [fanIn, fanOut] = shape;
+    const kernel = tf.tidy(() => {
+      if (init !== undefined) return tf.variable(tf.clone(init.kernel), true);
+      const bound = Math.sqrt(6 / (fanIn + fanOut));
+      const u = uniform(k, fanIn * fanOut);
+      for (let i = 0; i < u.length; i++) u[i] = (2 * u[i]! - 1) * bound;
+      return tf.variable(tf.tensor2d(u, shape), true);
+    });
+    const bias = tf.tidy(() =>
+      tf.variable(init?.bias === undefined ? tf.zeros([fanOut]) : tf.clone(init.bias), true)
+    );
+    trainable[`${name}.kernel`] = kernel;
+    trainable[`${name}.bias`] = bias;
+    return { kernel: kernel as unknown as Tensor2D, bias: bias as unknown as tf.Tensor1D };
+  };
+  if (!dense && options.head.init?.dense !== undefined) {
+    throw new TypeError("Cannot create a task model: init.dense needs dense: true");
+  }
+  const denseLayer = dense
+    ? headVar("head.dense", foldIn(key, 2), [hidden, hidden], options.head.init?.dense)
+    : undefined;
+  const head = headVar("head", foldIn(key, 1), [width, numOutputs], options.head.init?.out);
+  const denseHead: PoolerWeights | undefined = denseLayer === undefined ? undefined : {
+    pooling: pooling as "mean" | "first",
+    dense: denseLayer,
+    activation: "tanh",
+    l2Normalize: false,
+  };
   let disposed = false;
 
   return {
     kind,
     trainable,
+    headLayout: { pooling, dense },
     forward(batch: TaskBatch, plan: DropoutPlan, ctx: DropContext): TaskOutput {
       if (disposed) throw new Error("Cannot run a task model: it was disposed");
       return tf.tidy(() => {
         const hidden = encoderForward(base, batch, { plan, adapters, loraScale: scale }, ctx); // (B, T, D)
         const pooled = pooling === "pooler"
           ? applyPooler(hidden, batch.attentionMask, base.pooler!)
+          : denseHead !== undefined
+          ? applyPooler(hidden, batch.attentionMask, denseHead) // tanh(dense(pool(h)))
           : pool(hidden, batch.attentionMask, pooling); // (B, D)
         const logits = kind === "classification"
           ? classificationHead(pooled, head, plan, ctx)
@@ -259,4 +319,19 @@ export function createTaskModel(
       tf.dispose(Object.values(trainable));
     },
   };
+}
+
+function checkInit(name: string, shape: [number, number], init: LinearWeights | undefined): void {
+  if (init === undefined) return;
+  const fanOut = shape[1];
+  if (init.kernel.shape.join(",") !== shape.join(",")) {
+    throw new RangeError(
+      `Cannot create a task model: the initial ${name}.kernel must be [${shape}], received [${init.kernel.shape}]`,
+    );
+  }
+  if (init.bias !== undefined && init.bias.shape.join(",") !== String(fanOut)) {
+    throw new RangeError(
+      `Cannot create a task model: the initial ${name}.bias must be [${fanOut}], received [${init.bias.shape}]`,
+    );
+  }
 }
