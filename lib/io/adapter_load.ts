@@ -1,6 +1,7 @@
 /**
  * Reading PEFT LoRA adapters for a base model, strictly: every key the config implies must be
- * present with its shape, a float dtype and finite values, and nothing else may be there. A
+ * present with its shape, a float dtype and finite values (`checkWeightValues`), and nothing else
+ * may be there. A
  * `target_modules` regex is matched over the model's own, finite list of module names with a
  * linear-time matcher (see `adapter_target_regex.ts`), so no config can make loading hang.
  *
@@ -15,7 +16,7 @@ import type { EncoderConfig } from "../models/encoder_config.ts";
 import type { DecoderConfig } from "../models/decoder.ts";
 import type { PoolerWeights } from "../models/heads.ts";
 import { encoderModuleDims } from "../models/task_model.ts";
-import { readSafetensors, type SafetensorsEntry } from "./safetensors.ts";
+import { checkWeightValues, readSafetensors, type SafetensorsEntry } from "./safetensors.ts";
 import {
   type AdapterModelType,
   FUSED,
@@ -89,18 +90,20 @@ function numLayersOf(base: AdapterBase): number {
   return base.modelType === "gpt2" ? base.config.numLayers : base.config.layers.length;
 }
 
-/** The float values of an adapter tensor; integer dtypes and NaN/±Infinity are errors. */
+/** The float values of an adapter tensor; integer dtypes, NaN/±Infinity and huge values are errors. */
 function floatValues(dir: string, key: string, e: SafetensorsEntry): Float32Array {
-  if (e.dtype !== "F32" && e.dtype !== "F16" && e.dtype !== "BF16") {
-    fail(dir, `key "${key}" has dtype ${e.dtype}, expected a float dtype (F32, F16 or BF16)`);
+  try {
+    checkWeightValues(e.data, {
+      name: key,
+      source: "adapter_model.safetensors",
+      dtype: e.dtype,
+    });
+  } catch (error) {
+    const message = (error as Error).message.replace(/^Cannot load weights: weight /, "key ");
+    const Class = error instanceof RangeError ? RangeError : TypeError;
+    throw new Class(`Cannot load adapter ${dir}: ${message}`);
   }
-  const data = e.data as Float32Array;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) {
-      fail(dir, `key "${key}" holds ${data[i]} at index ${i}, expected finite values`);
-    }
-  }
-  return data;
+  return e.data as Float32Array;
 }
 
 /** The modules `target_modules` selects, the same in every layer (PEFT's per-layer choice is not supported). */
