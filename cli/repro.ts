@@ -301,5 +301,6 @@ function logRun(spec: RunSpec, error?: string, busy = false): void {
 
 const written = await writeReproReport(dir, preset, allExperiments, {
   onInvalid: (path, reason) => console.error(`skipped ${path} in the report: ${reason}`),
+  log: (line) => console.log(line),
 });
 console.log(`wrote ${written.length} file(s): ${written.at(-1)}`);

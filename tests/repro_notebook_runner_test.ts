@@ -218,13 +218,14 @@ Deno.test("claimVerdicts decides the chosen claims from stored runs and rejects 
       target: recordingTarget().target,
       ...quiet,
     });
-    // Fake scores depend on the seed only: HiddenKey ties the baseline (claim 10 fails), and
-    // smoke's two ranks cannot show a rise and a fall (claim 1 is not testable).
+    // Smoke's two ranks cannot show a rise and a fall (claim 1), and its short baseline runs
+    // cannot show overfitting, so the dropout claim 10 is not testable either.
     const verdicts = claimVerdicts(out.input, [10, 1]);
     assertEquals(verdicts.map((v) => [v.claim, v.verdict]), [
       [1, "not testable here"],
-      [10, "not reproduced"],
+      [10, "not testable here"],
     ]);
+    assert(verdicts[1]!.evidence.includes("does not overfit"), verdicts[1]!.evidence);
     let error: unknown;
     try {
       claimVerdicts(out.input, [99]);

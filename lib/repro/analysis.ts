@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { RunSpec } from "./experiments.ts";
+import type { ExperimentSpec, RunSpec } from "./experiments.ts";
 import { mean, median, type PairedComparison, pairedComparison, sampleStd } from "./stats.ts";
 import type { StoredRun } from "./store.ts";
 
@@ -376,4 +376,50 @@ export function costTable(runs: readonly StoredRun[], methods: readonly string[]
     ...r,
     relativeToBaseline: baselineMs === undefined ? undefined : r.msPerStep / baselineMs,
   }));
+}
+
+/**
+ * A run spec as canonical text (keys sorted), so that specs built in different orders compare equal.
+ *
+ * @param spec A run spec.
+ * @returns Its canonical JSON.
+ * @example
+ * ```ts
+ * import { specKey } from "./analysis.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(specKey({ b: 1, a: 2 } as never), specKey({ a: 2, b: 1 } as never));
+ * ```
+ */
+export function specKey(spec: RunSpec): string {
+  const record = spec as unknown as Record<string, unknown>;
+  return JSON.stringify(Object.keys(record).sort().map((k) => [k, record[k]]));
+}
+
+/**
+ * The stored runs that belong to some experiments: runs whose spec is one of theirs.
+ *
+ * @param runs Stored runs.
+ * @param experiments The preset's experiments.
+ * @param include Which experiment ids to take (e.g. every one but `regime`).
+ * @returns The matching runs, in input order.
+ * @example
+ * ```ts
+ * import { runsOfExperiments } from "./analysis.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const experiments = reproExperiments("smoke");
+ * const spec = experiments.find((e) => e.id === "framework")!.runs[0]!;
+ * const runs = [{ spec }, { spec: { ...spec, steps: 1 } }] as never[];
+ * assertEquals(runsOfExperiments(runs, experiments, (id) => id === "framework").length, 1);
+ * ```
+ */
+export function runsOfExperiments(
+  runs: readonly StoredRun[],
+  experiments: readonly ExperimentSpec[],
+  include: (id: string) => boolean,
+): StoredRun[] {
+  const keys = new Set(
+    experiments.filter((e) => include(e.id)).flatMap((e) => e.runs.map(specKey)),
+  );
+  return runs.filter((r) => keys.has(specKey(r.spec)));
 }

@@ -25,6 +25,7 @@ export {
   rankCurve,
   rateCurve,
   runScore,
+  runsOfExperiments,
   type ScoreCurve,
   type SeedSummary,
   selectRuns,
@@ -40,6 +41,13 @@ export * from "./execute.ts";
 export * from "./stats.ts";
 export * from "./paper_tables.ts";
 export * from "./verdicts.ts";
+export * from "./paired.ts";
+export * from "./regime.ts";
+export * from "./selection.ts";
+export * from "./comparisons.ts";
+export * from "./evidence_files.ts";
+export * from "./reference.ts";
+export * from "./csv_tables.ts";
 export * from "./task_data.ts";
 export * from "./user_experiments.ts";
 export * from "./user_verdicts.ts";

@@ -442,9 +442,7 @@ export async function writeEquivalence(dir: string, result: EquivalenceResult): 
  * ```
  */
 export function claimVerdicts(input: ReportInput, claims: readonly number[]): ClaimVerdict[] {
-  const framework = input.experiments.find((e) => e.id === "framework");
-  const tasks = [...new Set((framework?.runs ?? []).map((r) => r.task))];
-  const all = evaluateClaims(input.runs, tasks, input.equivalence);
+  const all = evaluateClaims(input);
   for (const c of claims) {
     if (!all.some((v) => v.claim === c)) {
       throw new RangeError(

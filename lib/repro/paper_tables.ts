@@ -142,7 +142,7 @@ export const PAPER_TABLE8: Readonly<Record<string, Readonly<Record<string, numbe
   },
 };
 
-/** The paper's claims (`docs/claims.md`) that loradrop gives a verdict on, by number. */
+/** The paper's claims, numbered as in `docs/claims.md` (each gets a verdict, possibly "not testable here"). */
 export const PAPER_CLAIMS: Readonly<Record<number, string>> = {
   1: "LoRA without dropout overfits: the dev metric first rises, then falls as the rank grows.",
   2: "DropKey and DropAttention with normalised rescaling give identical attention weights; with 1/(1−p) they do not.",
@@ -155,5 +155,9 @@ export const PAPER_CLAIMS: Readonly<Record<number, string>> = {
   9: "Adding bidirectional KL to HiddenKey⁻ improves every dataset; adding JS does not change the average.",
   10: "HiddenKey beats the LoRA baseline on average.",
   11: "Adding input Cutoff or output dropout to HiddenKey⁻ gives no consistent gain.",
+  12: "On CoLA and QNLI (RoBERTa-large), HiddenKey improves on the baseline.",
+  13: "On E2E with GPT2-Medium, HiddenKey beats the baseline and its parts on all five metrics.",
+  14: "On WebNLG with GPT2-Medium, HiddenKey is best in most category × metric cells.",
+  15: "With LLaMA2-7B, HiddenKey improves over the LoRA baseline on RTE, MRPC and E2E.",
   16: "HiddenKey (with KL) costs about 1.5× the baseline's training time; HiddenKey⁻ about 1×.",
 };

@@ -20,6 +20,7 @@ export * from "./line.ts";
 export * from "./scatter.ts";
 export * from "./bar.ts";
 export * from "./heatmap.ts";
+export * from "./forest.ts";
 export * from "./table.ts";
 export * from "./bundle.ts";
 export * from "./display.ts";

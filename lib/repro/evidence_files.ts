@@ -1,0 +1,123 @@
+/**
+ * The reproduction's evidence as files: `regime.json` (does the baseline overfit, per task) and
+ * `verdicts.json` (one verdict per claim with its paired difference and 95% CI). `deno task repro`,
+ * the report and the notebooks all write and read them through this module, so every view shows
+ * the same numbers.
+ *
+ * @module
+ */
+import { writeFileAtomic } from "../train/atomic_file.ts";
+import type { RegimeResult } from "./regime.ts";
+import {
+  type ClaimsInput,
+  type ClaimVerdict,
+  evaluateClaimsWithRegime,
+  reproRegime,
+} from "./verdicts.ts";
+
+/** The regime per task and the verdicts decided under it. */
+export interface ReproEvidence {
+  /** One entry per task (`regime.json`). */
+  readonly regime: readonly RegimeResult[];
+  /** One entry per claim (`verdicts.json`). */
+  readonly verdicts: readonly ClaimVerdict[];
+}
+
+/**
+ * Computes the regime, then the verdicts under it.
+ *
+ * @param input Runs, experiments and the equivalence measurements.
+ * @returns The evidence.
+ * @example
+ * ```ts
+ * import { reproEvidence } from "./evidence_files.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const e = reproEvidence({ runs: [], experiments: reproExperiments("smoke") });
+ * assertEquals(e.regime[0]!.overfits, false);
+ * ```
+ */
+export function reproEvidence(input: ClaimsInput): ReproEvidence {
+  const regime = reproRegime(input);
+  return { regime, verdicts: evaluateClaimsWithRegime(input, regime) };
+}
+
+/**
+ * Writes `dir/regime.json` and `dir/verdicts.json` (atomically).
+ *
+ * @param dir The preset's results folder.
+ * @param evidence The evidence.
+ * @returns The two paths.
+ * @example
+ * ```ts
+ * import { readEvidence, reproEvidence, writeEvidence } from "./evidence_files.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * await writeEvidence(dir, reproEvidence({ runs: [], experiments: reproExperiments("smoke") }));
+ * assertEquals((await readEvidence(dir))?.verdicts[0]?.claim, 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeEvidence(dir: string, evidence: ReproEvidence): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const regime = `${dir}/regime.json`, verdicts = `${dir}/verdicts.json`;
+  await writeFileAtomic(regime, JSON.stringify(evidence.regime, null, 1) + "\n");
+  await writeFileAtomic(verdicts, JSON.stringify(evidence.verdicts, null, 1) + "\n");
+  return [regime, verdicts];
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Reads `regime.json` and `verdicts.json` of a folder, checking their shape.
+ *
+ * @param dir A results folder or a committed reference folder.
+ * @returns The evidence, or undefined when `verdicts.json` does not exist (a missing
+ *   `regime.json` reads as an empty list).
+ * @example
+ * ```ts
+ * import { readEvidence } from "./evidence_files.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(await readEvidence("/nonexistent-folder"), undefined);
+ * ```
+ */
+export async function readEvidence(dir: string): Promise<ReproEvidence | undefined> {
+  const verdicts = await readJson(`${dir}/verdicts.json`);
+  if (verdicts === undefined) return undefined;
+  const regime = (await readJson(`${dir}/regime.json`)) ?? [];
+  const isVerdict = (v: unknown) =>
+    typeof v === "object" && v !== null && typeof (v as ClaimVerdict).claim === "number" &&
+    typeof (v as ClaimVerdict).verdict === "string";
+  if (!Array.isArray(verdicts) || !verdicts.every(isVerdict)) {
+    throw new TypeError(
+      `Cannot read ${dir}/verdicts.json: expected an array of {claim, verdict, ...}, received ${
+        JSON.stringify(verdicts).slice(0, 80)
+      }`,
+    );
+  }
+  const isRegime = (r: unknown) =>
+    typeof r === "object" && r !== null && typeof (r as RegimeResult).task === "string" &&
+    typeof (r as RegimeResult).overfits === "boolean";
+  if (!Array.isArray(regime) || !regime.every(isRegime)) {
+    throw new TypeError(
+      `Cannot read ${dir}/regime.json: expected an array of {task, overfits, ...}, received ${
+        JSON.stringify(regime).slice(0, 80)
+      }`,
+    );
+  }
+  return { regime: regime as RegimeResult[], verdicts: verdicts as ClaimVerdict[] };
+}
