@@ -95,7 +95,17 @@ Deno.test("parseHfConfig names what it does not support", () => {
       { ...BERT, num_attention_heads: 7 },
       "hidden_size 768 is not divisible by num_attention_heads 7",
     ],
-    [{ ...BERT, vocab_size: -3 }, `"vocab_size" must be a non-negative integer, received -3`],
+    [{ ...BERT, vocab_size: -3 }, `"vocab_size" must be an integer in [0, 4194304], received -3`],
+    // sizes no checkpoint has: an error at once, not seconds of allocation then "Invalid array length"
+    [
+      { ...BERT, num_hidden_layers: 1e9 },
+      `"num_hidden_layers" must be an integer in [0, 1000], received 1000000000`,
+    ],
+    [{ ...BERT, hidden_size: 2 ** 20 }, `"hidden_size" must be an integer in [0, 65536]`],
+    [
+      { model_type: "gpt2", vocab_size: 9, n_positions: 8, n_embd: 8, n_head: 2, n_layer: 1e9 },
+      `"n_layer" must be an integer in [0, 1000], received 1000000000`,
+    ],
     [
       { model_type: "gpt2", n_embd: 8, n_head: 2, scale_attn_by_inverse_layer_idx: true },
       "scale_attn_by_inverse_layer_idx",

@@ -39,10 +39,37 @@ function fail(source: string, what: string): never {
   throw new Error(`Cannot read Hugging Face config ${source}: ${what}`);
 }
 
+/**
+ * Upper bounds of the sizes a config may name, each far above any released checkpoint of these
+ * architectures: a larger value is a corrupt or mistyped config, and taking it at its word would
+ * spend seconds allocating before failing with "Invalid array length".
+ */
+const MAX_SIZE: Readonly<Record<string, number>> = {
+  num_hidden_layers: 1_000,
+  n_layer: 1_000,
+  num_attention_heads: 1_024,
+  n_head: 1_024,
+  hidden_size: 65_536,
+  n_embd: 65_536,
+  intermediate_size: 262_144,
+  n_inner: 262_144,
+  max_position_embeddings: 1_048_576,
+  n_positions: 1_048_576,
+  vocab_size: 4_194_304,
+  type_vocab_size: 1_024,
+  pad_token_id: 4_194_304,
+};
+
 function int(json: Json, key: string, source: string, fallback?: number): number {
   const v = json[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-    fail(source, `"${key}" must be a non-negative integer, received ${JSON.stringify(json[key])}`);
+  const max = MAX_SIZE[key] ?? Number.MAX_SAFE_INTEGER;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    fail(
+      source,
+      `"${key}" must be ${
+        max === Number.MAX_SAFE_INTEGER ? "a non-negative integer" : `an integer in [0, ${max}]`
+      }, received ${JSON.stringify(json[key])}`,
+    );
   }
   return v;
 }
