@@ -32,4 +32,5 @@ export * from "./text_source.ts";
 export * from "./progress.ts";
 export * from "./run_record.ts";
 export * from "./train_step.ts";
+export * from "./memory_check.ts";
 export * from "./train.ts";

@@ -31,6 +31,7 @@ import {
 } from "./checkpoint.ts";
 import { configHash, type JsonValue } from "./config_hash.ts";
 import { evaluate } from "./evaluate.ts";
+import { checkStepMemory } from "./memory_check.ts";
 import { createProgress } from "./progress.ts";
 import {
   bestEvaluation,
@@ -192,6 +193,36 @@ function totalSteps(options: TrainOptions, perEpoch: number): number {
   return Math.max(1, Math.round(epochs * perEpoch));
 }
 
+/**
+ * A clear error for a step the backend could not allocate: the wasm module reports it as
+ * `Aborted()`, `table index is out of bounds` or `memory access out of bounds`, the JS backends as
+ * `Array buffer allocation failed`. Undefined for any other error.
+ */
+function outOfMemoryError(
+  error: unknown,
+  backend: string,
+  step: number,
+  steps: number,
+  batch: { readonly inputs: { readonly inputIds: { readonly shape: readonly number[] } } },
+): RangeError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const wasmTrap = typeof WebAssembly !== "undefined" && error instanceof WebAssembly.RuntimeError;
+  if (
+    !wasmTrap && !/Aborted\(|out of memory|allocation failed|Invalid array length/i.test(message)
+  ) {
+    return undefined;
+  }
+  const [b, t] = batch.inputs.inputIds.shape;
+  return new RangeError(
+    `Cannot train: the ${backend} backend failed at step ${
+      step + 1
+    } of ${steps} on a batch of ${b} examples × ${t} tokens (${message}), which is how it reports running out of memory; use a smaller batch size or maxLength${
+      backend === "wasm" ? ", or the tensorflow backend (deno task setup:native)" : ""
+    }`,
+    { cause: error },
+  );
+}
+
 function sampleMemory(peak: PeakMemory): PeakMemory {
   const m = tf.memory();
   return {
@@ -202,10 +233,13 @@ function sampleMemory(peak: PeakMemory): PeakMemory {
 
 /**
  * Fine-tunes `model.trainable` of a task model. See the module documentation for the files
- * written and the resume rules.
+ * written and the resume rules. Before the first step, `checkStepMemory` (`./memory_check.ts`)
+ * measures a step on the longest examples and refuses a batch size that cannot fit.
  *
  * @param options Model factory, data, plan, seeds, optimiser settings, evaluation, output.
  * @returns The record, the model and how the run went.
+ * @throws {RangeError} For a batch size the backend cannot hold (naming the largest that fits),
+ * and for a step the backend could not allocate after all.
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
@@ -409,6 +443,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return true;
       };
 
+      // an oversized batch is refused in a second, not after minutes of paging and a wasm abort
+      if (state.step < steps) await checkStepMemory(model, options.train, options.plan, batchSize);
       const progress = createProgress(steps, state.step, options.progress);
       try {
         while (state.step < steps) {
@@ -426,6 +462,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
                 ? {}
                 : { regressionConsistencyOn: options.regressionConsistencyOn }),
             });
+          } catch (error) {
+            throw outOfMemoryError(error, backend, step, steps, batch) ?? error;
           } finally {
             disposeLabeledBatch(batch);
           }
