@@ -96,7 +96,8 @@ function backendLimit(backend: string): { bytes: number; what: string } {
  * const plan = { drops: [] };
  * const estimate = (await checkStepMemory(model, source, plan, 4))!;
  * assert(estimate.bytesPerExample > 0 && estimate.maxBatchSize >= 4);
- * await assertRejects(() => checkStepMemory(model, source, plan, 1e12), RangeError, "use a batch size of at most");
+ * const huge = { ...source, size: 2 ** 40 }; // a step is at most the whole data set
+ * await assertRejects(() => checkStepMemory(model, huge, plan, 2 ** 40), RangeError, "use a batch size of at most");
  * model.dispose();
  * ```
  */
@@ -112,7 +113,7 @@ export async function checkStepMemory(
   const lengths = source.lengths;
   if (lengths !== undefined) {
     if (lengths[second]! > lengths[first]!) [first, second] = [second, first];
-    for (let i = 2; i < source.size; i++) {
+    for (let i = 2; i < Math.min(source.size, lengths.length); i++) {
       if (lengths[i]! > lengths[first]!) [first, second] = [i, first];
       else if (lengths[i]! > lengths[second]!) second = i;
     }
