@@ -403,7 +403,7 @@ export function compileTargetRegex(pattern: string): TargetRegex {
           if (st.anchor === "end" && pos !== name.length) continue;
           if (st.test !== undefined) set.push(i);
           else if (i === accept) set.push(i);
-          stack.push(...st.eps);
+          for (const next of st.eps) stack.push(next);
         }
       };
       let current: number[] = [];

@@ -232,7 +232,7 @@ export async function writeUserTaskReport(
   );
   written.push(json);
   const all = sections(verdicts, regimeRun, spec);
-  written.push(...await writeSectionTables(dir, all));
+  for (const path of await writeSectionTables(dir, all)) written.push(path);
   const html = `${dir}/report.html`;
   await writeReportHtml(html, all, { title: `loradrop: does dropout help on ${verdicts.task}?` });
   written.push(html);

@@ -223,10 +223,11 @@ export function regimeVerdict(record: RunRecord | undefined): RegimeVerdict {
   }
   const metric = record.best.metric;
   const losses = evals.map((e) => e.loss);
-  const minLoss = Math.min(...losses), endLoss = losses.at(-1)!;
+  const minLoss = losses.reduce((m, l) => Math.min(m, l), Infinity), endLoss = losses.at(-1)!;
   const scores = evals.map((e) => e.metrics[metric] ?? NaN);
   const bestStep = record.best.step, total = record.steps;
-  const rising = scores.at(-1)! > scores.at(-2)! && scores.at(-1)! >= Math.max(...scores);
+  const rising = scores.at(-1)! > scores.at(-2)! &&
+    scores.at(-1)! >= scores.reduce((m, x) => Math.max(m, x), -Infinity);
   const evidence = `dev loss min ${minLoss.toFixed(4)}, at the end ${endLoss.toFixed(4)} (${
     (endLoss / minLoss).toFixed(2)
   }x); best ${metric} ${(record.best.value * 100).toFixed(2)} at step ${bestStep} of ${total}`;
