@@ -329,7 +329,7 @@ export function listFlag<const C extends string>(
   for (const item of items) {
     if (choices !== undefined && !(choices as readonly string[]).includes(item)) {
       throw new UsageError(
-        `--${name} items must be among ${choices.join(", ")}, received "${item}"`,
+        `--${name} must be among ${choices.join(", ")}, received "${item}"`,
       );
     }
   }

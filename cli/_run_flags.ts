@@ -472,7 +472,19 @@ export function methodFromFlags(
   );
 }
 
-function isDirectory(path: string): boolean {
+/**
+ * Whether a path is an existing folder (false when it cannot be read).
+ *
+ * @param path The path.
+ * @returns True for a folder.
+ * @example
+ * ```ts
+ * import { isDirectory } from "./_run_flags.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([isDirectory(Deno.cwd()), isDirectory("./no/such/folder")], [true, false]);
+ * ```
+ */
+export function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {

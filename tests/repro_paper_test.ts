@@ -310,7 +310,7 @@ Deno.test({
       // In this process: the GLUE folder reaches executeRun through LORADROP_GLUE_DIR.
       const first = await repro([...args, "--jobs", "1"]);
       assertEquals(first.code, 0, first.stderr + first.stdout);
-      assertStringIncludes(first.stdout, "0 run(s) cached, 7 to run with 1 job(s)");
+      assertStringIncludes(first.stderr, "0 run(s) cached, 7 to run with 1 job(s)");
       const runs = await readStoredRuns(`${out}/paper`);
       assertEquals(runs.length, 7, "the cost experiment's 7 methods");
       for (const r of runs) {
@@ -332,7 +332,7 @@ Deno.test({
       // Rerunning finds every run cached (same specs, same hashes).
       const again = await repro([...args, "--jobs", "2"]);
       assertEquals(again.code, 0, again.stderr);
-      assertStringIncludes(again.stdout, "7 run(s) cached, 0 to run");
+      assertStringIncludes(again.stderr, "7 run(s) cached, 0 to run");
       // A hub id from --cache, offline, over worker processes (they inherit --glue and --cache).
       const cache = `${tmp}/cache`;
       await writeModelDir(`${cache}/roberta-large/main`);
@@ -342,7 +342,7 @@ Deno.test({
         { LORADROP_HF_ENDPOINT: "http://127.0.0.1:9" },
       );
       assertEquals(hub.code, 0, hub.stderr + hub.stdout);
-      assertStringIncludes(hub.stdout, "7 to run with 2 job(s)");
+      assertStringIncludes(hub.stderr, "7 to run with 2 job(s)");
       const hubRuns = await readStoredRuns(`${tmp}/hub/paper`);
       assertEquals(hubRuns.map((r) => r.spec.model), Array(7).fill("roberta-large"));
     } finally {
@@ -400,10 +400,15 @@ Deno.test({
       ]);
       assert(noModel.code !== 0);
       assertStringIncludes(noModel.stderr, `${tmp}/nope/roberta`);
-      assertStringIncludes(noModel.stderr, "neither a folder nor a hub repository id");
+      assertStringIncludes(noModel.stderr, "--model must be use-lite, a model folder or a hub id");
+      assertEquals(noModel.code, 2);
       const otherPreset = await repro(["--preset", "smoke", "--model", modelDir]);
       assert(otherPreset.code !== 0);
-      assertStringIncludes(otherPreset.stderr, "--model applies to the paper preset only");
+      assertStringIncludes(
+        otherPreset.stderr,
+        "--model applies to the paper preset or your own task (--train)",
+      );
+      assertEquals(otherPreset.code, 2);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
