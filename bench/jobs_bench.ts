@@ -60,9 +60,9 @@ export interface PassTimings {
 }
 
 /**
- * Reads the phases of a `deno task repro` pass from its timed stdout lines.
+ * Reads the phases of a `deno task repro` pass from its timed output lines (stderr and stdout).
  *
- * @param lines The CLI's stdout lines, in order, with arrival times.
+ * @param lines The CLI's output lines, in order of arrival, with arrival times.
  * @returns Planned, cached and finished runs and the phase times.
  * @example
  * ```ts
@@ -250,8 +250,14 @@ async function runPass(
       lines.push(l);
       console.log(`  [${(l.ms / 1000).toFixed(1).padStart(6)} s] ${l.text}`);
     }),
-    timedLines(child.stderr, t0, (l) => errors.push(l.text)),
+    // The CLI's progress lines (header, done:, FAILED:) are on stderr, the file list on stdout.
+    timedLines(child.stderr, t0, (l) => {
+      errors.push(l.text);
+      lines.push(l);
+      console.log(`  [${(l.ms / 1000).toFixed(1).padStart(6)} s] ${l.text}`);
+    }),
   ]);
+  lines.sort((a, b) => a.ms - b.ms);
   const status = await child.status;
   const wallMs = performance.now() - t0;
   if (!status.success) {
@@ -305,8 +311,15 @@ function formatTable(rows: readonly PassResult[]): string {
   return lines.join("\n");
 }
 
+const USAGE = {
+  command: "deno task bench:jobs",
+  usage: `Usage: deno task bench:jobs [--preset smoke] [--jobs 1,2] [--runs N] [--target 1.8]
+                            [--json FILE] [--keep]
+  Runs per hour of deno task repro --jobs N, each pass into a fresh empty folder.`,
+};
+
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs);
+  const args = argsOrExit(parseArgs, USAGE);
   const grid = new Set(
     reproExperiments(args.preset).flatMap((e) => e.runs).map((r) => JSON.stringify(r)),
   ).size;

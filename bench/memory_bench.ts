@@ -304,8 +304,16 @@ function formatTable(samples: readonly MemorySample[], warmup: number): string {
   return lines.join("\n");
 }
 
+const USAGE = {
+  command: "deno task bench:memory",
+  usage: `Usage: deno task bench:memory [--steps 1000] [--every 50] [--method hiddenKey] [--batch 8]
+                              [--seq 16] [--rate 0.1] [--warmup 100] [--backend wasm]
+                              [--max-slope 1] [--max-delta 2] [--json FILE]
+  RSS, JS heap, live tensors and the wasm heap over a long run; fails when they grow.`,
+};
+
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs);
+  const args = argsOrExit(parseArgs, USAGE);
   const warmup = args.warmup ?? Math.min(100, Math.floor(args.steps / 4));
   if (warmup >= args.steps) {
     console.error(

@@ -273,8 +273,16 @@ function formatTable(rows: readonly BenchRow[]): string {
   return lines.join("\n");
 }
 
+const USAGE = {
+  command: "deno task bench",
+  usage: `Usage: deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20]
+                       [--warmup 3] [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
+  The training step of the default model per backend and method: ms/step, CPU time, tokens/s,
+  GFLOP/s, peak memory. "tensorflow?" runs tfjs-node only when it loads.`,
+};
+
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs);
+  const args = argsOrExit(parseArgs, USAGE);
   const rows: BenchRow[] = [];
   const skipped: string[] = [];
   console.log(

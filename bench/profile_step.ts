@@ -41,8 +41,15 @@ function parseArgs(argv: readonly string[]): Args {
 
 const PRODUCTS = new Set(["LoradropLinearMatMul", "LoradropWasmMatMulTransposedB", "BatchMatMul"]);
 
+const USAGE = {
+  command: "deno run -A bench/profile_step.ts",
+  usage:
+    `Usage: deno run -A bench/profile_step.ts [--backend wasm] [--method baseline] [--batch 32] [--seq 32]
+  Where one training step's time goes, kernel by kernel.`,
+};
+
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs);
+  const args = argsOrExit(parseArgs, USAGE);
   await initBackend({ backend: parseBackendName(args.backend) });
   const base = await loadUseLite();
   const batch = benchBatch(base, args.batch, args.seq);

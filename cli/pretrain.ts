@@ -5,12 +5,24 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName } from "../lib/backend.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
 import { PRETRAIN_PRESETS, pretrainDecoder } from "../lib/nlg/pretrain/mod.ts";
 import * as tf from "@tensorflow/tfjs-core";
+import { choiceFlag, defineCommand, runCommand } from "./_args.ts";
+import { emitJson, say } from "./_output.ts";
 
-const USAGE = "Usage: deno task pretrain [--preset smoke|default] [--backend wasm|cpu] [--force]";
+/** The command line of `deno task pretrain`. */
+export const PRETRAIN_COMMAND = defineCommand({
+  command: "deno task pretrain",
+  usage: `Usage: deno task pretrain [--preset ${
+    Object.keys(PRETRAIN_PRESETS).join("|")
+  }] [--backend ${BACKEND_NAMES.join("|")}] [--force]
+  --preset P    default (the NLG track's decoder) or smoke (seconds, for CI)
+  --backend B   default wasm
+  --force       pretrain again even if the cache holds a finished decoder
+Prints the decoder's folder and validation perplexity as JSON on stdout.`,
+  flags: { preset: "string", backend: "string", force: "boolean" },
+});
 
 /**
  * Runs the command line.
@@ -18,53 +30,38 @@ const USAGE = "Usage: deno task pretrain [--preset smoke|default] [--backend was
  * @param args The arguments.
  * @returns The exit code.
  */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        preset: { type: "string", default: "default" },
-        backend: { type: "string", default: "wasm" },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!(values.preset in PRETRAIN_PRESETS)) {
-    console.error(
-      `Unknown preset "${values.preset}": expected ${
-        Object.keys(PRETRAIN_PRESETS).join(" or ")
-      }\n${USAGE}`,
+export function main(args: readonly string[]): Promise<number> {
+  return runCommand(PRETRAIN_COMMAND, args, async ({ values }) => {
+    const preset = choiceFlag(
+      "preset",
+      values.preset ?? "default",
+      Object.keys(PRETRAIN_PRESETS) as (keyof typeof PRETRAIN_PRESETS)[],
     );
-    return 2;
-  }
-  await initBackend({ backend: parseBackendName(values.backend) });
-  const result = await pretrainDecoder({
-    preset: values.preset as keyof typeof PRETRAIN_PRESETS,
-    force: values.force,
-    log: (m) => console.error(m),
+    const backend = choiceFlag("backend", values.backend ?? "wasm", BACKEND_NAMES);
+    await initBackend({ backend });
+    const result = await pretrainDecoder({ preset, force: values.force, log: say });
+    const info = result.info;
+    say(`decoder: ${result.dir} (${result.status})`);
+    if (info !== undefined) {
+      say(
+        `validation perplexity ${
+          info.validationPerplexity.toFixed(2)
+        } after ${info.loss.length} steps; ` +
+          `${info.tokensPerSecond.toFixed(0)} tokens/s on ${info.backend}`,
+      );
+    }
+    emitJson({
+      decoder: result.dir,
+      status: result.status,
+      ...(info === undefined ? {} : {
+        validationPerplexity: info.validationPerplexity,
+        steps: info.loss.length,
+        tokensPerSecond: info.tokensPerSecond,
+        backend: info.backend,
+      }),
+    });
+    tf.dispose(result.model.weights as unknown as tf.TensorContainer);
   });
-  const info = result.info;
-  console.log(`decoder: ${result.dir} (${result.status})`);
-  if (info !== undefined) {
-    console.log(
-      `validation perplexity ${
-        info.validationPerplexity.toFixed(2)
-      } after ${info.loss.length} steps; ` +
-        `${info.tokensPerSecond.toFixed(0)} tokens/s on ${info.backend}`,
-    );
-  }
-  tf.dispose(result.model.weights as unknown as tf.TensorContainer);
-  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

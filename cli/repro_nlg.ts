@@ -14,9 +14,16 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { initBackend, parseBackendName } from "../lib/backend.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
+import {
+  choiceFlag,
+  defineCommand,
+  type ParsedCommandLine,
+  runCommand,
+  UsageError,
+} from "./_args.ts";
+import { say } from "./_output.ts";
 import {
   NLG_METHODS,
   NLG_PRESETS,
@@ -39,8 +46,25 @@ import { writeReportHtml } from "../lib/viz/report.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import type { PretrainInfo } from "../lib/nlg/pretrain/pretrain.ts";
 
-const USAGE = `usage: deno task repro nlg [--preset ${NLG_PRESETS.join("|")}] [--out DIR]
-       [--backend wasm|cpu|webgpu|tensorflow] [--e2e E2E_DIR] [--cache DIR] [--report-only]`;
+/** The command line of `deno task repro nlg`. */
+export const REPRO_NLG_COMMAND = defineCommand({
+  command: "deno task repro nlg",
+  usage: `Usage: deno task repro nlg [--preset ${NLG_PRESETS.join("|")}] [--out DIR]
+       [--backend ${BACKEND_NAMES.join("|")}] [--e2e E2E_DIR] [--cache DIR] [--report-only]
+  --preset P      smoke (CI), quick (default; full is read as quick) or paper (GPT-2 Medium, Table 7)
+  --out DIR       results root (default results): runs in DIR/<preset>/nlg/
+  --e2e DIR       the E2E dataset's CSV files (paper preset)
+  --cache DIR     the cache of the pretrained decoder (or of GPT-2 Medium, paper preset)
+  --report-only   rewrite the report from stored runs`,
+  flags: {
+    preset: "string",
+    out: "string",
+    backend: "string",
+    e2e: "string",
+    cache: "string",
+    "report-only": "boolean",
+  },
+});
 
 /**
  * Runs the NLG reproduction.
@@ -48,51 +72,44 @@ const USAGE = `usage: deno task repro nlg [--preset ${NLG_PRESETS.join("|")}] [-
  * @param args Command-line arguments.
  * @returns The exit code.
  */
-export async function main(args: readonly string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        preset: { type: "string", default: Deno.env.get("LORADROP_PRESET") ?? "quick" },
-        out: { type: "string", default: "results" },
-        backend: { type: "string" },
-        e2e: { type: "string" },
-        cache: { type: "string" },
-        "report-only": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function main(args: readonly string[]): Promise<number> {
+  return runCommand(REPRO_NLG_COMMAND, args, (parsed) => run(parsed.values));
+}
+
+async function run(
+  flags: ParsedCommandLine<typeof REPRO_NLG_COMMAND.flags>["values"],
+): Promise<number> {
+  const values = {
+    ...flags,
+    preset: flags.preset ?? (Deno.env.get("LORADROP_PRESET") || "quick"),
+    out: flags.out ?? "results",
+  };
   // The NLU presets map onto the NLG ones: full → quick.
-  const preset = (values.preset === "full" ? "quick" : values.preset) as NlgPreset;
-  if (!NLG_PRESETS.includes(preset)) {
-    console.error(
-      `Cannot run the NLG reproduction: --preset must be one of ${
-        NLG_PRESETS.join(", ")
-      }, received "${values.preset}"\n${USAGE}`,
-    );
-    return 2;
+  const preset = choiceFlag(
+    "preset",
+    values.preset === "full" ? "quick" : values.preset,
+    NLG_PRESETS,
+  ) as NlgPreset;
+  const backendName = values.backend === undefined
+    ? undefined
+    : choiceFlag("backend", values.backend, BACKEND_NAMES);
+  if (values["report-only"] && backendName !== undefined) {
+    throw new UsageError("--backend changes nothing with --report-only (nothing is trained)");
   }
+  if (preset !== "paper" && values.e2e !== undefined) {
+    throw new UsageError(`--e2e applies to the paper preset, received it with --preset ${preset}`);
+  }
+
   const dir = `${values.out}/${preset}/nlg`;
   await Deno.mkdir(dir, { recursive: true });
   const specs = nlgRunSpecs(preset);
   let pretrainInfo: PretrainInfo | undefined;
   let backend = "wasm";
   if (!values["report-only"]) {
-    const info = await initBackend(
-      values.backend ? { backend: parseBackendName(values.backend) } : {},
-    );
+    const info = await initBackend(backendName === undefined ? {} : { backend: backendName });
     backend = info.active;
     const { todo, done } = await planGrid(specs, backend, dir);
-    console.log(
+    say(
       `loradrop repro nlg: preset ${preset}, backend ${backend}, ${done.length} run(s) cached, ${todo.length} to run`,
     );
     let resources: NlgResources | undefined;
@@ -114,7 +131,7 @@ export async function main(args: readonly string[]): Promise<number> {
       },
       onRunEnd: (run, error) => {
         if (error !== undefined || !Deno.stderr.isTerminal()) {
-          console.log(
+          say(
             `${error ? "FAILED" : "done"}: ${run.spec.method}, seed ${run.spec.seed}${
               error ? `\n${error}` : ""
             }`,
@@ -125,7 +142,7 @@ export async function main(args: readonly string[]): Promise<number> {
     pretrainInfo = resources?.pretrainInfo;
     if (resources !== undefined) disposeNlgResources(resources);
     if (outcome.failed.length > 0) {
-      console.error(
+      say(
         `${outcome.failed.length} run(s) failed; rerunning the same command retries them`,
       );
       return 1;
@@ -143,8 +160,8 @@ export async function main(args: readonly string[]): Promise<number> {
   await writeReportHtml(`${dir}/report.html`, nlgSections(input), {
     title: `loradrop NLG reproduction (${preset})`,
   });
-  console.log(tableText(table.rows, table.columns));
-  console.log(`wrote ${dir}/report.html and ${dir}/tables/e2e.csv`);
+  say(tableText(table.rows, table.columns));
+  console.log(`wrote 2 file(s): ${dir}/tables/e2e.csv ${dir}/report.html`);
   return 0;
 }
 

@@ -21,6 +21,13 @@
  * @module
  */
 import { run, tail } from "./_run.ts";
+import {
+  defineCommand,
+  exitCodeFor,
+  listFlag,
+  numberFlag,
+  parseCommandLine,
+} from "../cli/_args.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const VENV = `${ROOT}/.cache/peer-venv`;
@@ -70,14 +77,6 @@ async function findPython(log: (line: string) => void): Promise<string | { skip:
   return py;
 }
 
-function flagValue(args: string[], flag: string, fallback: string): string {
-  const i = args.indexOf(flag);
-  if (i < 0) return fallback;
-  const v = args[i + 1];
-  if (v === undefined) throw new TypeError(`Cannot run bench:peer: ${flag} needs a value`);
-  return v;
-}
-
 const LABELS: Record<string, string> = {
   "baseline": "baseline",
   "dropKey-column": "DropKey-column",
@@ -87,20 +86,49 @@ const LABELS: Record<string, string> = {
   "hiddenKey": "HiddenKey",
 };
 
+const PEER_COMMAND = defineCommand({
+  command: "deno task bench:peer",
+  usage: `Usage: deno task bench:peer [--steps 20] [--warmup 3] [--backends wasm,tensorflow]
+                            [--methods a,b] [--wasm-threads 2] [--json FILE]
+  loradrop's training step beside the same model in PyTorch + PEFT on the CPU.
+  --methods         among ${Object.keys(LABELS).join(", ")}
+  --wasm-threads N  a second wasm pass with N threads (0: none)`,
+  flags: {
+    steps: "string",
+    warmup: "string",
+    methods: "string",
+    backends: "string",
+    json: "string",
+    "wasm-threads": "string",
+  },
+});
+
 if (import.meta.main) {
-  const args = [...Deno.args];
-  const steps = flagValue(args, "--steps", "20");
-  const warmup = flagValue(args, "--warmup", "3");
-  const methods = flagValue(args, "--methods", Object.keys(LABELS).join(","));
-  const backendsFlag = args.includes("--backends") ? flagValue(args, "--backends", "") : undefined;
-  const jsonOut = args.includes("--json") ? flagValue(args, "--json", "") : undefined;
-  const wasmThreads = Number(flagValue(args, "--wasm-threads", "2"));
-  if (!Number.isInteger(wasmThreads) || wasmThreads < 0) {
-    console.error(
-      `bench:peer: --wasm-threads must be a non-negative integer, received ${wasmThreads}`,
-    );
-    Deno.exit(2);
+  let parsed;
+  try {
+    parsed = parseCommandLine(PEER_COMMAND, Deno.args);
+    if (parsed.help) {
+      console.log(PEER_COMMAND.usage);
+      Deno.exit(0);
+    }
+    const v = parsed.values;
+    parsed = {
+      steps: String(numberFlag("steps", v.steps, { fallback: 20, integer: true, min: 1 })),
+      warmup: String(numberFlag("warmup", v.warmup, { fallback: 3, integer: true, min: 0 })),
+      methods: listFlag("methods", v.methods ?? Object.keys(LABELS).join(","), Object.keys(LABELS))
+        .join(","),
+      backendsFlag: v.backends,
+      jsonOut: v.json,
+      wasmThreads: numberFlag("wasm-threads", v["wasm-threads"], {
+        fallback: 2,
+        integer: true,
+        min: 0,
+      }),
+    };
+  } catch (error) {
+    Deno.exit(exitCodeFor(PEER_COMMAND, error));
   }
+  const { steps, warmup, methods, backendsFlag, jsonOut, wasmThreads } = parsed;
   const log = console.log;
 
   // loradrop first (its own process: a clean heap, the same machine state as PyTorch's run).

@@ -20,6 +20,15 @@ import { ensureChromium, ensureJupyter } from "./_jupyter_setup.ts";
 import { checkNotebook, type NotebookCheck } from "./_notebook_check.ts";
 import { renderCheck, type RenderResult } from "./_render_check.ts";
 import { run, tail } from "./_run.ts";
+import {
+  choiceFlag,
+  defineCommand,
+  type ParsedCommandLine,
+  runCommand,
+  UsageError,
+} from "../cli/_args.ts";
+import { REPRO_PRESETS } from "../lib/repro/experiments.ts";
+import { emitJson, say } from "../cli/_output.ts";
 
 /** Options of {@linkcode runNotebookPipeline}. */
 export interface PipelineOptions {
@@ -235,42 +244,64 @@ export async function runNotebookPipeline(options: PipelineOptions = {}): Promis
   };
 }
 
-function parseArgs(args: readonly string[]): PipelineOptions {
-  const notebooks: string[] = [];
-  let outDir: string | undefined;
-  let preset: string | undefined;
-  let install = true;
-  let render: string | false | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new TypeError(`Cannot parse arguments: ${a} needs a value`);
-      return v;
-    };
-    if (a === "--out") outDir = value();
-    else if (a === "--preset") preset = value();
-    else if (a === "--render") render = value();
-    else if (a === "--no-render") render = false;
-    else if (a === "--no-install") install = false;
-    else if (a.startsWith("--")) throw new TypeError(`Cannot parse arguments: unknown flag ${a}`);
-    else notebooks.push(a);
+/** The command line of `deno task notebooks`. */
+export const NOTEBOOKS_COMMAND = defineCommand({
+  command: "deno task notebooks",
+  usage: `Usage: deno task notebooks [NOTEBOOK.ipynb ...] [--out DIR] [--preset ${
+    REPRO_PRESETS.join("|")
+  }]
+       [--render NOTEBOOK.ipynb | --no-render] [--no-install]
+  Executes the notebooks headless (default: notebooks/*.ipynb), checks that every plot cell kept
+  its output, and renders one in headless Chromium.
+  --out DIR       executed notebooks, HTML and screenshots (default results/notebooks)
+  --preset P      the results the notebooks read (default smoke)
+  --render NB     the notebook to render (default: the first that passed with plots)
+  --no-render     skip the rendering check
+  --no-install    do not install missing tools (Jupyter, Chromium) with apt-get`,
+  positionals: true,
+  flags: {
+    out: "string",
+    preset: "string",
+    render: "string",
+    "no-render": "boolean",
+    "no-install": "boolean",
+  },
+});
+
+function pipelineOptions(
+  values: ParsedCommandLine<typeof NOTEBOOKS_COMMAND.flags>["values"],
+  notebooks: readonly string[],
+): PipelineOptions {
+  if (values.render !== undefined && values["no-render"]) {
+    throw new UsageError("give --render NOTEBOOK or --no-render, not both");
+  }
+  for (const nb of notebooks) {
+    if (!nb.endsWith(".ipynb")) {
+      throw new UsageError(`notebooks must be .ipynb files, received "${nb}"`);
+    }
   }
   return {
-    install,
+    install: !values["no-install"],
     ...(notebooks.length > 0 ? { notebooks } : {}),
-    ...(outDir === undefined ? {} : { outDir }),
-    ...(preset === undefined ? {} : { preset }),
-    ...(render === undefined ? {} : { render }),
+    ...(values.out === undefined ? {} : { outDir: values.out }),
+    ...(values.preset === undefined
+      ? {}
+      : { preset: choiceFlag("preset", values.preset, REPRO_PRESETS) }),
+    ...(values["no-render"] ? { render: false as const } : {}),
+    ...(values.render === undefined ? {} : { render: values.render }),
   };
 }
 
 if (import.meta.main) {
-  try {
-    const report = await runNotebookPipeline(parseArgs(Deno.args));
-    Deno.exit(report.ok ? 0 : 1);
-  } catch (error) {
-    console.error(`notebooks: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
+  Deno.exit(
+    await runCommand(NOTEBOOKS_COMMAND, Deno.args, async ({ values, positionals }) => {
+      // Progress on stderr; the report (notebooks, executed copies, screenshots) as JSON on stdout.
+      const report = await runNotebookPipeline({
+        ...pipelineOptions(values, positionals),
+        log: say,
+      });
+      emitJson(report);
+      return report.ok ? 0 : 1;
+    }),
+  );
 }

@@ -25,6 +25,7 @@
  * @module
  */
 import { run, tail } from "./_run.ts";
+import { defineCommand, runCommand } from "../cli/_args.ts";
 
 const TFJS_VERSION = "4.22.0";
 /** The NAPI version the addon is built for (tfjs-node lists 3..8; node-pre-gyp picks 8). */
@@ -414,31 +415,32 @@ export async function setupNative(options: SetupNativeOptions = {}): Promise<Set
   return { pkg, dir, route, verified: check.text };
 }
 
+/** The command line of `deno task setup:native`. */
+export const SETUP_NATIVE_COMMAND = defineCommand({
+  command: "deno task setup:native",
+  usage: `Usage: deno task setup:native [--gpu] [--force] [--retry-download]
+  Installs @tensorflow/tfjs-node (the tensorflow backend), building it against the tensorflow-cpu
+  wheel when libtensorflow cannot be downloaded.
+  --gpu             install @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1)
+  --force           install again even if a working build is kept
+  --retry-download  try the download again before building from the wheel`,
+  flags: { gpu: "boolean", force: "boolean", "retry-download": "boolean" },
+});
+
 if (import.meta.main) {
-  const args = new Set(Deno.args);
-  const known = new Set(["--gpu", "--force", "--retry-download"]);
-  const unknown = [...args].filter((a) => !known.has(a));
-  if (unknown.length > 0) {
-    console.error(
-      `Cannot run setup:native: unknown argument ${unknown[0]} (expected ${[...known].join(", ")})`,
-    );
-    Deno.exit(2);
-  }
-  const t0 = performance.now();
-  try {
-    const result = await setupNative({
-      gpu: args.has("--gpu"),
-      force: args.has("--force"),
-      retryDownload: args.has("--retry-download"),
-    });
-    console.log(
-      `ok: ${result.pkg} via ${result.route} in ${
-        ((performance.now() - t0) / 1000).toFixed(0)
-      } s; ` +
-        `verified ${result.verified}`,
-    );
-  } catch (error) {
-    console.error(`setup:native failed: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
+  Deno.exit(
+    await runCommand(SETUP_NATIVE_COMMAND, Deno.args, async ({ values }) => {
+      const t0 = performance.now();
+      const result = await setupNative({
+        gpu: values.gpu,
+        force: values.force,
+        retryDownload: values["retry-download"],
+      });
+      console.log(
+        `ok: ${result.pkg} via ${result.route} in ${
+          ((performance.now() - t0) / 1000).toFixed(0)
+        } s; verified ${result.verified}`,
+      );
+    }),
+  );
 }

@@ -18,6 +18,7 @@
  * @module
  */
 import { run, tail } from "./_run.ts";
+import { defineCommand, runCommand } from "../cli/_args.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -132,18 +133,22 @@ export async function setupPython(
   return python;
 }
 
+/** The command line of `deno task setup:python`. */
+export const SETUP_PYTHON_COMMAND = defineCommand({
+  command: "deno task setup:python",
+  usage: `Usage: deno task setup:python [--force]
+  Makes the Python environment of the interoperability tests (a venv in .cache/python from pip's
+  wheelhouse) and prints its interpreter.
+  --force   make it again`,
+  flags: { force: "boolean" },
+});
+
 if (import.meta.main) {
-  const unknown = Deno.args.filter((a) => a !== "--force");
-  if (unknown.length > 0) {
-    console.error(`Cannot run setup:python: unknown argument ${unknown[0]} (expected --force)`);
-    Deno.exit(2);
-  }
-  const t0 = performance.now();
-  try {
-    const python = await setupPython({ force: Deno.args.includes("--force") });
-    console.log(`ok: ${python} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  } catch (error) {
-    console.error(`setup:python failed: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
+  Deno.exit(
+    await runCommand(SETUP_PYTHON_COMMAND, Deno.args, async ({ values }) => {
+      const t0 = performance.now();
+      const python = await setupPython({ force: values.force });
+      console.log(`ok: ${python} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }),
+  );
 }
