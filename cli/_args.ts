@@ -106,14 +106,14 @@ export function defineCommand<const F extends FlagTable>(spec: CommandSpec<F>): 
 
 /**
  * Parses a command line. A value flag takes the next word whatever it looks like unless it is
- * a flag of its own (`--x`), so `--lr -1` gives `"-1"`; `--x=v` works too. A flag given twice is
- * an error (which one was meant?).
+ * a flag of its own (`--x`), so `--lr -1` gives `"-1"`; `--x=v` works too. Of a flag given twice,
+ * the last value counts.
  *
  * @param spec The command line.
  * @param argv The words after the command.
  * @returns The values, positionals and whether help was asked for.
- * @throws {UsageError} For an unknown flag, a missing value, a value given to a switch, a flag
- * given twice or an unexpected word.
+ * @throws {UsageError} For an unknown flag, a missing value, a value given to a switch or an
+ * unexpected word.
  * @example
  * ```ts
  * import { defineCommand, parseCommandLine, UsageError } from "./_args.ts";
@@ -165,8 +165,8 @@ export function parseCommandLine<F extends FlagTable>(
         }`,
       );
     }
-    if (given.includes(name)) throw new UsageError(`--${name} is given twice`);
-    given.push(name);
+    // Given twice: the last one wins (as in most command lines), so a wrapper can override.
+    if (!given.includes(name)) given.push(name);
     if (type === "boolean") {
       if (eq >= 0) {
         throw new UsageError(`--${name} takes no value, received "${word.slice(eq + 1)}"`);

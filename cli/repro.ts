@@ -421,7 +421,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await nlg.main(argv.slice(1));
   }
   return await runCommand(REPRO_COMMAND, argv, async ({ values, positionals }) => {
-    const command = choiceFlag("command", positionals[0] ?? "run", ["run", "merge", "report"]);
+    const command = positionals[0] ?? "run";
+    if (!["run", "merge", "report"].includes(command)) {
+      throw new UsageError(`the command must be run, merge or report, received "${command}"`);
+    }
     if (command !== "merge" && positionals.length > 1) {
       throw new UsageError(`${command} takes no folders, received "${positionals[1]}"`);
     }
