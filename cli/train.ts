@@ -26,7 +26,7 @@ import {
   type RunResources,
   type TrainedRun,
 } from "../lib/repro/execute.ts";
-import { readStoredRun, runSpecHash, type StoredRun } from "../lib/repro/store.ts";
+import { runSpecHash, type StoredRun, storedRunState } from "../lib/repro/store.ts";
 import { taskDataIdentity } from "../lib/repro/task_data.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import { choiceFlag, defineCommand, numberFlag, runCommand, UsageError } from "./_args.ts";
@@ -148,7 +148,13 @@ export function main(argv: readonly string[]): Promise<number> {
 
     const backend = await initBackend(backendName === undefined ? {} : { backend: backendName });
     const hash = await runSpecHash(spec, backend.active);
-    const stored = resume && adapterDir === undefined ? await readStoredRun(out, hash) : undefined;
+    const state = await storedRunState(out, hash);
+    if (state.state === "corrupt") {
+      say(`stored run ${state.path} is not a valid run (${state.reason}); training it again`);
+    }
+    const stored = resume && adapterDir === undefined && state.state === "finished"
+      ? state.run
+      : undefined;
     say(
       `loradrop train: ${spec.task} with ${method} on ${model}, backend ${backend.active}, run ${
         hash.slice(0, 12)
