@@ -19,80 +19,11 @@ import { overrideRuns, PAPER_SETTINGS, paperSettings } from "../lib/repro/paper_
 import { hasStoredRun, readStoredRuns, runSpecHash } from "../lib/repro/store.ts";
 import { writeReproReport } from "../lib/repro/write_report.ts";
 import { testOnBackends } from "./_backends.ts";
+import { WORDS, writeModelDir } from "./_tiny_hf_model.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const FIXTURE = `${ROOT}tests/fixtures/hf/roberta`;
 const PARQUET_GLUE = `${ROOT}tests/fixtures/glue`;
 const CLI = `${ROOT}cli/repro.ts`;
-
-const SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"];
-const WORDS = (
-  "the a an movie film story it this that is was be not very quite so and but of to in on " +
-  "good great fine fun bad dull awful boring man woman dog cat sat ran saw ate home park " +
-  "city he she they we said says left came won lost game team . , ?"
-).split(" ");
-
-/** Writes a tokenizer for the tiny model into `dir` (tokenizer.json + tokenizer_config.json). */
-async function writeTinyTokenizer(dir: string): Promise<void> {
-  const vocab: Record<string, number> = {};
-  [...SPECIALS, ...WORDS].forEach((w, i) => (vocab[w] = i));
-  const json = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: { type: "Lowercase" },
-    pre_tokenizer: { type: "Whitespace" },
-    post_processor: {
-      type: "RobertaProcessing",
-      sep: ["</s>", 2],
-      cls: ["<s>", 0],
-      trim_offsets: true,
-      add_prefix_space: false,
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: "<unk>",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
-  await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(json));
-  await Deno.writeTextFile(
-    `${dir}/tokenizer_config.json`,
-    JSON.stringify({
-      tokenizer_class: "PreTrainedTokenizerFast",
-      bos_token: "<s>",
-      eos_token: "</s>",
-      unk_token: "<unk>",
-      sep_token: "</s>",
-      pad_token: "<pad>",
-      cls_token: "<s>",
-      mask_token: "<mask>",
-      model_max_length: 512, // RoBERTa's; the tiny model takes 38 positions, so runs are cut to 38
-    }),
-  );
-}
-
-/** A model folder: the tiny RoBERTa checkpoint plus its tokenizer. */
-async function writeModelDir(dir: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  for (const f of ["config.json", "model.safetensors"]) {
-    await Deno.copyFile(`${FIXTURE}/${f}`, `${dir}/${f}`);
-  }
-  await writeTinyTokenizer(dir);
-  return dir;
-}
 
 /** A deterministic sentence over the tokenizer's words. */
 function sentence(i: number, length: number): string {
