@@ -220,7 +220,22 @@ export async function taskFromFlags(
  */
 export function modelFromFlag(value: string | undefined): string {
   if (value === undefined || value === "use-lite") return "use-lite";
-  if (isDirectory(value)) return resolve(value);
+  if (isDirectory(value)) {
+    let modelType: unknown;
+    try {
+      modelType = (JSON.parse(Deno.readTextFileSync(`${value}/config.json`)) as {
+        model_type?: unknown;
+      }).model_type;
+    } catch {
+      modelType = undefined; // loading the model names what is missing or malformed
+    }
+    if (modelType === "gpt2") {
+      throw new UsageError(
+        `--model must be an encoder (BERT or RoBERTa layout) for classification and regression, received "${value}", a GPT-2 decoder (its track is deno task repro nlg)`,
+      );
+    }
+    return resolve(value);
+  }
   if (isHubRepoId(value) && !value.startsWith(".")) return value;
   throw new UsageError(
     `--model must be use-lite, a model folder or a hub id like owner/name, received "${value}" (no such folder)`,

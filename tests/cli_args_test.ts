@@ -86,6 +86,11 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ["train", ["--glue", "mnli", "--data-dir", "."], "--glue must be one of"],
   [
     "train",
+    ["--task", "sentiment-low", "--model", `${ROOT}tests/fixtures/hf/gpt2`],
+    "a GPT-2 decoder",
+  ],
+  [
+    "train",
     ["--task", "sentiment-low", "--labels", "a,b"],
     "--labels applies to --train/--dev files",
   ],
