@@ -56,6 +56,26 @@ Deno.test("encodeBatch keeps the first tokens of a long text, or refuses without
   assertEquals(encodeBatch(use, [huge]).shape, [1, 128]);
 });
 
+Deno.test("encodeBatch cuts a megabyte-long text before tokenizing it, keeping the same tokens", () => {
+  // 1 MB in one text: tokenized whole, USE-lite's lattice took 19 s and overflowed the call stack
+  const huge = `${LONG} `.repeat(12_000);
+  assert(huge.length > 1_000_000);
+  const batch = encodeBatch(use, [SHORT, huge]);
+  assertEquals(batch.shape, [2, 128]);
+  const whole = use.encode(`${LONG} `.repeat(40)); // about 800 tokens, tokenized without a cut
+  assertEquals(rows(batch.inputIds, batch.shape)[1], whole.slice(0, 128));
+  const pairs = encodeBatch(use, [[huge, SHORT], [SHORT, huge]], { maxLength: 64 });
+  const short = use.encode(SHORT);
+  const [p0, p1] = rows(pairs.inputIds, pairs.shape);
+  assertEquals(p0, [...whole.slice(0, 63 - short.length), 2, ...short]);
+  assertEquals(p1, [...short, 2, ...whole.slice(0, 63 - short.length)]);
+  assertThrows(
+    () => encodeBatch(use, [SHORT, huge], { truncation: false, rowOffset: 40 }),
+    RangeError,
+    `row 41 has ${huge.length} characters, more than 128 tokens can hold, and truncation is off`,
+  );
+});
+
 Deno.test("encodeBatch truncates pairs longest-first and never drops a whole text", () => {
   const long = use.encode(LONG);
   const short = use.encode(SHORT);

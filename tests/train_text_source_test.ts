@@ -62,3 +62,17 @@ Deno.test("textBatchSource truncates to maxLength and rejects bad examples", () 
   assertThrows(() => textBatchSource([], tokenizer, { kind: "classification" }), RangeError);
   assertThrows(() => source.batch([1]), RangeError, "index 1");
 });
+
+Deno.test("textBatchSource takes a megabyte-long example and names bad ones by their index", () => {
+  const examples = Array.from({ length: 300 }, (_, i) => ({ text: `Example ${i}.`, label: i % 2 }));
+  examples[7] = { text: "word ".repeat(250_000), label: 1 }; // 1.25 MB in one text
+  const source = textBatchSource(examples, tokenizer, { kind: "classification" });
+  assertEquals(source.lengths![7], 128);
+  examples[290] = { text: "", label: 0 };
+  // encoded in chunks of 256: the message names the example, not its row in the chunk
+  assertThrows(
+    () => textBatchSource(examples, tokenizer, { kind: "classification" }),
+    RangeError,
+    'row 290 has no tokens (received "")',
+  );
+});

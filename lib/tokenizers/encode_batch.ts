@@ -29,6 +29,8 @@ export interface EncodeBatchOptions {
    * RangeError.
    */
   readonly truncation?: boolean;
+  /** The index of the first row, for error messages (when a long list is encoded in chunks). */
+  readonly rowOffset?: number;
 }
 
 /** A batch of token ids as flat row-major typed arrays. */
@@ -77,6 +79,64 @@ function preview(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
+const charsPerTokenOf = new WeakMap<TextTokenizer, number>();
+
+/**
+ * The most input characters one token can stand for: three times the longest vocabulary entry
+ * (normalisation such as NFKC composes at most three characters into one; a byte-level entry's
+ * characters are bytes, and a character is at least one byte).
+ */
+function charsPerToken(tokenizer: TextTokenizer): number {
+  let n = charsPerTokenOf.get(tokenizer);
+  if (n === undefined) {
+    let longest = 1;
+    for (const entry of tokenizer.hf.get_vocab().keys()) longest = Math.max(longest, entry.length);
+    n = 3 * longest;
+    charsPerTokenOf.set(tokenizer, n);
+  }
+  return n;
+}
+
+/**
+ * Token ids of one text of which at most `keep` tokens are kept. A text longer than `keep` tokens
+ * could possibly cover is cut first (with a margin of 8 tokens, so the kept tokens are those of
+ * the whole text): a megabyte of text would otherwise take seconds and can overflow the
+ * tokenizer's call stack.
+ */
+function encodeText(
+  tokenizer: TextTokenizer,
+  text: string,
+  keep: number,
+  truncation: boolean,
+  where: string,
+): number[] {
+  const cap = Number.isFinite(keep) ? (keep + 8) * charsPerToken(tokenizer) : Infinity;
+  let input = text;
+  if (input.length > cap) {
+    if (!truncation) {
+      throw new RangeError(
+        `Cannot encode batch: ${where} has ${input.length} characters, more than ${keep} tokens can hold, and truncation is off (received ${
+          preview(input)
+        })`,
+      );
+    }
+    const end = /[\ud800-\udbff]/.test(input[cap - 1]!) ? cap - 1 : cap; // keep surrogate pairs whole
+    input = input.slice(0, end);
+  }
+  try {
+    return tokenizer.encode(input);
+  } catch (error) {
+    throw new RangeError(
+      `Cannot encode batch: tokenizer ${tokenizer.name} failed on ${where} (${input.length} characters, received ${
+        preview(input)
+      }): ${(error as Error).message}${
+        Number.isFinite(cap) ? "" : "; pass maxLength so that long texts are cut first"
+      }`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Tokenizes a batch of texts or text pairs into `(B, T)` typed arrays: ids, attention mask and,
  * for pairs, token type ids. Rows are padded on the right.
@@ -106,7 +166,7 @@ export function encodeBatch(
   texts: readonly TextInput[],
   options: EncodeBatchOptions = {},
 ): EncodedBatch {
-  const { padding = "longest", truncation = true } = options;
+  const { padding = "longest", truncation = true, rowOffset = 0 } = options;
   if (!Array.isArray(texts) || texts.length === 0) {
     throw new RangeError(
       "Cannot encode batch: expected a non-empty array of texts or pairs, received an empty batch",
@@ -134,9 +194,15 @@ export function encodeBatch(
       `Cannot encode batch: padding "max_length" needs maxLength, and tokenizer ${tokenizer.name} names no model_max_length`,
     );
   }
+  if (!Number.isSafeInteger(rowOffset) || rowOffset < 0) {
+    throw new RangeError(
+      `Cannot encode batch: rowOffset must be a non-negative integer, received ${rowOffset}`,
+    );
+  }
   const isPair = typeof texts[0] !== "string";
   const { single, pair } = tokenizer.layout;
-  const rows: Row[] = texts.map((input, i) => {
+  const rows: Row[] = texts.map((input, index) => {
+    const i = rowOffset + index;
     if ((typeof input !== "string") !== isPair) {
       throw new TypeError(
         `Cannot encode batch: row ${i} is ${
@@ -145,8 +211,8 @@ export function encodeBatch(
       );
     }
     if (typeof input === "string") {
-      let ids = tokenizer.encode(input);
       const room = maxLength - single.before.length - single.after.length;
+      let ids = encodeText(tokenizer, input, Math.max(room, 0), truncation, `row ${i}`);
       if (ids.length > room) {
         if (!truncation) {
           throw new RangeError(
@@ -179,10 +245,22 @@ export function encodeBatch(
         }`,
       );
     }
-    const a = tokenizer.encode(input[0]);
-    const b = tokenizer.encode(input[1]);
     const specials = pair.before.length + pair.middle.length + pair.after.length;
     const room = maxLength - specials;
+    const a = encodeText(
+      tokenizer,
+      input[0],
+      Math.max(room, 0),
+      truncation,
+      `pair ${i} (first text)`,
+    );
+    const b = encodeText(
+      tokenizer,
+      input[1],
+      Math.max(room, 0),
+      truncation,
+      `pair ${i} (second text)`,
+    );
     let keepA = a.length;
     let keepB = b.length;
     if (keepA + keepB > room) {

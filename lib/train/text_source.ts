@@ -99,7 +99,7 @@ export function textBatchSource(
     const inputs: TextInput[] = chunk.map((e) =>
       e.textPair === undefined ? e.text : [e.text, e.textPair] as const
     );
-    const enc = encodeBatch(tokenizer, inputs, encodeOptions);
+    const enc = encodeBatch(tokenizer, inputs, { ...encodeOptions, rowOffset: start });
     const [b, t] = enc.shape;
     for (let r = 0; r < b; r++) {
       const mask = enc.attentionMask.subarray(r * t, (r + 1) * t);
