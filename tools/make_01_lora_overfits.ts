@@ -45,17 +45,21 @@ trained again. \`LORADROP_PRESET\` chooses the preset (\`smoke\`, \`quick\` — 
   code(t`
 import { initBackend } from "@loradrop/core";
 import {
-  claimVerdicts,
+  claimsSection,
   displaySections,
+  localOrReference,
+  lossCurveSections,
   methodTable,
   notebookPreset,
   overfitSections,
   PAPER_TABLE1,
   rankCurve,
+  regimeSection,
   reproExperiments,
   runNotebookExperiments,
   selectRuns,
   sharedRunResources,
+  updateEvidence,
 } from "@loradrop/core/repro";
 import { displayFigure, displayTable, lineFigure, scatterFigure } from "@loradrop/core/viz";
 
@@ -70,6 +74,24 @@ const seeds = [...new Set(overfit.runs.map((r) => r.seed))];
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 console.log("task " + task + ", ranks " + ranks.join(", ") + ", seeds " + seeds.join(", ") + ", " +
   overfit.runs[0]!.steps + " steps of " + overfit.runs[0]!.batchSize + " examples per run");
+`),
+  md(t`
+## What is known before anything runs here
+
+The reproduction writes its evidence to \`results/<preset>/regime.json\` (does the no-dropout
+baseline overfit, per task, by a stated rule) and \`verdicts.json\` (one verdict per claim, with its
+paired difference and 95% CI). When this preset has no local results yet, the cell shows the
+**committed reference results** (\`reference/<preset>/\`), labelled with the commit, machine,
+backend and date that made them; the cells further down then produce this machine's own.
+`),
+  code(t`
+const known = await localOrReference(dir, preset);
+if (known === undefined) {
+  console.log("No results for preset " + preset + " in " + dir + " and no committed reference for it: the cells below make them.");
+} else {
+  console.log("Showing " + known.label + ".");
+  await displaySections([regimeSection(known.evidence), claimsSection(known.evidence, [1])]);
+}
 `),
   md(t`
 ## How many parameters does a rank buy?
@@ -112,11 +134,28 @@ training (task) loss at every step and its dev score at every evaluation.
   code(
     t`
 // @plot
-const runs = await runNotebookExperiments({ preset, experiments: ["overfit"], dir, backend: backend.active });
+// The regime check's long baseline runs join the rank sweep when the preset has them.
+const ids = reproExperiments(preset).map((e) => e.id).filter((id) => id === "overfit" || id === "regime");
+const runs = await runNotebookExperiments({ preset, experiments: ids, dir, backend: backend.active });
 const input = runs.input;
 `,
     { plot: true },
   ),
+  md(t`
+## Does the baseline overfit here? (the regime check)
+
+The paper's argument rests on LoRA overfitting (§5): a dropout method can only help where the
+no-dropout model overfits. The rule below — applied to the mean curves over seeds of long,
+frequently evaluated baseline runs — decides it per task, and the dropout claims (4-11) are only
+tested on tasks where it holds. The cell writes \`regime.json\` and \`verdicts.json\` of this results
+folder from the stored runs and shows what they hold. Then the train and dev loss of the baseline
+against HiddenKey⁻ and HiddenKey over training (mean over seeds), with each method's best and final
+dev score: dropout should keep the dev loss from rising.
+`),
+  code(t`
+const evidence = await updateEvidence(dir, input);
+await displaySections([regimeSection(evidence), ...lossCurveSections(input, ["baseline", "hiddenKey-minus", "hiddenKey"])]);
+`),
   md(t`
 ## Fig. 5 and Fig. 6, reproduced
 
@@ -207,12 +246,13 @@ await displayTable([
   md(t`
 ## Verdict
 
-Claim 1 of the paper (listed in \`docs/claims.md\`), decided by the same rule as the reproduction's report. With fewer
-than three ranks (the \`smoke\` preset) the rise-then-fall shape cannot be tested, and the verdict
-says so.
+Claim 1 of the paper (listed in \`docs/claims.md\`), as \`verdicts.json\` holds it: the peak rank (an
+interior rank, chosen by leave-one-seed-out so that no seed picks its own peak) against the smallest
+and the largest rank, paired over seeds, with 95% CIs and Holm's correction. With fewer than three
+ranks (the \`smoke\` preset) the rise-then-fall shape cannot be tested, and the verdict says so.
 `),
   code(t`
-await displayTable(claimVerdicts(input, [1]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);
+await displaySections([claimsSection(evidence, [1])]);
 `),
   md(t`
 Next: \`02_dropkey_vs_dropattention\` looks inside the attention: why dropping a key before the

@@ -49,15 +49,17 @@ This notebook runs the reproduction's \`framework\` experiment at the preset cho
   code(t`
 import { initBackend, presetPlan } from "@loradrop/core";
 import {
-  claimVerdicts,
+  claimsSection,
   displaySections,
   FRAMEWORK_METHODS,
   frameworkSections,
   methodTable,
   notebookPreset,
   PAPER_TABLE1,
+  localOrReference,
   reproExperiments,
   runNotebookExperiments,
+  updateEvidence,
 } from "@loradrop/core/repro";
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
@@ -66,6 +68,23 @@ const backend = await initBackend();
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const framework = reproExperiments(preset).find((e) => e.id === "framework")!;
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
+`),
+  md(t`
+## What is known before anything runs here
+
+The verdicts of this notebook's claims as \`results/<preset>/verdicts.json\` holds them — or, when
+this preset has no local results yet, as the **committed reference results** (\`reference/<preset>/\`)
+hold them, labelled with the commit, machine, backend and date that made them. Each claim is decided
+by paired differences over (task, seed) with 95% CIs; the forest plot shows every difference.
+`),
+  code(t`
+const known = await localOrReference(dir, preset);
+if (known === undefined) {
+  console.log("No results for preset " + preset + " in " + dir + " and no committed reference for it: the cells below make them.");
+} else {
+  console.log("Showing " + known.label + ".");
+  await displaySections([claimsSection(known.evidence, [4, 5, 6, 7])]);
+}
 `),
   md(t`
 ## The grid at this preset
@@ -175,12 +194,17 @@ await displayTable(["dropKey", "hiddenCut", "dropAttention"].map((family) => {
   md(t`
 ## Verdicts
 
-Claims 4-7 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rules. A claim needs the methods
+Claims 4-7 of the paper (listed in \`docs/claims.md\`) as \`verdicts.json\` holds them, each decided by
+paired differences over (task, seed) with a 95% CI and Holm's correction across the claim's
+comparisons (in the forest plot, a bar that crosses 0 is inconclusive, never reproduced). They are
+only tested on tasks where the no-dropout baseline overfits (notebook 01's regime check). A claim needs the methods
 it compares: with the \`smoke\` and \`quick\` grids (a few methods, one rate) some are not testable,
 and the verdict says so rather than guessing.
 `),
   code(t`
-await displayTable(claimVerdicts(input, [4, 5, 6, 7]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);
+// Writes regime.json and verdicts.json of this results folder from the stored runs, then shows them.
+const evidence = await updateEvidence(dir, input);
+await displaySections([claimsSection(evidence, [4, 5, 6, 7])]);
 `),
   md(t`
 Next: \`04_hiddenkey\` combines the best position-pattern pairs and adds the consistency loss.

@@ -44,16 +44,18 @@ chosen by \`LORADROP_PRESET\` (default \`quick\`) and sets them beside those tab
   code(t`
 import { initBackend, presetPlan } from "@loradrop/core";
 import {
-  claimVerdicts,
+  claimsSection,
   COMPENSATION_METHODS,
   compensationSection,
   displaySections,
   methodTable,
   notebookPreset,
   PAPER_TABLE1,
+  localOrReference,
   reproExperiments,
   runNotebookExperiments,
   significanceSection,
+  updateEvidence,
 } from "@loradrop/core/repro";
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
@@ -62,6 +64,23 @@ const backend = await initBackend();
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const experiments = reproExperiments(preset).filter((e) => e.id === "compensation" || e.id === "significance");
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
+`),
+  md(t`
+## What is known before anything runs here
+
+The verdicts of this notebook's claims as \`results/<preset>/verdicts.json\` holds them — or, when
+this preset has no local results yet, as the **committed reference results** (\`reference/<preset>/\`)
+hold them, labelled with the commit, machine, backend and date that made them. Each claim is decided
+by paired differences over (task, seed) with 95% CIs; the forest plot shows every difference.
+`),
+  code(t`
+const known = await localOrReference(dir, preset);
+if (known === undefined) {
+  console.log("No results for preset " + preset + " in " + dir + " and no committed reference for it: the cells below make them.");
+} else {
+  console.log("Showing " + known.label + ".");
+  await displaySections([claimsSection(known.evidence, [8, 9, 10, 11])]);
+}
 `),
   md(t`
 ## The methods as plans
@@ -163,11 +182,16 @@ await displayTable([
   md(t`
 ## Verdicts
 
-Claims 8-11 of the paper (listed in \`docs/claims.md\`), decided by the reproduction's rules; claims whose methods this
+Claims 8-11 of the paper (listed in \`docs/claims.md\`) as \`verdicts.json\` holds them, each decided by
+paired differences over (task, seed) with a 95% CI and Holm's correction across the claim's
+comparisons (in the forest plot, a bar that crosses 0 is inconclusive, never reproduced). They are
+only tested on tasks where the no-dropout baseline overfits (notebook 01's regime check); claims whose methods this
 preset does not run (e.g. + input / + output outside \`full\`) are reported as not testable.
 `),
   code(t`
-await displayTable(claimVerdicts(input, [8, 9, 10, 11]).map((v) => ({ ...v })), ["claim", "text", "verdict", "rule", "evidence"]);
+// Writes regime.json and verdicts.json of this results folder from the stored runs, then shows them.
+const evidence = await updateEvidence(dir, input);
+await displaySections([claimsSection(evidence, [8, 9, 10, 11])]);
 `),
   md(t`
 Next: \`05_cost\` measures what the second pass costs, and the variant that trains both branches.

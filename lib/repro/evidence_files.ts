@@ -121,3 +121,27 @@ export async function readEvidence(dir: string): Promise<ReproEvidence | undefin
   }
   return { regime: regime as RegimeResult[], verdicts: verdicts as ClaimVerdict[] };
 }
+
+/**
+ * Computes the evidence from runs, writes `dir/regime.json` and `dir/verdicts.json`, and returns
+ * it — what a notebook does after its runs, so that it shows exactly what those files hold.
+ *
+ * @param dir The preset's results folder.
+ * @param input Runs, experiments and the equivalence measurements.
+ * @returns The evidence written.
+ * @example
+ * ```ts
+ * import { readEvidence, updateEvidence } from "./evidence_files.ts";
+ * import { reproExperiments } from "./experiments.ts";
+ * import { assertEquals } from "@std/assert";
+ * const dir = await Deno.makeTempDir();
+ * const e = await updateEvidence(dir, { runs: [], experiments: reproExperiments("smoke") });
+ * assertEquals((await readEvidence(dir))?.verdicts.length, e.verdicts.length);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function updateEvidence(dir: string, input: ClaimsInput): Promise<ReproEvidence> {
+  const evidence = reproEvidence(input);
+  await writeEvidence(dir, evidence);
+  return evidence;
+}

@@ -27,8 +27,13 @@ import {
 import { PAPER_TABLE1, PAPER_TABLE8 } from "./paper_tables.ts";
 import type { StoredRun } from "./store.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
-import { type ReproEvidence, reproEvidence } from "./evidence_files.ts";
-import { forestFigure, type ForestRow } from "../viz/forest.ts";
+import type { ReproEvidence } from "./evidence_files.ts";
+import {
+  claimsSection,
+  evidenceOf,
+  lossCurveSections,
+  regimeSection,
+} from "./evidence_sections.ts";
 
 const cell = (x: number | undefined, std?: number) =>
   x === undefined ? "–" : std === undefined ? x.toFixed(2) : `${x.toFixed(2)} ± ${std.toFixed(2)}`;
@@ -53,23 +58,6 @@ export interface ReportInput {
   };
   /** The regime and verdicts already computed from these runs (`regime.json`, `verdicts.json`). */
   readonly evidence?: ReproEvidence;
-}
-
-/**
- * The input's evidence: the one given, or computed from its runs.
- *
- * @param input The runs and preset.
- * @returns The regime and verdicts.
- * @example
- * ```ts
- * import { evidenceOf } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
- * import { assertEquals } from "@std/assert";
- * assertEquals(evidenceOf({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).verdicts.length, 16);
- * ```
- */
-export function evidenceOf(input: ReportInput): ReproEvidence {
-  return input.evidence ?? reproEvidence(input);
 }
 
 function tasksOf(experiments: readonly ExperimentSpec[]): string[] {
@@ -133,10 +121,12 @@ export function scaleSection(input: ReportInput): ReportSection {
  * ```
  */
 export function reportSections(input: ReportInput): ReportSection[] {
+  const evidence = evidenceOf(input);
   return [
     scaleSection(input),
-    regimeSection(input),
-    claimsSection(input),
+    regimeSection(evidence),
+    claimsSection(evidence),
+    ...lossCurveSections(input),
     ...overfitSections(input),
     equivalenceSection(input),
     ...frameworkSections(input),
@@ -144,175 +134,6 @@ export function reportSections(input: ReportInput): ReportSection[] {
     significanceSection(input),
     costSection(input),
   ];
-}
-
-const num = (x: number | null | undefined, d = 2) =>
-  x === null || x === undefined ? "–" : x.toFixed(d);
-const signedNum = (x: number | null | undefined, d = 2) =>
-  x === null || x === undefined ? "–" : `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(d)}`;
-
-/**
- * The regime check: per task, does the no-dropout baseline overfit (the paper's premise)? A table
- * with the rule's numbers and a figure of the mean train and dev loss over steps.
- *
- * @param input The runs and preset.
- * @returns A section.
- * @example
- * ```ts
- * import { regimeSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
- * import { assertEquals } from "@std/assert";
- * const s = regimeSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
- * assertEquals(s.table!.rows[0]!.overfits, "no");
- * ```
- */
-export function regimeSection(input: ReportInput): ReportSection {
-  const { regime } = evidenceOf(input);
-  const series = regime.flatMap((r) => {
-    const ok = (ys: readonly (number | null)[]) =>
-      ys.length > 1 && ys.every((y) => typeof y === "number" && Number.isFinite(y));
-    const c = r.curve;
-    return [
-      ...(ok(c.trainLoss)
-        ? [{ name: `${r.task}: train loss`, x: c.steps, y: c.trainLoss, markers: true }]
-        : []),
-      ...(ok(c.devLoss)
-        ? [{
-          name: `${r.task}: dev loss`,
-          x: c.steps,
-          y: c.devLoss,
-          markers: true,
-          dash: "dash" as const,
-        }]
-        : []),
-    ];
-  });
-  return {
-    heading: "0. Does the baseline overfit? (the premise of paper §5, Fig. 5-6)",
-    text:
-      `A dropout method can only show a benefit where LoRA without dropout overfits. Rule: ${
-        regime[0]?.rule ?? "–"
-      }. Tasks where it does not hold are left out of the dropout claims (4-11), which are then ` +
-      `not testable on them.`,
-    ...(series.length > 0
-      ? {
-        figure: lineFigure(series, {
-          title: "Baseline: train loss and dev loss over steps (mean over seeds)",
-          xTitle: "step",
-          yTitle: "loss",
-        }),
-      }
-      : {}),
-    table: {
-      rows: regime.map((r) => ({
-        task: r.task,
-        overfits: r.overfits ? "yes" : "no",
-        "dev loss min": num(r.devLossMin, 3),
-        "dev loss last": num(r.devLossLast, 3),
-        "last / min": r.devLossMin && r.devLossLast ? num(r.devLossLast / r.devLossMin) : "–",
-        "best step": r.bestStep ?? "–",
-        steps: r.steps,
-        seeds: r.seeds.length,
-        reason: r.reason,
-      })),
-      columns: [
-        "task",
-        "overfits",
-        "dev loss min",
-        "dev loss last",
-        "last / min",
-        "best step",
-        "steps",
-        "seeds",
-        "reason",
-      ],
-    },
-  };
-}
-
-/**
- * Forest-plot rows of the verdicts' comparisons in points (one per comparison with a CI).
- *
- * @param evidence The verdicts.
- * @param claims Only these claims (default all).
- * @returns Rows labelled `claim: A − B`, coloured by outcome.
- * @example
- * ```ts
- * import { comparisonRows } from "./sections.ts";
- * import { assertEquals } from "@std/assert";
- * assertEquals(comparisonRows({ regime: [], verdicts: [] }), []);
- * ```
- */
-export function comparisonRows(
-  evidence: ReproEvidence,
-  claims?: readonly number[],
-): ForestRow[] {
-  return evidence.verdicts.filter((v) => !claims || claims.includes(v.claim)).flatMap((v) =>
-    v.comparisons.filter((c) => c.unit === "points" && c.ci95 !== null && c.difference !== null)
-      .map((c) => ({
-        label: `${v.claim}: ${c.label}`,
-        estimate: c.difference!,
-        low: c.ci95![0],
-        high: c.ci95![1],
-        group: c.outcome,
-      }))
-  );
-}
-
-/**
- * The verdict table, one row per claim, and a forest plot of every paired difference with its
- * 95% CI.
- *
- * @param input The runs and preset.
- * @returns A section.
- * @example
- * ```ts
- * import { claimsSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
- * import { assertEquals } from "@std/assert";
- * const s = claimsSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
- * assertEquals(s.table!.rows[0]!.verdict, "not testable here");
- * ```
- */
-export function claimsSection(input: ReportInput): ReportSection {
-  const evidence = evidenceOf(input);
-  const rows = comparisonRows(evidence);
-  return {
-    heading: "The paper's claims: verdicts from this run",
-    text:
-      "Claims about methods are decided by paired differences over (task, seed) — the same seeds give " +
-      "each method the same initialisation, data order and dropout stream — with a 95% confidence " +
-      "interval; several comparisons of one claim are Holm-corrected. *Reproduced* needs every " +
-      "comparison significant in the claimed direction; *contradicted* means one is significant the " +
-      "other way; *inconclusive* means the interval includes 0 (the evidence gives the smallest " +
-      "difference these pairs could detect at 80% power). Differences are in points (metric × 100) " +
-      "on the best dev score over training (the paper's protocol); the evidence also gives the final " +
-      "score's. A method's rate, a family's pattern and the sweep's peak rank are chosen by " +
-      "leave-one-seed-out: a seed's score is reported under the setting that was best on the other " +
-      "seeds, never its own. The numbers are those of `verdicts.json`.",
-    ...(rows.length > 0
-      ? {
-        figure: forestFigure(rows, {
-          title: "Paired differences with 95% CIs (points)",
-          xTitle: "mean paired difference A − B (points)",
-        }),
-      }
-      : {}),
-    table: {
-      rows: evidence.verdicts.map((v) => ({
-        claim: v.claim,
-        text: v.text,
-        verdict: v.verdict,
-        difference: signedNum(v.difference),
-        "95% CI": v.ci95 ? `[${signedNum(v.ci95[0])}, ${signedNum(v.ci95[1])}]` : "–",
-        n: v.n ?? "–",
-        p: v.p === null ? "–" : v.p.toPrecision(2),
-        evidence: v.evidence,
-        rule: v.rule,
-      })),
-      columns: ["claim", "text", "verdict", "difference", "95% CI", "n", "p", "evidence", "rule"],
-    },
-  };
 }
 
 /**

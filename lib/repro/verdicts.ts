@@ -25,6 +25,7 @@ import {
   type Pair,
 } from "./comparisons.ts";
 import type { ExperimentSpec } from "./experiments.ts";
+import { pairsNeeded } from "./paired.ts";
 import { regimeByTask, type RegimeResult } from "./regime.ts";
 import { type Contender, methodsContender, pairKey, scoreOf } from "./selection.ts";
 import type { StoredRun } from "./store.ts";
@@ -111,7 +112,11 @@ function describe(c: ComparisonResult): string {
     : `p = ${c.p!.toPrecision(2)}`;
   const margin = c.margin === null ? "" : `, margin ±${c.margin}`;
   const power = c.outcome === "inconclusive"
-    ? `; detectable at 80% power: ${c.detectable80!.toFixed(2)}${unit}`
+    ? `; detectable at 80% power: ${c.detectable80!.toFixed(2)}${unit}${
+      c.unit === "points" && c.sd! > 0
+        ? `, ${pairsNeeded(1, c.sd!)} pairs would detect 1 point`
+        : ""
+    }`
     : "";
   const final = c.final
     ? `; final score: ${signed(c.final.difference)} [${signed(c.final.ci95[0])}, ${
@@ -261,7 +266,7 @@ function claimData(input: ClaimsInput, regime: readonly RegimeResult[]): ClaimDa
 
 function notTestableForRegime(data: ClaimData): string | undefined {
   return data.eligible.length === 0
-    ? `not testable here: the no-dropout baseline does not overfit on any task (${data.regimeNote})`
+    ? "not testable here: the no-dropout baseline does not overfit on any task"
     : undefined;
 }
 
