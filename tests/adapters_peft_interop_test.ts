@@ -5,7 +5,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "@std/assert";
 import { initBackend } from "../lib/backend.ts";
 import { loadHfDecoder, loadHfEncoder } from "../lib/io/hf_model.ts";
-import { type AdapterContents, loadAdapter, saveAdapter } from "../lib/io/adapters.ts";
+import {
+  type AdapterContents,
+  assignAdapter,
+  hfClassificationHead,
+  loadAdapter,
+  saveAdapter,
+} from "../lib/io/adapters.ts";
+import { createTaskModel, type TaskModel } from "../lib/models/task_model.ts";
+import { randomKey } from "../lib/random.ts";
 import { encoderForward } from "../lib/models/encoder.ts";
 import { decoderForward } from "../lib/models/decoder.ts";
 import { applyPooler, classificationHead } from "../lib/models/heads.ts";
@@ -23,11 +31,11 @@ const probe = await findPython(["torch", "transformers", "peft", "safetensors"])
 const python = probe.python;
 
 interface Job {
-  readonly mode: "eval" | "make";
+  readonly mode: "eval" | "make" | "train";
   readonly kind: "seqcls" | "causallm";
   readonly base: string;
   readonly adapter: string;
-  readonly batch: { input_ids: number[][]; attention_mask: number[][] };
+  readonly batch: { input_ids: number[][]; attention_mask: number[][]; labels?: number[] };
   readonly out: string;
   readonly seed?: number;
 }
@@ -58,6 +66,15 @@ function batchTensors() {
     inputIds: tf.tensor2d(IDS, undefined, "int32") as Tensor2D,
     attentionMask: tf.tensor2d(MASK) as Tensor2D,
   };
+}
+
+/** A task model's inference logits for the RoBERTa batch. */
+function taskLogits(model: TaskModel): Float32Array {
+  const batch = batchTensors();
+  const logits = tf.tidy(() => model.forward(batch, NO_DROPS, EVAL).logits);
+  const values = logits.dataSync() as Float32Array;
+  tf.dispose([logits, batch.inputIds, batch.attentionMask]);
+  return values;
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -215,6 +232,86 @@ Deno.test({
             base.weights,
           ] as unknown as tf.TensorContainer,
         );
+        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+      },
+    });
+
+    // A RoBERTa task model with Hugging Face's head (trainable classifier.dense + out_proj on
+    // <s>), every trainable value random, saved whole and run by PEFT's
+    // AutoModelForSequenceClassification.
+    {
+      const base = await loadHfEncoder(`${HF}roberta`);
+      const head = await hfClassificationHead(base, { kind: "classification", numClasses: 3 });
+      const lora = { r: 4, alpha: 8, targets: ["q", "v"] as ModuleName[] };
+      const model = createTaskModel(base, { lora, head }, randomKey(11));
+      let seed = 300;
+      for (const v of Object.values(model.trainable)) {
+        v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", seed++));
+      }
+      const dir = `${work}/roberta_task_model`;
+      await saveAdapter(dir, model, {
+        modelType: "roberta",
+        baseModelName: `${HF}roberta`,
+        targetModules: lora.targets,
+        r: lora.r,
+        alpha: lora.alpha,
+      });
+      const values = taskLogits(model);
+      model.dispose();
+      tf.dispose(base.weights as unknown as tf.TensorContainer);
+      jobs.push({
+        mode: "eval",
+        kind: "seqcls",
+        base: `${HF}roberta`,
+        adapter: dir,
+        batch: enc,
+        out: `${dir}.json`,
+      });
+      checks.push({
+        name: "loradrop RoBERTa task model (HF head) → PEFT",
+        check: (theirs) => {
+          const diff = maxAbsDiff(values, theirs);
+          assert(diff <= 1e-4, `max |Δ| ${diff}`);
+          return Promise.resolve();
+        },
+      });
+    }
+
+    // PEFT → loradrop: an adapter trained for a few AdamW steps in PEFT, loaded into a task model.
+    const trained = `${work}/roberta_peft_trained`;
+    jobs.push({
+      mode: "train",
+      kind: "seqcls",
+      base: `${HF}roberta`,
+      adapter: trained,
+      batch: { ...enc, labels: [2, 0] },
+      out: `${trained}.json`,
+      seed: 9,
+    });
+    checks.push({
+      name: "PEFT-trained RoBERTa adapter → loradrop task model",
+      check: async (theirs) => {
+        const base = await loadHfEncoder(`${HF}roberta`);
+        const adapter = await loadAdapter(trained, base);
+        assertEquals(adapter.settings.targetModules, ["q", "v"]);
+        const head = await hfClassificationHead(base, { kind: "classification", numClasses: 3 });
+        const { r, alpha } = adapter.settings;
+        const model = createTaskModel(base, {
+          lora: { r, alpha, targets: ["q", "v"] },
+          head,
+        }, randomKey(0));
+        assignAdapter(model, adapter);
+        const values = taskLogits(model);
+        model.dispose();
+        tf.dispose(
+          [
+            adapter.adapters,
+            adapter.head,
+            adapter.headDense,
+            base.weights,
+          ] as unknown as tf.TensorContainer,
+        );
+        const diff = maxAbsDiff(values, theirs);
         assert(diff <= 1e-4, `max |Δ| ${diff}`);
       },
     });

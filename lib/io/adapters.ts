@@ -24,3 +24,12 @@ export {
 } from "./adapter_load.ts";
 export { assignAdapter } from "./adapter_assign.ts";
 export { compileTargetRegex, type TargetRegex } from "./adapter_target_regex.ts";
+export { hfClassificationHead, type HfHeadOptions } from "./adapter_hf_head.ts";
+export {
+  ADAPTER_METADATA_FILE,
+  readAdapterMetadata,
+  saveTrainedAdapter,
+  type SaveTrainedAdapterOptions,
+  type TrainedAdapterMetadata,
+  type TrainedBaseType,
+} from "./adapter_export.ts";

@@ -9,6 +9,9 @@
   make  --kind seqcls|causallm --base DIR --adapter DIR --batch JSON --out JSON --seed N
         Creates a random PEFT LoRA adapter (q/v or c_attn, non-zero B, random head), saves it to
         --adapter, and writes its logits like eval.
+  train --kind seqcls --base DIR --adapter DIR --batch JSON --out JSON --seed N
+        Trains a fresh PEFT LoRA adapter (query/value, the head under modules_to_save) for a few
+        AdamW steps on the batch's "labels", saves it to --adapter, and writes its logits.
 
 Needs torch, transformers, peft and safetensors (`deno task setup:python` makes such a venv in
 .cache/python/).
@@ -46,7 +49,29 @@ def num_labels_of(adapter):
 
 
 def run(mode, kind, base_dir, adapter, batch, out, seed=0, num_labels=3):
-    if mode == "eval":
+    if mode == "train":
+        torch.manual_seed(seed)
+        base = load_base(kind, base_dir, num_labels)
+        config = LoraConfig(
+            task_type="SEQ_CLS", r=4, lora_alpha=8, lora_dropout=0.0,
+            target_modules=["query", "value"],
+        )
+        model = get_peft_model(base, config)
+        model.train()
+        # No dropout anywhere, so that the trained weights alone decide the logits.
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+        ids = torch.tensor(batch["input_ids"], dtype=torch.long)
+        mask = torch.tensor(batch["attention_mask"], dtype=torch.long)
+        labels = torch.tensor(batch["labels"], dtype=torch.long)
+        for _ in range(5):
+            opt.zero_grad()
+            model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+            opt.step()
+        model.save_pretrained(adapter)
+    elif mode == "eval":
         base = load_base(kind, base_dir, num_labels_of(adapter) if kind == "seqcls" else 0)
         model = PeftModel.from_pretrained(base, adapter)
     else:
@@ -72,7 +97,7 @@ def run(mode, kind, base_dir, adapter, batch, out, seed=0, num_labels=3):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["eval", "make", "jobs"])
+    p.add_argument("mode", choices=["eval", "make", "train", "jobs"])
     p.add_argument("--jobs")
     p.add_argument("--kind", choices=["seqcls", "causallm"])
     p.add_argument("--base")
