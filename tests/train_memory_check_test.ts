@@ -84,3 +84,34 @@ testOnBackends("train refuses a batch that cannot fit before its first step", as
   );
   assertEquals(steps, 0);
 });
+
+testOnBackends("train names a step the backend could not allocate", async (backend) => {
+  const error = await assertRejects(
+    () =>
+      train({
+        makeModel: (key) => {
+          const model = createTaskModel(tinyEncoder(), { head: HEAD }, key);
+          return {
+            ...model,
+            forward: (batch, plan, ctx) => {
+              // what the wasm module throws when its heap cannot grow (the probe's small batches pass)
+              if (batch.inputIds.shape[0] === 8) {
+                throw new WebAssembly.RuntimeError("table index is out of bounds");
+              }
+              return model.forward(batch, plan, ctx);
+            },
+          };
+        },
+        train: repeatedSource(16),
+        plan: PLAN,
+        seeds: { init: 0, data: 0, dropout: 0 },
+        batchSize: 8,
+        steps: 2,
+        lr: 1e-3,
+        progress: false,
+      }),
+    RangeError,
+    `Cannot train: the ${backend} backend failed at step 1 of 2 on a batch of 8 examples × ${TOKENS} tokens (table index is out of bounds), which is how it reports running out of memory`,
+  );
+  assert(error.cause instanceof WebAssembly.RuntimeError);
+});
