@@ -2,6 +2,16 @@ import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { join } from "node:path";
 import { loadCustomData, loadCustomTask, parseCustomData } from "../lib/data/custom.ts";
 
+/** Runs `fn` in a fresh temporary folder, removed afterwards. */
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test("parseCustomData reads quoted CSV fields, embedded newlines, a BOM and named labels", () => {
   const csv =
     '\ufeffid,premise,hypothesis,gold\n1,"A, B","He said ""hi""",yes\n2,"two\nlines",x,no\n';
@@ -189,9 +199,8 @@ Deno.test("parseCustomData rejects a CSV header that names a column twice", () =
   );
 });
 
-Deno.test("loadCustomData rejects invalid UTF-8 with its line unless allowed", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("loadCustomData rejects invalid UTF-8 with its line unless allowed", () =>
+  inTempDir(async (dir) => {
     const path = join(dir, "bad.csv");
     const head = new TextEncoder().encode("text,label\ncafé,1\nna");
     await Deno.writeFile(path, new Uint8Array([...head, 0xff, 0x65, 0x2c, 0x30, 0x0a]));
@@ -204,14 +213,10 @@ Deno.test("loadCustomData rejects invalid UTF-8 with its line unless allowed", a
       { text: "café", label: 1 },
       { text: "na\ufffde", label: 0 },
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("loadCustomTask sizes the head by the training labels and rejects dev labels beyond", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("loadCustomTask sizes the head by the training labels and rejects dev labels beyond", () =>
+  inTempDir(async (dir) => {
     const train = join(dir, "train.csv");
     const dev = join(dir, "dev.csv");
     await Deno.writeTextFile(train, "text,label\na,0\nb,1\n");
@@ -221,14 +226,10 @@ Deno.test("loadCustomTask sizes the head by the training labels and rejects dev 
       RangeError,
       `dev label 5 is not a class of the training data, whose labels are 0 to 1 (${dev} line 3)`,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("loadCustomTask reads 130,000 rows (no spread of the labels over the call stack)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("loadCustomTask reads 130,000 rows (no spread of the labels over the call stack)", () =>
+  inTempDir(async (dir) => {
     const train = join(dir, "train.csv");
     const dev = join(dir, "dev.csv");
     const rows = Array.from({ length: 130_000 }, (_, i) => `t${i},${i % 3}`);
@@ -236,7 +237,4 @@ Deno.test("loadCustomTask reads 130,000 rows (no spread of the labels over the c
     await Deno.writeTextFile(dev, "text,label\nx,2\n");
     const task = await loadCustomTask({ train, dev });
     assertEquals([task.card.numLabels, task.card.sizes.train], [3, 130_000]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

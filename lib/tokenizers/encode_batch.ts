@@ -247,20 +247,9 @@ export function encodeBatch(
     }
     const specials = pair.before.length + pair.middle.length + pair.after.length;
     const room = maxLength - specials;
-    const a = encodeText(
-      tokenizer,
-      input[0],
-      Math.max(room, 0),
-      truncation,
-      `pair ${i} (first text)`,
-    );
-    const b = encodeText(
-      tokenizer,
-      input[1],
-      Math.max(room, 0),
-      truncation,
-      `pair ${i} (second text)`,
-    );
+    const [a, b] = (["first", "second"] as const).map((which, j) =>
+      encodeText(tokenizer, input[j]!, Math.max(room, 0), truncation, `pair ${i} (${which} text)`)
+    ) as [number[], number[]];
     let keepA = a.length;
     let keepB = b.length;
     if (keepA + keepB > room) {
