@@ -239,15 +239,23 @@ testOnBackends(
   },
 );
 
-Deno.test("readUseLiteArtifacts names a truncated shard", async () => {
+/**
+ * A temporary package folder whose files link to the real package's, except `shard`, which is
+ * left for the test to write; returns the folder and that shard's original bytes.
+ */
+async function packageWithout(shard: string): Promise<{ dir: string; bytes: Uint8Array }> {
   const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/dist`);
+  for (const entry of Deno.readDirSync(`${PKG_DIR}/dist`)) {
+    if (entry.name === shard) continue;
+    await Deno.symlink(`${PKG_DIR}/dist/${entry.name}`, `${dir}/dist/${entry.name}`);
+  }
+  return { dir, bytes: await Deno.readFile(`${PKG_DIR}/dist/${shard}`) };
+}
+
+Deno.test("readUseLiteArtifacts names a truncated shard", async () => {
+  const { dir, bytes: shard } = await packageWithout("group1-shard7of7");
   try {
-    await Deno.mkdir(`${dir}/dist`);
-    for (const entry of Deno.readDirSync(`${PKG_DIR}/dist`)) {
-      if (entry.name === "group1-shard7of7") continue;
-      await Deno.symlink(`${PKG_DIR}/dist/${entry.name}`, `${dir}/dist/${entry.name}`);
-    }
-    const shard = await Deno.readFile(`${PKG_DIR}/dist/group1-shard7of7`);
     await Deno.writeFile(`${dir}/dist/group1-shard7of7`, shard.subarray(0, 1000));
     await assertRejects(
       () => loadUseLite({ packageDir: dir }),
@@ -262,14 +270,8 @@ Deno.test("readUseLiteArtifacts names a truncated shard", async () => {
 });
 
 Deno.test("loadUseLite rejects a bit-flipped or NaN weight, naming the weight and its shard", async () => {
-  const dir = await Deno.makeTempDir();
+  const { dir, bytes: shard } = await packageWithout("group1-shard1of7");
   try {
-    await Deno.mkdir(`${dir}/dist`);
-    for (const entry of Deno.readDirSync(`${PKG_DIR}/dist`)) {
-      if (entry.name === "group1-shard1of7") continue;
-      await Deno.symlink(`${PKG_DIR}/dist/${entry.name}`, `${dir}/dist/${entry.name}`);
-    }
-    const shard = await Deno.readFile(`${PKG_DIR}/dist/group1-shard1of7`);
     const shardPath = `${dir}/dist/group1-shard1of7`;
     // the shard opens with layer 1's FFN output kernel (1536, 512): flip the top exponent bit of
     // its value 1000 (little-endian: the high byte is the 4th)
