@@ -306,3 +306,37 @@ Deno.test("claim 1: the peak rank must beat both ends of the sweep", () => {
     "not testable here",
   );
 });
+
+Deno.test("claim 16 pairs step times by (task, seed) and needs the ratio's CI inside its band", () => {
+  const timed = (hiddenKeyRatio: number, seeds: readonly number[]) => {
+    const runs: StoredRun[] = [];
+    for (const task of TASKS) {
+      for (const seed of seeds) {
+        const jitter = 1 + 0.03 * Math.sin(3 * seed + task.length); // the machine's load, shared by a pair
+        for (
+          const [method, ratio] of [["baseline", 1], ["hiddenKey-minus", 1.02], [
+            "hiddenKey",
+            hiddenKeyRatio,
+          ]] as const
+        ) {
+          const r = run({ task, seed, method, rate: method === "baseline" ? 0 : 0.1 }, 80);
+          const ms = 200 * ratio * jitter * (1 + 0.01 * Math.cos(seed * ratio));
+          runs.push({ ...r, record: { ...r.record, stepsPerSecond: 1000 / ms } });
+        }
+      }
+    }
+    const experiments: ExperimentSpec[] = [{
+      id: "cost",
+      title: "",
+      claims: [16],
+      runs: runs.map((r) => r.spec),
+    }];
+    return evaluateClaims({ runs, experiments }).find((v) => v.claim === 16)!;
+  };
+  const paper = timed(1.5, SEEDS);
+  assertEquals(paper.verdict, "reproduced", paper.evidence);
+  assert(paper.evidence.includes("HiddenKey / baseline time ratio 1.5"), paper.evidence);
+  assertEquals(timed(1.0, SEEDS).verdict, "contradicted");
+  assertEquals(timed(1.3, SEEDS).verdict, "inconclusive"); // on the band's edge: the CI straddles it
+  assertEquals(paper.difference, null); // the headline fields are in points; the ratios are in the evidence
+});

@@ -12,6 +12,9 @@
  *   must pass on its own, an intersection-union test);
  * - `noGain` (A is claimed not to beat B): reproduced when the 95% CI's upper end is below the
  *   margin, contradicted when its lower end is above 0, otherwise inconclusive (not adjusted);
+ * - `within` (the difference is claimed to lie in a band, e.g. a log time ratio near ln 1.5):
+ *   reproduced when the 95% CI lies inside the band, contradicted when it lies entirely outside,
+ *   otherwise inconclusive (not adjusted);
  * - fewer than two pairs: **not testable here**.
  *
  * The 95% CIs shown are unadjusted; with several `greater` comparisons the decision uses the
@@ -27,7 +30,7 @@ import type { StoredRun } from "./store.ts";
 export type Outcome = "reproduced" | "contradicted" | "inconclusive" | "not testable here";
 
 /** What a comparison claims. */
-export type ComparisonKind = "greater" | "equivalent" | "noGain";
+export type ComparisonKind = "greater" | "equivalent" | "noGain" | "within";
 
 /** One paired observation. */
 export interface Pair {
@@ -49,6 +52,8 @@ export interface ComparisonSpec {
   readonly kind: ComparisonKind;
   /** The margin of `equivalent` and `noGain` comparisons, in the pairs' units. */
   readonly margin?: number;
+  /** The band of a `within` comparison, in the pairs' units. */
+  readonly band?: readonly [number, number];
   /** The pairs on the primary score (best dev, the paper's protocol). */
   readonly pairs: readonly Pair[];
   /** The same pairs on the final score, when there is one. */
@@ -85,6 +90,8 @@ export interface ComparisonResult {
   readonly detectable80: number | null;
   /** The margin used (equivalent / noGain). */
   readonly margin: number | null;
+  /** The band used (within). */
+  readonly band: readonly [number, number] | null;
   /** The same difference on the final score: mean, CI, p (null without final pairs). */
   readonly final: {
     readonly n: number;
@@ -120,6 +127,12 @@ function outcomeOf(
   return "inconclusive";
 }
 
+function withinOutcome(d: PairedInterval, band: readonly [number, number]): Outcome {
+  if (d.ci[0] > band[0] && d.ci[1] < band[1]) return "reproduced";
+  if (d.ci[1] < band[0] || d.ci[0] > band[1]) return "contradicted";
+  return "inconclusive";
+}
+
 /**
  * Decides the comparisons of one claim (Holm over its `greater` comparisons; see the module doc).
  *
@@ -145,8 +158,14 @@ export function decideComparisons(specs: readonly ComparisonSpec[]): ComparisonR
   const pHolm = new Map(greater.map(([, i], j) => [i, adjusted[j]!]));
   return specs.map((s, i) => {
     const d = stats[i];
-    const margin = s.kind === "greater" ? null : s.margin ?? null;
-    if (s.kind !== "greater" && !(margin !== null && margin > 0)) {
+    const margin = s.kind === "greater" || s.kind === "within" ? null : s.margin ?? null;
+    const band = s.kind === "within" ? s.band ?? null : null;
+    if (s.kind === "within" && !(band !== null && band[0] < band[1])) {
+      throw new RangeError(
+        `Cannot decide "${s.label}": a within comparison needs a band [low, high] with low < high, received ${s.band}`,
+      );
+    }
+    if ((s.kind === "equivalent" || s.kind === "noGain") && !(margin !== null && margin > 0)) {
       throw new RangeError(
         `Cannot decide "${s.label}": a ${s.kind} comparison needs a margin > 0, received ${s.margin}`,
       );
@@ -160,6 +179,7 @@ export function decideComparisons(specs: readonly ComparisonSpec[]): ComparisonR
       n: s.pairs.length,
       tasks: [...new Set(s.pairs.map((p) => p.task))],
       margin,
+      band,
       selection: s.selection,
       unit: s.unit ?? "points",
       final: finalStats
@@ -181,7 +201,7 @@ export function decideComparisons(specs: readonly ComparisonSpec[]): ComparisonR
     const pDecide = pHolm.get(i) ?? d.p;
     return {
       ...base,
-      outcome: outcomeOf(s.kind, d, pDecide, margin ?? 0),
+      outcome: band !== null ? withinOutcome(d, band) : outcomeOf(s.kind, d, pDecide, margin ?? 0),
       difference: d.mean,
       sd: d.sd,
       ci95: d.ci,

@@ -36,6 +36,13 @@ export function evidenceOf(input: EvidenceInput): ReproEvidence {
   return input.evidence ?? reproEvidence(input);
 }
 
+/** One colour per outcome, the same in every forest plot. */
+const OUTCOME_COLORS = {
+  reproduced: "#2ca02c",
+  contradicted: "#d62728",
+  inconclusive: "#7f7f7f",
+} as const;
+
 const num = (x: number | null | undefined, d = 2) =>
   x === null || x === undefined ? "–" : x.toFixed(d);
 const signedNum = (x: number | null | undefined, d = 2) =>
@@ -173,20 +180,20 @@ export function claimsSection(
     text:
       "Claims about methods are decided by paired differences over (task, seed) — the same seeds give " +
       "each method the same initialisation, data order and dropout stream — with a 95% confidence " +
-      "interval; several comparisons of one claim are Holm-corrected. *Reproduced* needs every " +
-      "comparison significant in the claimed direction; *contradicted* means one is significant the " +
-      "other way; *inconclusive* means the interval includes 0 (the evidence gives the smallest " +
+      "interval; several comparisons of one claim are Holm-corrected. Reproduced needs every " +
+      "comparison significant in the claimed direction; contradicted means one is significant the " +
+      "other way; inconclusive means the interval includes 0 (the evidence then gives the smallest " +
       "difference these pairs could detect at 80% power). Differences are in points (metric × 100) " +
       "on the best dev score over training (the paper's protocol); the evidence also gives the final " +
       "score's. A method's rate, a family's pattern and the sweep's peak rank are chosen by " +
       "leave-one-seed-out: a seed's score is reported under the setting that was best on the other " +
-      "seeds, never its own. The numbers are those of `verdicts.json`.",
+      "seeds, never its own. The numbers are those of verdicts.json.",
     ...(rows.length > 0
       ? {
         figure: forestFigure(rows, {
           title: "Paired differences with 95% CIs (points)",
           xTitle: "mean paired difference A − B (points)",
-        }),
+        }, OUTCOME_COLORS),
       }
       : {}),
     table: {

@@ -26,6 +26,8 @@ export interface ForestRow {
  *
  * @param rows The rows (at least one; finite values with low ≤ estimate ≤ high).
  * @param options Titles and size (`xTitle` names the estimate); height grows with the rows.
+ * @param colors A colour per group (e.g. one per verdict, so a colour means the same in every
+ *   figure); groups without one take the series colours in order.
  * @returns A Plotly figure.
  * @example
  * ```ts
@@ -37,10 +39,15 @@ export interface ForestRow {
  * ], { xTitle: "difference (points)" });
  * assertEquals(fig.data.length, 2);
  * assertEquals(fig.data[0]?.error_x, { type: "data", symmetric: false, array: [0.5], arrayminus: [0.5] });
+ * assertEquals(forestFigure([{ label: "x", estimate: 0, low: -1, high: 1, group: "g" }], {}, { g: "#7f7f7f" }).data[0]?.marker, { color: "#7f7f7f", size: 9 });
  * assertThrows(() => forestFigure([{ label: "x", estimate: 2, low: 0, high: 1 }]), RangeError);
  * ```
  */
-export function forestFigure(rows: readonly ForestRow[], options: FigureOptions = {}): Figure {
+export function forestFigure(
+  rows: readonly ForestRow[],
+  options: FigureOptions = {},
+  colors: Readonly<Record<string, string>> = {},
+): Figure {
   if (!Array.isArray(rows) || rows.length === 0) {
     throw new RangeError(
       `Cannot build forestFigure: expected at least one row, received ${String(rows)}`,
@@ -70,7 +77,7 @@ export function forestFigure(rows: readonly ForestRow[], options: FigureOptions 
         array: mine.map((r) => r.high - r.estimate),
         arrayminus: mine.map((r) => r.estimate - r.low),
       },
-      marker: { color: seriesColor(i), size: 9 },
+      marker: { color: colors[group] ?? seriesColor(i), size: 9 },
     };
   });
   const height = options.height ?? Math.max(200, 110 + 28 * rows.length);
