@@ -145,7 +145,13 @@ Deno.test({
         hk.best.ci95[0] <= hk.best.meanDifference && hk.best.meanDifference <= hk.best.ci95[1],
       );
       assertStringIncludes(hk.sentence, "hiddenKey: ");
-      assert(verdicts.regime.regime !== "not run", verdicts.regime.sentence);
+      // The regime rule of the paper's grids, applied to the one long baseline run (3 × 2 steps).
+      assertEquals([verdicts.regime.task, verdicts.regime.steps, verdicts.regime.seeds], [
+        "reviews",
+        6,
+        [0],
+      ]);
+      assertStringIncludes(verdicts.regime.sentence, "Regime: ");
       // The report opens with the answer: the first section's text is the methods' sentences.
       const html = await Deno.readTextFile(`${dir}/report.html`);
       const answer = html.indexOf("The answer");

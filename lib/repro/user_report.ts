@@ -17,7 +17,6 @@ import {
   type MethodVerdict,
   methodVerdict,
   type PairedDifference,
-  REGIME_RULE,
   type RegimeVerdict,
   regimeVerdict,
   seedScores,
@@ -70,7 +69,7 @@ const PROTOCOL =
  * const template = reproExperiments("smoke")[0]!.runs[0]!;
  * const experiments = userTaskExperiments({ template, rate: 0.1, klWeight: 1, methods: ["hiddenKey"], seeds: [0, 1] });
  * const v = await userTaskVerdicts(await Deno.makeTempDir(), experiments, "wasm");
- * assertEquals([v.regime.regime, v.methods[0]!.best.outcome, v.runs.finished], ["not run", "not enough pairs", 0]);
+ * assertEquals([v.regime.overfits, v.methods[0]!.best.outcome, v.runs.finished], [false, "not enough pairs", 0]);
  * ```
  */
 export async function userTaskVerdicts(
@@ -103,7 +102,7 @@ export async function userTaskVerdicts(
     model: first.model,
     backend,
     protocol: PROTOCOL,
-    regime: regimeVerdict(regimeRun?.record),
+    regime: regimeVerdict(first.task, regimeRun === undefined ? [] : [regimeRun]),
     methods,
     runs: { planned: comparison.length + regimeSpecs.length, finished },
   };
@@ -169,9 +168,7 @@ function sections(
   out.push({
     heading: "Is the baseline overfitting? (regime check)",
     text:
-      `One baseline run three times as long as the comparison's, evaluated often. Rule: ${verdicts.regime.rule} (thresholds ${REGIME_RULE.lossRise}x and ${
-        REGIME_RULE.bestBefore * 100
-      }%). ${verdicts.regime.evidence}.`,
+      `One baseline run three times as long as the comparison's, evaluated often; the rule of the paper's grids: the baseline ${verdicts.regime.rule}. Here: ${verdicts.regime.reason}.`,
     ...(evals.length >= 2 && metric !== undefined
       ? {
         figure: lineFigure([

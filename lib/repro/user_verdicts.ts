@@ -7,9 +7,10 @@
  *
  * @module
  */
-import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 import type { RunRecord } from "../train/run_record.ts";
-import { mean, sampleStd } from "./stats.ts";
+import { pairedInterval } from "./paired.ts";
+import { type RegimeResult, taskRegime } from "./regime.ts";
+import type { StoredRun } from "./store.ts";
 
 /** A method's verdict. */
 export type MethodOutcome = "better" | "worse" | "inconclusive" | "not enough pairs";
@@ -24,10 +25,7 @@ export interface PairedDifference {
   readonly ci95: readonly [number, number] | null;
   /** better / worse when the interval excludes 0, else inconclusive. */
   readonly outcome: MethodOutcome;
-  /**
-   * (t₀.₉₇₅ + t₀.₈) · s_d / √n with n − 1 degrees of freedom: the smallest true difference these
-   * pairs detect with power 0.8 in a two-sided test at 5%.
-   */
+  /** The smallest true difference these pairs detect with power 0.8 (two-sided, 5%). */
   readonly minimumDetectable: number | null;
 }
 
@@ -118,18 +116,16 @@ export function pairedDifference(
       minimumDetectable: null,
     };
   }
-  const d = mean(diffs), sd = sampleStd(diffs);
-  // The paired t interval: d ± t(0.975, n − 1) · s_d / √n.
-  const t975 = tQuantile(0.975, n - 1), t80 = tQuantile(0.8, n - 1);
-  const half = t975 * sd / Math.sqrt(n);
-  const ci95: [number, number] = [d - half, d + half];
+  // The paired t interval d ± t(0.975, n − 1) · s_d / √n, as the paper grid's verdicts use it.
+  const interval = pairedInterval(diffs);
+  const ci95: [number, number] = [interval.ci[0], interval.ci[1]];
   const outcome: MethodOutcome = ci95[0] > 0 ? "better" : ci95[1] < 0 ? "worse" : "inconclusive";
   return {
     n,
-    meanDifference: d,
+    meanDifference: interval.mean,
     ci95,
     outcome,
-    minimumDetectable: (t975 + t80) * sd / Math.sqrt(n),
+    minimumDetectable: interval.detectable80,
   };
 }
 
@@ -176,73 +172,35 @@ export function methodVerdict(
   return { method, metric, best, final, seeds, sentence };
 }
 
-/** The regime of a task as one long baseline run shows it. */
-export type Regime = "overfitting" | "underfitting" | "no clear sign" | "not run";
-
-/** The regime check's result. */
-export interface RegimeVerdict {
-  /** The regime. */
-  readonly regime: Regime;
-  /** The rule applied. */
-  readonly rule: string;
-  /** The numbers it was applied to. */
-  readonly evidence: string;
+/** The regime check's result: the paper grid's rule (`lib/repro/regime.ts`) on the long run. */
+export interface RegimeVerdict extends RegimeResult {
   /** The answer in one sentence. */
   readonly sentence: string;
 }
 
-/** The regime rule's thresholds: dev loss at the end over its minimum, and the best step's place. */
-export const REGIME_RULE = { lossRise: 1.2, bestBefore: 0.7 } as const;
-
 /**
- * Applies the regime rule to a long baseline run: **overfitting** when the dev loss at the end
- * is at least 1.2 × its minimum and the best dev score came before 70% of training;
- * **underfitting** when the dev score is still rising at the last evaluation (a regulariser
- * cannot show a benefit then); otherwise no clear sign.
+ * Applies the regime rule of the paper's grids ({@linkcode taskRegime}) to the task's long
+ * baseline run(s), and says what it means for the comparison in one sentence.
  *
- * @param record The regime run's record (undefined when it has not run).
- * @returns The verdict with its rule and evidence.
+ * @param task The task's name.
+ * @param runs The regime experiment's stored runs (none when they have not finished).
+ * @returns The rule's result and the sentence.
  * @example
  * ```ts
  * import { regimeVerdict } from "./user_verdicts.ts";
- * import { assertEquals } from "@std/assert";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  * const evaluations = [1, 2, 3, 4].map((step, i) => ({ step, epoch: 0, loss: [0.5, 0.4, 0.5, 0.6][i]!, metrics: { accuracy: [0.7, 0.8, 0.78, 0.76][i]! } }));
- * const record = { steps: 4, evaluations, best: { metric: "accuracy", value: 0.8, step: 2 } };
- * assertEquals(regimeVerdict(record as never).regime, "overfitting");
- * assertEquals(regimeVerdict(undefined).regime, "not run");
+ * const record = { steps: 4, evaluations, best: { metric: "accuracy", value: 0.8, step: 2 }, curves: { taskLoss: [0.9, 0.6, 0.4, 0.3] } };
+ * assertEquals(regimeVerdict("mine", [{ spec: { seed: 0 }, record } as never]).overfits, true);
+ * assertStringIncludes(regimeVerdict("mine", []).sentence, "not checked");
  * ```
  */
-export function regimeVerdict(record: RunRecord | undefined): RegimeVerdict {
-  const rule =
-    `overfitting: final dev loss >= ${REGIME_RULE.lossRise} x its minimum and best dev score before ${
-      REGIME_RULE.bestBefore * 100
-    }% of the steps; underfitting: dev score still rising at the last evaluation`;
-  const evals = record?.evaluations ?? [];
-  if (record === undefined || evals.length < 2 || record.best === undefined) {
-    return {
-      regime: "not run",
-      rule,
-      evidence: "no long baseline run with two or more evaluations",
-      sentence: "Regime: not checked (the long baseline run has not finished).",
-    };
-  }
-  const metric = record.best.metric;
-  const losses = evals.map((e) => e.loss);
-  const minLoss = losses.reduce((m, l) => Math.min(m, l), Infinity), endLoss = losses.at(-1)!;
-  const scores = evals.map((e) => e.metrics[metric] ?? NaN);
-  const bestStep = record.best.step, total = record.steps;
-  const rising = scores.at(-1)! > scores.at(-2)! &&
-    scores.at(-1)! >= scores.reduce((m, x) => Math.max(m, x), -Infinity);
-  const evidence = `dev loss min ${minLoss.toFixed(4)}, at the end ${endLoss.toFixed(4)} (${
-    (endLoss / minLoss).toFixed(2)
-  }x); best ${metric} ${(record.best.value * 100).toFixed(2)} at step ${bestStep} of ${total}`;
-  const overfitting = endLoss >= REGIME_RULE.lossRise * minLoss &&
-    bestStep <= REGIME_RULE.bestBefore * total;
-  const regime: Regime = overfitting ? "overfitting" : rising ? "underfitting" : "no clear sign";
-  const sentence = regime === "overfitting"
-    ? `Regime: the baseline overfits this task (${evidence}), so a regulariser has room to help.`
-    : regime === "underfitting"
-    ? `Regime: the baseline is still improving at the end (${evidence}); train longer before judging a regulariser.`
-    : `Regime: no clear sign of overfitting (${evidence}); a regulariser may have little to fix.`;
-  return { regime, rule, evidence, sentence };
+export function regimeVerdict(task: string, runs: readonly StoredRun[]): RegimeVerdict {
+  const result = taskRegime(task, runs);
+  const sentence = runs.length === 0
+    ? "Regime: not checked (the long baseline run has not finished)."
+    : result.overfits
+    ? `Regime: the baseline overfits this task (${result.reason}), so a regulariser has room to help.`
+    : `Regime: no sign by the rule that the baseline overfits (${result.reason}); a regulariser may have little to fix, and its verdicts above say so.`;
+  return { ...result, sentence };
 }
