@@ -3,6 +3,7 @@
 // must print the usage in its `deno task …` form with exit code 0. Nothing here trains: every
 // bad argument is caught before a backend or a model is loaded.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { type CliOutcome, runCli } from "./_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -138,19 +139,9 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ["bench:peer", ["--wasm-threads", "-1"], '--wasm-threads must be an integer >= 0, received "-1"'],
 ];
 
-async function run(
-  command: Command,
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...command.script.map((s, i) => (i === 0 ? `${ROOT}${s}` : s)), ...args],
-    cwd: await Deno.makeTempDir({ prefix: "loradrop-cli-args-" }),
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function run(command: Command, args: readonly string[], cwd: string): Promise<CliOutcome> {
+  const [script, ...words] = command.script;
+  return runCli(script!, [...words, ...args], { cwd });
 }
 
 /** Runs `jobs` with at most `width` at a time (each is a deno process). */
@@ -176,10 +167,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const outcomes = await pool(
-      BAD.map(([name, args]) => () => run(COMMANDS[name]!, args)),
-      3,
-    );
+    // An empty working folder: nothing a command might read or write is found or left there.
+    const cwd = await Deno.makeTempDir({ prefix: "loradrop-cli-args-" });
+    const outcomes = await pool(BAD.map(([name, args]) => () => run(COMMANDS[name]!, args, cwd)), 3)
+      .finally(() => Deno.remove(cwd, { recursive: true }));
     BAD.forEach(([name, args, expected], i) => {
       const { code, stdout, stderr } = outcomes[i]!;
       const what = `${name} ${args.join(" ")}`;
@@ -205,7 +196,9 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const names = Object.keys(COMMANDS);
-    const outcomes = await pool(names.map((n) => () => run(COMMANDS[n]!, ["--help"])), 3);
+    const cwd = await Deno.makeTempDir({ prefix: "loradrop-cli-help-" });
+    const outcomes = await pool(names.map((n) => () => run(COMMANDS[n]!, ["--help"], cwd)), 3)
+      .finally(() => Deno.remove(cwd, { recursive: true }));
     names.forEach((name, i) => {
       const { code, stdout, stderr } = outcomes[i]!;
       assertEquals(code, 0, `${name} --help: ${stderr}`);

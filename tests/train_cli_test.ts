@@ -1,18 +1,8 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { readJsonLines } from "../lib/train/atomic_file.ts";
+import { runCli } from "./_cli.ts";
 
-const CLI = new URL("../cli/train.ts", import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+const run = (args: string[]) => runCli("cli/train.ts", args);
 
 Deno.test({
   name:

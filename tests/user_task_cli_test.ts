@@ -12,23 +12,10 @@ import { initBackend } from "../lib/backend.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { runSpecFromFlags, taskFromFlags, TRAIN_DEFAULTS } from "../cli/_run_flags.ts";
 import { WORDS, writeModelDir } from "./_tiny_hf_model.ts";
+import { runCli } from "./_cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function cli(
-  script: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}${script}`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+const cli = (script: string, args: readonly string[], env: Record<string, string> = {}) =>
+  runCli(script, args, { env });
 
 /** A CSV pair with a text column `review` and labels `neg`/`pos`, words the tiny tokenizer knows. */
 async function writeCsvPair(dir: string): Promise<{ train: string; dev: string }> {
