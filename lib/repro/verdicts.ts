@@ -222,7 +222,7 @@ const only = (m: string) => methodsContender(m, [m]);
  * grid's own rank-8 baseline runs.
  *
  * @param input Runs and experiments.
- * @returns One result per task of the grid.
+ * @returns One result per task of the regime experiment and of the grid.
  * @example
  * ```ts
  * import { reproRegime } from "./verdicts.ts";
@@ -232,8 +232,12 @@ const only = (m: string) => methodsContender(m, [m]);
  * ```
  */
 export function reproRegime(input: ClaimsInput): RegimeResult[] {
-  const tasks = gridTasks(input);
-  const hasRegime = input.experiments.some((e) => e.id === "regime");
+  const regimeExperiment = input.experiments.find((e) => e.id === "regime");
+  // Every task the regime experiment covers, then any task of the grid it does not.
+  const tasks = [
+    ...new Set([...(regimeExperiment?.runs ?? []).map((r) => r.task), ...gridTasks(input)]),
+  ];
+  const hasRegime = regimeExperiment !== undefined;
   const source = hasRegime
     ? runsOfExperiments(input.runs, input.experiments, (id) => id === "regime")
     : runsOfExperiments(input.runs, input.experiments, (id) => id !== "overfit");
