@@ -47,7 +47,7 @@ import { initBackend } from "@loradrop/core";
 import {
   claimsSection,
   displaySections,
-  localOrReference,
+  displayKnownEvidence,
   lossCurveSections,
   methodTable,
   notebookPreset,
@@ -85,13 +85,7 @@ paired difference and 95% CI). When this preset has no local results yet, the ce
 backend and date that made them; the cells further down then produce this machine's own.
 `),
   code(t`
-const known = await localOrReference(dir, preset);
-if (known === undefined) {
-  console.log("No results for preset " + preset + " in " + dir + " and no committed reference for it: the cells below make them.");
-} else {
-  console.log("Showing " + known.label + ".");
-  await displaySections([regimeSection(known.evidence), claimsSection(known.evidence, [1])]);
-}
+await displayKnownEvidence(dir, preset, [1], { regime: true });
 `),
   md(t`
 ## How many parameters does a rank buy?

@@ -56,7 +56,7 @@ import {
   methodTable,
   notebookPreset,
   PAPER_TABLE1,
-  localOrReference,
+  displayKnownEvidence,
   reproExperiments,
   runNotebookExperiments,
   updateEvidence,
@@ -78,13 +78,7 @@ hold them, labelled with the commit, machine, backend and date that made them. E
 by paired differences over (task, seed) with 95% CIs; the forest plot shows every difference.
 `),
   code(t`
-const known = await localOrReference(dir, preset);
-if (known === undefined) {
-  console.log("No results for preset " + preset + " in " + dir + " and no committed reference for it: the cells below make them.");
-} else {
-  console.log("Showing " + known.label + ".");
-  await displaySections([claimsSection(known.evidence, [4, 5, 6, 7])]);
-}
+await displayKnownEvidence(dir, preset, [4, 5, 6, 7]);
 `),
   md(t`
 ## The grid at this preset

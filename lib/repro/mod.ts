@@ -47,6 +47,7 @@ export * from "./selection.ts";
 export * from "./comparisons.ts";
 export * from "./evidence_files.ts";
 export * from "./evidence_sections.ts";
+export * from "./known_evidence.ts";
 export * from "./reference.ts";
 export * from "./csv_tables.ts";
 export * from "./task_data.ts";
