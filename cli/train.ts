@@ -18,7 +18,7 @@
  */
 import { initBackend } from "../lib/backend.ts";
 import { BACKEND_NAMES } from "../lib/backend.ts";
-import { saveAdapter } from "../lib/io/adapters.ts";
+import { ADAPTER_METADATA_FILE, saveTrainedAdapter } from "../lib/io/adapters.ts";
 import {
   disposeRunResources,
   executeRun,
@@ -27,8 +27,6 @@ import {
   type TrainedRun,
 } from "../lib/repro/execute.ts";
 import { runSpecHash, type StoredRun, storedRunState } from "../lib/repro/store.ts";
-import { taskDataIdentity } from "../lib/repro/task_data.ts";
-import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import { choiceFlag, defineCommand, numberFlag, runCommand, UsageError } from "./_args.ts";
 import { emitJson, periodicLines, say } from "./_output.ts";
 import {
@@ -74,49 +72,41 @@ Prints a JSON summary on stdout; progress and evaluations go to stderr.`,
 });
 
 /**
- * Writes the adapter of a trained run: PEFT's `adapter_model.safetensors` and
- * `adapter_config.json` (LoRA + the task head), and `loradrop_run.json` with the run's spec
- * (method, rates, KL weight, task, labels) so the dropout settings travel with the weights.
+ * Writes the adapter of a trained run (`saveTrainedAdapter`): PEFT's `adapter_model.safetensors`
+ * and `adapter_config.json` (LoRA + the task head), and `loradrop_adapter.json` with the task's
+ * labels, the head, the input length, the method, rates, plan and seeds, which
+ * `deno task predict` reads.
  */
 async function exportAdapter(
   dir: string,
   trained: TrainedRun,
   resources: RunResources,
 ): Promise<string[]> {
-  const { spec, model, task } = trained;
-  const modelType = resources.source === "hf" ? resources.base.modelType : "bert";
-  const pooler = resources.source === "hf" && modelType === "roberta"
-    ? resources.base.pooler
-    : undefined;
-  await saveAdapter(dir, model, {
-    modelType,
-    baseModelName: spec.model,
-    targetModules: [...(spec.targets ?? ["q", "v"])],
-    r: spec.rank,
-    alpha: spec.alpha,
-    ...(pooler === undefined ? {} : { pooler }),
+  const { spec, model, task, record } = trained;
+  const describe = record.config.describe as { maxLengthUsed?: number } | undefined;
+  await saveTrainedAdapter(dir, model, {
+    base: {
+      name: spec.model,
+      modelType: resources.source === "hf" ? resources.base.modelType : "use-lite",
+    },
+    task: {
+      name: task.card.name,
+      kind: task.card.kind,
+      labels: task.card.labels,
+      metrics: record.config.metrics as string[],
+    },
+    lora: { r: spec.rank, alpha: spec.alpha, targets: [...(spec.targets ?? ["q", "v"])] },
+    input: {
+      maxLength: describe?.maxLengthUsed ?? spec.maxLength,
+      evalBatchSize: record.config.evalBatchSize as number,
+    },
+    record,
   });
-  const meta = `${dir}/loradrop_run.json`;
-  await writeFileAtomic(
-    meta,
-    JSON.stringify(
-      {
-        spec: spec.data === undefined ? spec : { ...spec, data: taskDataIdentity(spec.data) },
-        // USE-lite has no Hugging Face layout of its own: its adapters use BERT's key names.
-        keyLayout: modelType,
-        task: {
-          name: task.card.name,
-          kind: task.card.kind,
-          labels: task.card.labels,
-          metrics: task.card.metrics,
-        },
-        record: { runId: trained.record.runId, best: trained.record.best ?? null },
-      },
-      null,
-      2,
-    ),
-  );
-  return [`${dir}/adapter_model.safetensors`, `${dir}/adapter_config.json`, meta];
+  return [
+    `${dir}/adapter_model.safetensors`,
+    `${dir}/adapter_config.json`,
+    `${dir}/${ADAPTER_METADATA_FILE}`,
+  ];
 }
 
 /**

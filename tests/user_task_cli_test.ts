@@ -220,8 +220,12 @@ Deno.test({
         "accuracy",
       ]);
       assert(summary.files.includes(`${tmp}/adapter/adapter_model.safetensors`));
-      const meta = JSON.parse(await Deno.readTextFile(`${tmp}/adapter/loradrop_run.json`));
-      assertEquals([meta.spec.method, meta.spec.rate, meta.spec.klWeight], ["hiddenKey", 0.1, 1]);
+      const meta = JSON.parse(await Deno.readTextFile(`${tmp}/adapter/loradrop_adapter.json`));
+      assertEquals([meta.dropout.method, meta.dropout.rates.rate, meta.dropout.rates.klWeight], [
+        "hiddenKey",
+        0.1,
+        1,
+      ]);
       assertEquals(meta.task.labels, ["neg", "pos"]);
       await initBackend({ backend: "cpu" });
       const { arch } = await readHfConfig(modelDir);

@@ -42,8 +42,8 @@ export interface TrainedAdapterMetadata {
     readonly rsLora: boolean;
     readonly targets: readonly ModuleName[];
   };
-  /** How text became ids: the longest sequence and whether pairs carry token types. */
-  readonly input: { readonly maxLength: number; readonly tokenTypes: boolean };
+  /** How text became ids (the longest sequence) and the dev evaluation's batch size. */
+  readonly input: { readonly maxLength: number; readonly evalBatchSize?: number };
   /** The dropout method: its preset name (`custom` without one), rates and the full plan. */
   readonly dropout: {
     readonly method: string;
@@ -52,6 +52,8 @@ export interface TrainedAdapterMetadata {
   };
   /** The run's seeds. */
   readonly seeds: TrainSeeds;
+  /** The run's description (`RunRecord.config.describe`, e.g. a run spec), for reproduction. */
+  readonly describe: unknown;
   /** The run's id (see `RunRecord.runId`). */
   readonly runId: string;
   /** The last dev evaluation (the state the adapter holds), if one ran. */
@@ -133,7 +135,7 @@ function checkHeadLayout(dir: string, modelType: TrainedBaseType, head: HeadLayo
  * await saveTrainedAdapter(dir, model, {
  *   base: { name: "use-lite@0.2.0", modelType: "use-lite" },
  *   task: { name: "toy", kind: "classification", labels: ["no", "yes"], metrics: ["accuracy"] },
- *   lora: { r: 2, alpha: 4, targets: ["q", "v"] }, input: { maxLength: 16, tokenTypes: false }, record,
+ *   lora: { r: 2, alpha: 4, targets: ["q", "v"] }, input: { maxLength: 16 }, record,
  * });
  * const meta = await readAdapterMetadata(dir);
  * assertEquals(meta.dropout.method, "baseline");
@@ -196,11 +198,16 @@ export async function saveTrainedAdapter(
     },
     input: { ...input },
     dropout: {
-      method: typeof describe.preset === "string" ? describe.preset : "custom",
+      method: typeof describe.method === "string"
+        ? describe.method
+        : typeof describe.preset === "string"
+        ? describe.preset
+        : "custom",
       rates,
       plan: record.config.plan,
     },
     seeds: { ...record.seeds },
+    describe,
     runId: record.runId,
     ...(last === undefined ? {} : { dev: last }),
   };

@@ -363,12 +363,9 @@ export function loadSpecTask(spec: RunSpec, glueDir?: string): Promise<Task> {
  * L2-normalised sentence embedding). BERT with a pooler: its pretrained pooler (frozen, as in
  * BertForSequenceClassification under PEFT), then a linear head.
  *
- * RoBERTa: the first token (`<s>`), then a linear head. Hugging Face's RobertaClassificationHead
- * (and microsoft/LoRA's RoBERTa runs, which train it) puts a trainable dense D×D layer and tanh
- * (with dropout before each) between `<s>` and `out_proj`; loradrop's task heads are one
- * trainable linear layer (a pooler's dense is frozen), so this head has D·C instead of D² + D·C
- * trainable parameters: about 1 M fewer for RoBERTa-large, which the paper's LoRA count
- * (0.79 M) does not include either way.
+ * RoBERTa: Hugging Face's RobertaClassificationHead, a trainable dense D×D layer and tanh on the
+ * first token (`<s>`) and then the output layer, as microsoft/LoRA's RoBERTa runs train it and as
+ * PEFT's `modules_to_save` stores it (`classifier.dense`, `classifier.out_proj`).
  */
 function headFor(
   resources: RunResources,
@@ -383,7 +380,10 @@ function headFor(
     : resources.base.pooler !== undefined
     ? "pooler"
     : "first";
-  return kind === "classification" ? { kind, numClasses: numLabels, pooling } : { kind, pooling };
+  const dense = resources.source === "hf" && resources.base.modelType === "roberta" &&
+    pooling === "first";
+  const head = dense ? { kind, pooling, dense } : { kind, pooling };
+  return kind === "classification" ? { ...head, numClasses: numLabels } : head;
 }
 
 /** The paper's metric first (Pearson for STS-B, MCC for CoLA), then the task's others. */
