@@ -2,22 +2,18 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
-import {
-  checkRate,
-  type DropPattern,
-  type DropPosition,
-  type ResolvedDrop,
-  validateDropSpec,
-} from "./spec.ts";
+import { MASKED_LOGIT } from "./masked_logit.ts";
+import { type DropPattern, dropPatternRow, patternsAt } from "./patterns.ts";
+import type { DropPosition } from "./positions.ts";
+import { checkRate } from "./rate.ts";
+import { type ResolvedDrop, validateDropSpec } from "./spec.ts";
 
-/** What an operator accepts. */
+/** What an operator accepts: its name and positions; its patterns are the table's rows there. */
 export interface OperatorRules {
   /** The operator's name for messages, e.g. "dropKey". */
   readonly name: string;
   /** The positions it serves. */
   readonly positions: readonly DropPosition[];
-  /** The patterns it implements. */
-  readonly patterns: readonly DropPattern[];
 }
 
 /**
@@ -63,10 +59,11 @@ export function activeRate(
       }, received "${drop.position}"`,
     );
   }
-  if (!rules.patterns.includes(drop.pattern)) {
+  const patterns = patternsAt(rules.positions);
+  if (!patterns.includes(drop.pattern)) {
     throw new TypeError(
       `Cannot apply ${rules.name}: pattern must be one of ${
-        rules.patterns.join(", ")
+        patterns.join(", ")
       }, received "${drop.pattern}"`,
     );
   }
@@ -85,23 +82,23 @@ export function activeRate(
 }
 
 /**
- * The largest mask shape a pattern allows on an input of shape `shape`: the input's shape for
- * `element`; 1 on the query axis for attention `column` and `span` (`(B, H, 1, Tk)`); 1 on the token
- * axis for `column-feature` (`(B, 1, D)`); 1 on the feature axis for `column-token` and `span` on
- * representations (`(B, T, 1)`). (`(B, D)` inputs take element and column-feature masks `(B, D)`.)
+ * The largest mask shape a pattern allows on an input of shape `shape`: the input's shape with 1
+ * on the axes of the pattern's row (`maskAxes`): for attention `column` and `span` the query axis
+ * (`(B, H, 1, Tk)`); for `column-feature` the token axis (`(B, 1, D)`); for `column-token` and
+ * `span` on representations the feature axis (`(B, T, 1)`). (`(B, D)` inputs take full masks.)
  */
 export function patternMaskShape(
   pattern: DropPattern,
   shape: readonly number[],
   attention: boolean,
 ): number[] {
-  const out = [...shape];
-  if (attention && (pattern === "column" || pattern === "span")) out[2] = 1;
-  if (!attention && shape.length === 3) {
-    if (pattern === "column-feature") out[1] = 1;
-    if (pattern === "column-token" || pattern === "span") out[2] = 1;
-  }
-  return out;
+  const row = dropPatternRow(pattern);
+  const axes = attention
+    ? row?.attention?.maskAxes
+    : shape.length === 3
+    ? row?.representation?.maskAxes
+    : undefined;
+  return shape.map((d, i) => axes?.includes(i) ? 1 : d);
 }
 
 /**
@@ -150,22 +147,19 @@ export function asFloatMask(mask: Tensor): Tensor {
   return mask.dtype === "float32" ? mask : tf.cast(mask, "float32");
 }
 
-/** The value added to a dropped logit (exported as `DROP_KEY_NEG` by `drop_key.ts`). */
-export const DROPPED_LOGIT = -1e9;
-
 /**
  * DropKey's forward on logits `(B, H, Tq, Tk)` with a keep-mask broadcastable to them:
- * `x + (1 − keep)·DROPPED_LOGIT`, except in rows where every visible key is dropped (all of
- * `x + bias` below `DROPPED_LOGIT / 2`, i.e. each key is dropped or already carries a padding or
+ * `x + (1 − keep)·MASKED_LOGIT`, except in rows where every visible key is dropped (all of
+ * `x + bias` below `MASKED_LOGIT / 2`, i.e. each key is dropped or already carries a padding or
  * causal bias), which keep `x`. Not differentiable by itself: callers wrap it in a custom gradient.
  */
 export function droppedLogits(x: Tensor, keep: Tensor): Tensor {
   return tf.tidy(() => {
-    const bias = tf.mul(tf.sub(1, keep), DROPPED_LOGIT); // broadcastable to (B, H, Tq, Tk)
+    const bias = tf.mul(tf.sub(1, keep), MASKED_LOGIT); // broadcastable to (B, H, Tq, Tk)
     const rowMax = tf.max(tf.add(x, bias), -1, true); // (B, H, Tq, 1)
     // 1 where every visible key of the row is dropped: such rows keep their logits. (Float
     // arithmetic: tf.where and boolean ops are ~100x slower than this on wasm.)
-    const allDropped = tf.step(tf.sub(DROPPED_LOGIT / 2, rowMax)); // (B, H, Tq, 1)
+    const allDropped = tf.step(tf.sub(MASKED_LOGIT / 2, rowMax)); // (B, H, Tq, 1)
     return tf.add(x, tf.mul(bias, tf.sub(1, allDropped))); // (B, H, Tq, Tk)
   });
 }

@@ -8,21 +8,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor4D } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
-import { sampleAttentionMask } from "./masks.ts";
 import type { ResolvedDrop } from "./spec.ts";
-import {
-  activeRate,
-  asFloatMask,
-  checkMaskShape,
-  checkTokenShape,
-  droppedLogits,
-} from "./_helpers.ts";
-
-const RULES = {
-  name: "dropAttention",
-  positions: ["attention-weights"],
-  patterns: ["element", "column", "span"],
-} as const;
+import { droppedLogits } from "./_helpers.ts";
+import { openAttentionDrop } from "./_attention_drop.ts";
 
 /**
  * Applies DropAttention to attention weights `(B, H, Tq, Tk)` (rows summing to 1).
@@ -41,7 +29,8 @@ const RULES = {
  * With `drop` undefined, rate 0 or `ctx.training` false it returns `weights` itself.
  *
  * @param weights The attention weights `(B, H, Tq, Tk)`.
- * @param drop The resolved drop at `attention-weights` (pattern `element`, `column` or `span`).
+ * @param drop The resolved drop at `attention-weights` (`element`, `column`, `span` or a registered
+ *   pattern of that position).
  * @param ctx The training flag and the random key.
  * @param options An explicit keep-mask, the token mask spans need, the logits of the weights.
  * @returns The rescaled weights, same shape.
@@ -67,18 +56,17 @@ export function dropAttention(
   ctx: DropContext,
   options: DropOptions = {},
 ): Tensor4D {
-  const rate = activeRate(drop, ctx, options, RULES);
-  if (rate === 0) return weights;
-  if (weights.rank !== 4) {
-    throw new RangeError(
-      `Cannot apply dropAttention: weights must be (B, H, Tq, Tk), received shape [${weights.shape}]`,
-    );
-  }
-  const [batch, heads, tq, tk] = weights.shape;
-  checkTokenShape(options.tokenMask, batch, tk, "tokenMask", "dropAttention");
-  if (options.mask !== undefined) {
-    checkMaskShape(options.mask, weights.shape, drop!.pattern, true, "dropAttention");
-  }
+  const active = openAttentionDrop(
+    weights,
+    drop,
+    ctx,
+    options,
+    "dropAttention",
+    "attention-weights",
+    "weights",
+  );
+  if (active === undefined) return weights;
+  const rate = active.rate;
   const logits = options.logits;
   if (
     logits !== undefined &&
@@ -88,16 +76,10 @@ export function dropAttention(
       `Cannot apply dropAttention: options.logits must have the weights' shape [${weights.shape}], received [${logits.shape}]`,
     );
   }
-  const rescale = drop!.rescale ?? "normalised";
-  const noGrad = drop!.noGrad !== false;
+  const rescale = active.drop.rescale ?? "normalised";
+  const noGrad = active.drop.noGrad !== false;
   return tf.tidy(() => {
-    const keep = options.mask !== undefined ? asFloatMask(options.mask) : sampleAttentionMask(
-      ctx.key!,
-      [batch, heads, tq, tk],
-      drop!.pattern,
-      rate,
-      options.tokenMask,
-    );
+    const keep = active.keep();
     if (rescale === "inverse-keep") return tf.mul(weights, tf.div(keep, 1 - rate)) as Tensor4D;
     if (rescale === "none") return tf.mul(weights, keep) as Tensor4D;
     return (logits === undefined

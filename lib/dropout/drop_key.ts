@@ -7,29 +7,25 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor4D } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
-import { sampleAttentionMask } from "./masks.ts";
+import { MASKED_LOGIT } from "./masked_logit.ts";
 import type { ResolvedDrop } from "./spec.ts";
-import {
-  activeRate,
-  asFloatMask,
-  checkMaskShape,
-  checkTokenShape,
-  DROPPED_LOGIT,
-  droppedLogits,
-} from "./_helpers.ts";
+import { droppedLogits } from "./_helpers.ts";
+import { openAttentionDrop } from "./_attention_drop.ts";
 
 /**
- * The value DropKey adds to a dropped logit. Finite, so that a row whose keys are all dropped
- * stays finite; a model's padding bias should be at least as negative (e.g. this same value) so
- * that a row with only dropped or padded keys is recognised (`row max < DROP_KEY_NEG / 2`).
+ * The value DropKey adds to a dropped logit: {@linkcode MASKED_LOGIT}, the value the models'
+ * padding and causal bias use too, so that a row with only dropped or padded keys is recognised
+ * (`row max < DROP_KEY_NEG / 2`).
+ *
+ * @example
+ * ```ts
+ * import { DROP_KEY_NEG } from "./drop_key.ts";
+ * import { MASKED_LOGIT } from "./masked_logit.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(DROP_KEY_NEG, MASKED_LOGIT);
+ * ```
  */
-export const DROP_KEY_NEG: number = DROPPED_LOGIT;
-
-const RULES = {
-  name: "dropKey",
-  positions: ["attention-logits"],
-  patterns: ["element", "column", "span"],
-} as const;
+export const DROP_KEY_NEG: number = MASKED_LOGIT;
 
 /**
  * Applies DropKey to attention logits `(B, H, Tq, Tk)` (after the padding / causal bias).
@@ -39,7 +35,8 @@ const RULES = {
  * With `drop` undefined, rate 0 or `ctx.training` false it returns `logits` itself.
  *
  * @param logits The attention logits `(B, H, Tq, Tk)`.
- * @param drop The resolved drop at `attention-logits` (pattern `element`, `column` or `span`).
+ * @param drop The resolved drop at `attention-logits` (`element`, `column`, `span` or a registered
+ *   pattern of that position).
  * @param ctx The training flag and the random key.
  * @param options An explicit keep-mask, or the token mask spans need.
  * @returns The dropped logits, same shape.
@@ -65,26 +62,18 @@ export function dropKey(
   ctx: DropContext,
   options: DropOptions = {},
 ): Tensor4D {
-  const rate = activeRate(drop, ctx, options, RULES);
-  if (rate === 0) return logits;
-  if (logits.rank !== 4) {
-    throw new RangeError(
-      `Cannot apply dropKey: logits must be (B, H, Tq, Tk), received shape [${logits.shape}]`,
-    );
-  }
-  const [batch, heads, tq, tk] = logits.shape;
-  checkTokenShape(options.tokenMask, batch, tk, "tokenMask", "dropKey");
-  if (options.mask !== undefined) {
-    checkMaskShape(options.mask, logits.shape, drop!.pattern, true, "dropKey");
-  }
+  const active = openAttentionDrop(
+    logits,
+    drop,
+    ctx,
+    options,
+    "dropKey",
+    "attention-logits",
+    "logits",
+  );
+  if (active === undefined) return logits;
   return tf.tidy(() => {
-    const keep = options.mask !== undefined ? asFloatMask(options.mask) : sampleAttentionMask(
-      ctx.key!,
-      [batch, heads, tq, tk],
-      drop!.pattern,
-      rate,
-      options.tokenMask,
-    );
+    const keep = active.keep();
     // Adding a constant has the identity as its derivative (the fully-dropped-row guard is
     // piecewise constant), so the backward pass passes `dy` through and records nothing else.
     const apply = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

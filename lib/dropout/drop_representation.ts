@@ -8,18 +8,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
 import { sampleRepresentationMask } from "./masks.ts";
+import { dropPatternRow } from "./patterns.ts";
+import { REPRESENTATION_POSITIONS } from "./positions.ts";
 import type { ResolvedDrop } from "./spec.ts";
 import { activeRate, asFloatMask, checkMaskShape, checkTokenShape } from "./_helpers.ts";
 
-const RULES = {
-  name: "dropRepresentation",
-  positions: ["hidden", "embedding", "lora-input", "classifier"],
-  patterns: ["element", "column-feature", "column-token", "span"],
-} as const;
+const RULES = { name: "dropRepresentation", positions: REPRESENTATION_POSITIONS };
 
 /**
- * The factor kept entries are multiplied by: `drop.rescale` when given, otherwise `1/(1−p)` for
- * element and column patterns and 1 for spans (as in the original HiddenCut). `p` is always the
+ * The factor kept entries are multiplied by: `drop.rescale` when given, otherwise the pattern
+ * row's default: `1/(1−p)` for element and column patterns and 1 for spans (as in the original
+ * HiddenCut). `p` is always the
  * spec's rate, also with an explicit `options.mask` (not the mask's kept fraction).
  *
  * @param drop The resolved drop.
@@ -33,7 +32,7 @@ const RULES = {
  * ```
  */
 export function representationScale(drop: ResolvedDrop): number {
-  const rescale = drop.rescale ?? (drop.pattern === "span" ? "none" : "inverse-keep");
+  const rescale = drop.rescale ?? dropPatternRow(drop.pattern)?.rescale ?? "inverse-keep";
   if (rescale === "none") return 1;
   if (rescale === "inverse-keep") return 1 / (1 - drop.rate);
   throw new TypeError(
@@ -79,10 +78,12 @@ export function dropRepresentation(
   const rate = activeRate(drop, ctx, options, RULES);
   if (rate === 0) return x;
   const pattern = drop!.pattern;
-  if (x.rank !== 3 && !(x.rank === 2 && (pattern === "element" || pattern === "column-feature"))) {
+  const ranks = dropPatternRow(pattern)!.representation!.ranks;
+  const pooled = ranks === undefined || ranks.includes(2);
+  if (x.rank !== 3 && !(x.rank === 2 && pooled)) {
     throw new RangeError(
       `Cannot apply dropRepresentation: pattern "${pattern}" needs a (B, T, D) input${
-        pattern === "element" || pattern === "column-feature" ? " or a (B, D) input" : ""
+        pooled ? " or a (B, D) input" : ""
       }, received shape [${x.shape}]`,
     );
   }

@@ -14,6 +14,10 @@
  * @module
  */
 export * from "./spec.ts";
+export * from "./positions.ts";
+export * from "./patterns.ts";
+export * from "./rate.ts";
+export * from "./masked_logit.ts";
 export * from "./context.ts";
 export * from "./masks.ts";
 export * from "./drop_key.ts";

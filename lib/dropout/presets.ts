@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { patternsAt } from "./patterns.ts";
 import {
   type DropoutPlan,
   type DropPattern,
@@ -36,19 +37,15 @@ import {
   validatePlan,
 } from "./spec.ts";
 
-/** Every preset name, in the order of the table above. */
-export const PRESET_NAMES = [
-  "baseline",
-  "dropKey-element",
-  "dropKey-column",
-  "dropKey-span",
-  "dropAttention-element",
-  "dropAttention-column",
-  "dropAttention-span",
-  "hiddenCut-element",
-  "hiddenCut-column-feature",
-  "hiddenCut-column-token",
-  "hiddenCut-span",
+/** The single-position families: `FAMILY-PATTERN` for every pattern the table allows there. */
+const PATTERN_FAMILIES = [
+  { family: "dropKey", position: "attention-logits" },
+  { family: "dropAttention", position: "attention-weights" },
+  { family: "hiddenCut", position: "hidden" },
+] as const;
+
+/** The HiddenKey family and its ablations, after the single-position families. */
+const COMBINED_PRESETS = [
   "hiddenKey-minus",
   "hiddenKey",
   "hiddenKey-minus+js",
@@ -57,8 +54,31 @@ export const PRESET_NAMES = [
   "hiddenKey-both",
 ] as const;
 
-/** A preset's name. */
-export type PresetName = typeof PRESET_NAMES[number];
+/**
+ * Every preset name now: `baseline`, then `FAMILY-PATTERN` for each single-position family and
+ * each pattern of the pattern table at its position (registered patterns included), then the
+ * HiddenKey family.
+ *
+ * @returns The names, in the order of the table above.
+ * @example
+ * ```ts
+ * import { presetNames } from "./presets.ts";
+ * import { assert } from "@std/assert";
+ * assert(presetNames().includes("hiddenCut-column-token"));
+ * ```
+ */
+export function presetNames(): string[] {
+  return [
+    "baseline",
+    ...PATTERN_FAMILIES.flatMap(({ family, position }) =>
+      patternsAt([position]).map((pattern) => `${family}-${pattern}`)
+    ),
+    ...COMBINED_PRESETS,
+  ];
+}
+
+/** Every preset name of the built-in patterns, in the order of the table above. */
+export const PRESET_NAMES: readonly string[] = presetNames();
 
 /** Options of {@linkcode presetPlan}. */
 export interface PresetOptions {
@@ -100,14 +120,10 @@ export function latterHalf(numLayers: number): { start: number; end: number } {
   return { start: Math.floor(numLayers / 2), end: numLayers };
 }
 
-function isPresetName(name: string): name is PresetName {
-  return (PRESET_NAMES as readonly string[]).includes(name);
-}
-
 /**
  * Builds the named plan, validated.
  *
- * @param name One of {@linkcode PRESET_NAMES}.
+ * @param name One of {@linkcode presetNames}.
  * @param options The rates, the consistency weight, the layer range and the open choices.
  * @returns The plan.
  * @example
@@ -123,11 +139,10 @@ function isPresetName(name: string): name is PresetName {
  * ```
  */
 export function presetPlan(name: string, options: PresetOptions): DropoutPlan {
-  if (!isPresetName(name)) {
+  const names = presetNames();
+  if (!names.includes(name)) {
     throw new TypeError(
-      `Cannot build preset plan: name must be one of ${
-        PRESET_NAMES.join(", ")
-      }, received "${name}"`,
+      `Cannot build preset plan: name must be one of ${names.join(", ")}, received "${name}"`,
     );
   }
   if (options === null || typeof options !== "object") {
@@ -213,8 +228,8 @@ export function presetPlan(name: string, options: PresetOptions): DropoutPlan {
 }
 
 /** `dropKey-column` → [`dropKey`, `column`]; names without a pattern suffix → [name, ""]. */
-function splitName(name: PresetName): [string, string] {
-  for (const family of ["dropKey", "dropAttention", "hiddenCut"]) {
+function splitName(name: string): [string, string] {
+  for (const { family } of PATTERN_FAMILIES) {
     if (name.startsWith(`${family}-`)) return [family, name.slice(family.length + 1)];
   }
   return [name, ""];

@@ -6,55 +6,24 @@
  * @module
  */
 
-/**
- * Where a drop acts.
- * - `attention-logits`: DropKey (pre-softmax; dropped logits get a large negative, no rescale)
- * - `attention-weights`: DropAttention (post-softmax; normalised rescaling)
- * - `hidden`: HiddenCut's position, the FFN output before the residual add
- * - `lora-input`: the input of every LoRA branch (loralib's `lora_dropout`)
- * - `embedding`: the input embedding sequence (Cutoff, "+ input")
- * - `classifier`: the representation fed to the task head ("+ output")
- */
-export type DropPosition =
-  | "attention-logits"
-  | "attention-weights"
-  | "hidden"
-  | "lora-input"
-  | "embedding"
-  | "classifier";
+import { DROP_PATTERNS, type DropPattern, dropPatternRow, type SpanStart } from "./patterns.ts";
+import { DROP_POSITIONS, type DropPosition } from "./positions.ts";
+import { checkRate } from "./rate.ts";
 
-/** Every position, in the order above. */
-export const DROP_POSITIONS: readonly DropPosition[] = [
-  "attention-logits",
-  "attention-weights",
-  "hidden",
-  "lora-input",
-  "embedding",
-  "classifier",
-];
-
-/**
- * The structure of a mask (paper Fig. 2).
- * - `element`: independent per entry
- * - `column`: attention only: whole keys, for every query of a head; mask `(B, H, 1, Tk)`
- * - `column-feature`: representations: whole feature dimensions across all tokens; mask `(B, 1, D)`
- * - `column-token`: representations: whole token vectors; mask `(B, T, 1)`
- * - `span`: one contiguous run of keys (attention, per head) or tokens (representations),
- *   length `max(1, floor(rate × non-pad length))`
- */
-export type DropPattern = "element" | "column" | "column-feature" | "column-token" | "span";
-
-/** Every pattern, in the order above. */
-export const DROP_PATTERNS: readonly DropPattern[] = [
-  "element",
-  "column",
-  "column-feature",
-  "column-token",
-  "span",
-];
-
-/** How a span's start is chosen: uniformly, or (HiddenCut) among the 40% most-attended tokens. */
-export type SpanStart = "uniform" | "attention-top40";
+export {
+  ATTENTION_POSITIONS,
+  DROP_POSITIONS,
+  type DropPosition,
+  isAttentionPosition,
+  REPRESENTATION_POSITIONS,
+} from "./positions.ts";
+export {
+  type BuiltInDropPattern,
+  DROP_PATTERNS,
+  type DropPattern,
+  type SpanStart,
+} from "./patterns.ts";
+export { checkRate } from "./rate.ts";
 
 /**
  * Rescaling of the kept entries.
@@ -124,48 +93,6 @@ export interface DropoutPlan {
   readonly consistency?: ConsistencySpec;
 }
 
-const ATTENTION_POSITIONS: ReadonlySet<DropPosition> = new Set([
-  "attention-logits",
-  "attention-weights",
-]);
-
-/**
- * Whether a position acts on attention (logits or weights) rather than on representations.
- *
- * @param position The position.
- * @returns True for `attention-logits` and `attention-weights`.
- * @example
- * ```ts
- * import { isAttentionPosition } from "./spec.ts";
- * import { assert } from "@std/assert";
- * assert(isAttentionPosition("attention-logits"));
- * assert(!isAttentionPosition("hidden"));
- * ```
- */
-export function isAttentionPosition(position: DropPosition): boolean {
-  return ATTENTION_POSITIONS.has(position);
-}
-
-/**
- * Checks a dropout rate.
- *
- * @param rate The candidate rate.
- * @param what The caller, for the message (e.g. "apply dropKey").
- * @returns The rate.
- * @example
- * ```ts
- * import { checkRate } from "./spec.ts";
- * import { assertThrows } from "@std/assert";
- * assertThrows(() => checkRate(1.5, "apply dropKey"), RangeError, "received 1.5");
- * ```
- */
-export function checkRate(rate: number, what: string): number {
-  if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
-    throw new RangeError(`Cannot ${what}: rate must be in [0, 1), received ${rate}`);
-  }
-  return rate;
-}
-
 /**
  * Validates a drop spec: known position and pattern, a pattern that fits the position, a
  * rescaling (and `noGrad`) the position uses, rates in [0, 1), a sane layer range. Returns the spec
@@ -189,22 +116,22 @@ export function validateDropSpec(spec: DropSpec): DropSpec {
       }, received "${spec.position}"`,
     );
   }
-  if (!DROP_PATTERNS.includes(spec.pattern)) {
+  const row = dropPatternRow(spec.pattern);
+  if (row === undefined) {
     throw new TypeError(
       `Cannot use drop spec: pattern must be one of ${
         DROP_PATTERNS.join(", ")
       }, received "${spec.pattern}"`,
     );
   }
-  const attention = isAttentionPosition(spec.position);
-  if (attention && (spec.pattern === "column-feature" || spec.pattern === "column-token")) {
+  if (!row.positions.includes(spec.position)) {
     throw new TypeError(
-      `Cannot use drop spec: pattern "${spec.pattern}" is for representations, not position "${spec.position}"; use "column"`,
-    );
-  }
-  if (!attention && spec.pattern === "column") {
-    throw new TypeError(
-      `Cannot use drop spec: pattern "column" is ambiguous at position "${spec.position}"; use "column-feature" (whole feature dimensions) or "column-token" (whole tokens)`,
+      `Cannot use drop spec: ${
+        row.misplaced?.(spec.position) ??
+          `pattern "${spec.pattern}" does not act at position "${spec.position}"; it acts at ${
+            row.positions.map((p) => `"${p}"`).join(", ")
+          }`
+      }`,
     );
   }
   checkRescale(spec);
@@ -230,7 +157,9 @@ export function validateDropSpec(spec: DropSpec): DropSpec {
 function rescalesAt(spec: DropSpec): readonly Rescale[] {
   if (spec.position === "attention-weights") return ["normalised", "inverse-keep", "none"];
   if (spec.position === "attention-logits") return ["none"];
-  return spec.pattern === "span" ? ["none", "inverse-keep"] : ["inverse-keep", "none"];
+  return dropPatternRow(spec.pattern)!.rescale === "none"
+    ? ["none", "inverse-keep"]
+    : ["inverse-keep", "none"];
 }
 
 /** Rejects a rescaling (or a `noGrad`) that the position would otherwise ignore. */

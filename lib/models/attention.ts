@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
+import { MASKED_LOGIT } from "../dropout/masked_logit.ts";
 import {
   dropAttention,
   type DropContext,
@@ -20,8 +21,11 @@ import {
 import { batchMatMul } from "./batch_matmul.ts";
 import { dropContextAt, type ModuleName } from "./drop_context.ts";
 
-/** The bias added to the logits of padding keys and of future keys under a causal mask. */
-export const ATTENTION_MASK_BIAS: number = -1e9;
+/**
+ * The bias added to the logits of padding keys and of future keys under a causal mask: the
+ * dropout operators' {@linkcode MASKED_LOGIT}, so DropKey recognises rows with only masked keys.
+ */
+export const ATTENTION_MASK_BIAS: number = MASKED_LOGIT;
 
 /** Shape of one attention block. */
 export interface AttentionConfig {
