@@ -83,7 +83,7 @@ import {
   runCommand,
   UsageError,
 } from "./_args.ts";
-import { say } from "./_output.ts";
+import { paint, say } from "./_output.ts";
 import {
   hasSeparateHiddenRate,
   isDirectory,
@@ -390,7 +390,7 @@ async function runTheGrid(
       // On a terminal the progress bar shows finished runs; failures are always printed.
       if (error === undefined && Deno.stderr.isTerminal()) return;
       say(
-        `${busy ? "skipped" : error ? "FAILED" : "done"}: ${describeRun(run.spec)}${
+        `${busy ? "skipped" : error ? paint("FAILED", "red") : "done"}: ${describeRun(run.spec)}${
           busy ? ` (${error})` : error ? `\n${error}` : ""
         }`,
       );
