@@ -146,6 +146,7 @@ const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`
  * const base = { metric: "accuracy", best: new Map([[0, 80], [1, 70]]), final: new Map([[0, 80], [1, 70]]) };
  * const same = methodVerdict("hiddenKey", base, base);
  * assertStringIncludes(same.sentence, "hiddenKey: +0.00 points of accuracy");
+ * assertStringIncludes(same.sentence, "the same score as the baseline on every seed");
  * ```
  */
 export function methodVerdict(
@@ -163,11 +164,13 @@ export function methodVerdict(
     sentence = `${head} from ${best.n} paired seed(s) — not enough pairs for an interval.`;
   } else {
     const ci = `95% CI ${signed(best.ci95[0])} to ${signed(best.ci95[1])}, ${best.n} seeds`;
-    sentence = best.outcome === "inconclusive"
-      ? `${head} (${ci}): inconclusive — the interval includes 0; these seeds detect differences of about ${
+    sentence = best.outcome !== "inconclusive"
+      ? `${head} (${ci}): ${best.outcome}.`
+      : best.minimumDetectable === 0
+      ? `${head} (${best.n} seeds): inconclusive — the same score as the baseline on every seed, so there is no difference to measure (short runs or coarse evaluations can leave two methods tied).`
+      : `${head} (${ci}): inconclusive — the interval includes 0; these seeds detect differences of about ${
         best.minimumDetectable!.toFixed(1)
-      } points or more.`
-      : `${head} (${ci}): ${best.outcome}.`;
+      } points or more.`;
   }
   return { method, metric, best, final, seeds, sentence };
 }
