@@ -115,6 +115,25 @@ Deno.test({
     const work = await Deno.makeTempDir();
     const jobs: Job[] = [];
     const checks: { name: string; check: (peftLogits: number[]) => Promise<void> }[] = [];
+    /** PEFT runs `adapter` on `base` (an eval job); its logits must equal `values` within 1e-4. */
+    const expectPeftLogits = (
+      name: string,
+      kind: Job["kind"],
+      base: string,
+      adapter: string,
+      batch: Job["batch"],
+      values: ArrayLike<number>,
+    ) => {
+      jobs.push({ mode: "eval", kind, base, adapter, batch, out: `${adapter}.json` });
+      checks.push({
+        name,
+        check: (theirs) => {
+          const diff = maxAbsDiff(values, theirs);
+          assert(diff <= 1e-4, `max |Δ| ${diff}`);
+          return Promise.resolve();
+        },
+      });
+    };
     const enc = { input_ids: IDS, attention_mask: MASK };
 
     // loradrop → PEFT: encoders with q, v and the head (rsLora to check the scale too).
@@ -170,22 +189,14 @@ Deno.test({
       const values = ours.dataSync().slice();
       tf.dispose([ours, batch.inputIds, batch.attentionMask]);
       tf.dispose([contents, base.weights, base.pooler] as unknown as tf.TensorContainer);
-      jobs.push({
-        mode: "eval",
-        kind: "seqcls",
-        base: `${HF}${modelType}`,
-        adapter: dir,
-        batch: enc,
-        out: `${dir}.json`,
-      });
-      checks.push({
-        name: `loradrop ${modelType} adapter → PEFT`,
-        check: (theirs) => {
-          const diff = maxAbsDiff(values, theirs);
-          assert(diff <= 1e-4, `max |Δ| ${diff}`);
-          return Promise.resolve();
-        },
-      });
+      expectPeftLogits(
+        `loradrop ${modelType} adapter → PEFT`,
+        "seqcls",
+        `${HF}${modelType}`,
+        dir,
+        enc,
+        values,
+      );
     }
 
     // PEFT → loradrop: a fresh random RoBERTa adapter made by PEFT.
@@ -259,22 +270,14 @@ Deno.test({
       const values = taskLogits(model);
       model.dispose();
       tf.dispose(base.weights as unknown as tf.TensorContainer);
-      jobs.push({
-        mode: "eval",
-        kind: "seqcls",
-        base: `${HF}roberta`,
-        adapter: dir,
-        batch: enc,
-        out: `${dir}.json`,
-      });
-      checks.push({
-        name: "loradrop RoBERTa task model (HF head) → PEFT",
-        check: (theirs) => {
-          const diff = maxAbsDiff(values, theirs);
-          assert(diff <= 1e-4, `max |Δ| ${diff}`);
-          return Promise.resolve();
-        },
-      });
+      expectPeftLogits(
+        "loradrop RoBERTa task model (HF head) → PEFT",
+        "seqcls",
+        `${HF}roberta`,
+        dir,
+        enc,
+        values,
+      );
     }
 
     // PEFT → loradrop: an adapter trained for a few AdamW steps in PEFT, loaded into a task model.
@@ -339,22 +342,14 @@ Deno.test({
       const values = ours.dataSync().slice();
       tf.dispose([ours, batch.inputIds, batch.attentionMask]);
       tf.dispose([adapters, base.weights] as unknown as tf.TensorContainer);
-      jobs.push({
-        mode: "eval",
-        kind: "causallm",
-        base: `${HF}gpt2`,
-        adapter: dir,
-        batch: dec,
-        out: `${dir}.json`,
-      });
-      checks.push({
-        name: "loradrop GPT-2 q/v/o adapter → PEFT",
-        check: (theirs) => {
-          const diff = maxAbsDiff(values, theirs);
-          assert(diff <= 1e-4, `max |Δ| ${diff}`);
-          return Promise.resolve();
-        },
-      });
+      expectPeftLogits(
+        "loradrop GPT-2 q/v/o adapter → PEFT",
+        "causallm",
+        `${HF}gpt2`,
+        dir,
+        dec,
+        values,
+      );
     }
     const madeGpt2 = `${work}/gpt2_peft`;
     jobs.push({
