@@ -23,12 +23,12 @@ import type { Tensor, Tensor2D, Tensor4D } from "../types.ts";
 import {
   type DropPattern,
   dropPatternRow,
-  orList,
   patternsAt,
   type RepresentationMaskOptions,
 } from "./patterns.ts";
 import { ATTENTION_POSITIONS, REPRESENTATION_POSITIONS } from "./positions.ts";
 import { checkRate } from "./rate.ts";
+import { orList } from "../_or_list.ts";
 
 export { spanLength, TOP_ATTENDED_FRACTION } from "./samplers.ts";
 export type { RepresentationMaskOptions } from "./patterns.ts";

@@ -25,3 +25,4 @@ export * from "./drop_attention.ts";
 export * from "./drop_representation.ts";
 export * from "./presets.ts";
 export * from "./attention_scores.ts";
+export * from "./drop_context.ts";

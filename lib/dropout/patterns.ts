@@ -238,22 +238,4 @@ export function patternsAt(positions: readonly DropPosition[]): DropPattern[] {
   );
 }
 
-/**
- * Formats names as `a, b or c` for messages.
- *
- * @param names The names.
- * @returns The list.
- * @example
- * ```ts
- * import { orList } from "./patterns.ts";
- * import { assertEquals } from "@std/assert";
- * assertEquals(orList(["element", "column", "span"]), "element, column or span");
- * ```
- */
-export function orList(names: readonly string[]): string {
-  return names.length < 2
-    ? names.join("")
-    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
-}
-
 for (const row of BUILT_IN_PATTERNS) registerDropPattern(row);

@@ -9,6 +9,7 @@
 import { DROP_PATTERNS, type DropPattern, dropPatternRow, type SpanStart } from "./patterns.ts";
 import { DROP_POSITIONS, type DropPosition } from "./positions.ts";
 import { checkRate } from "./rate.ts";
+import { compensationFor, type ConsistencyKind } from "../losses/compensations.ts";
 
 export {
   ATTENTION_POSITIONS,
@@ -24,6 +25,7 @@ export {
   type SpanStart,
 } from "./patterns.ts";
 export { checkRate } from "./rate.ts";
+export type { ConsistencyKind } from "../losses/compensations.ts";
 
 /**
  * Rescaling of the kept entries.
@@ -64,20 +66,9 @@ export interface DropSpec {
   readonly spanStart?: SpanStart;
 }
 
-/** The consistency (compensation) loss between two dropout passes. */
-export type ConsistencyKind =
-  /** ½(KL(P1‖P2) + KL(P2‖P1)) between two training passes (R-Drop, the paper's KL). */
-  | "kl"
-  /** KL(P1 ‖ P̄) against the inference distribution P̄ (paper Eq. 12). */
-  | "js"
-  /** HiddenCut's original ½[KL(m‖P1) + KL(m‖P2)], m = (P1+P2)/2. */
-  | "js-hiddencut"
-  /** Mean squared difference between two passes' outputs (regression heads). */
-  | "mse";
-
 /** A consistency loss and how it back-propagates. */
 export interface ConsistencySpec {
-  /** Which loss. */
+  /** Which loss: a kind of the compensation table (`lib/losses/compensations.ts`). */
   readonly kind: ConsistencyKind;
   /** Its weight α in `task + α · consistency`. */
   readonly weight: number;
@@ -218,11 +209,7 @@ export function validatePlan(plan: DropoutPlan): DropoutPlan {
   }
   const c = plan.consistency;
   if (c !== undefined) {
-    if (!["kl", "js", "js-hiddencut", "mse"].includes(c.kind)) {
-      throw new TypeError(
-        `Cannot use dropout plan: consistency kind must be kl, js, js-hiddencut or mse, received "${c.kind}"`,
-      );
-    }
+    compensationFor(c.kind, "use dropout plan", "consistency kind");
     if (!Number.isFinite(c.weight) || c.weight < 0) {
       throw new RangeError(
         `Cannot use dropout plan: consistency weight must be a finite number >= 0, received ${c.weight}`,

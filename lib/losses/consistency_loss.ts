@@ -1,15 +1,13 @@
 /**
- * The dispatcher from a plan's {@linkcode ConsistencySpec} to the consistency losses.
+ * The dispatcher from a plan's {@linkcode ConsistencySpec} to the loss of its kind's row in the
+ * compensation table (`compensations.ts`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ConsistencySpec } from "../dropout/spec.ts";
 import type { Tensor } from "../types.ts";
-import { jsHiddenCut } from "./js_hidden_cut.ts";
-import { jsToInference } from "./js_to_inference.ts";
-import { mseConsistency } from "./mse_consistency.ts";
-import { symmetricKl } from "./symmetric_kl.ts";
+import { compensationFor } from "./compensations.ts";
 
 /** Options of {@linkcode consistencyLoss}. */
 export interface ConsistencyLossOptions {
@@ -18,7 +16,8 @@ export interface ConsistencyLossOptions {
 }
 
 /**
- * The weighted consistency term `weight · L(out1, out2)` to add to the task loss:
+ * The weighted consistency term `weight · L(out1, out2)` to add to the task loss, `L` being the
+ * loss of the kind's row in the compensation table; the built-in rows:
  * - `kl`: {@linkcode symmetricKl} of two dropout passes;
  * - `js`: {@linkcode jsToInference}, `out2` being the inference (dropout-off) pass;
  * - `js-hiddencut`: {@linkcode jsHiddenCut} of two dropout passes;
@@ -70,25 +69,8 @@ export function consistencyLoss(
       `Cannot compute consistencyLoss: branches must be "one" or "both", received "${spec.branches}"`,
     );
   }
+  const row = compensationFor(spec.kind, "compute consistencyLoss", "kind");
   const stopGradientSecond = spec.branches === "one";
   const mask = options.mask === undefined ? {} : { mask: options.mask };
-  const loss = (): Tensor => {
-    switch (spec.kind) {
-      case "kl":
-        return symmetricKl(out1, out2, { stopGradientSecond, ...mask });
-      case "js":
-        return jsToInference(out1, out2, { stopGradientSecond, ...mask });
-      case "js-hiddencut":
-        return jsHiddenCut(out1, out2, { stopGradientSecond, ...mask });
-      case "mse":
-        return mseConsistency(out1, out2, { stopGradientSecond, ...mask });
-      default:
-        throw new TypeError(
-          `Cannot compute consistencyLoss: kind must be kl, js, js-hiddencut or mse, received "${
-            (spec as { kind: unknown }).kind
-          }"`,
-        );
-    }
-  };
-  return tf.tidy(() => tf.mul(loss(), spec.weight));
+  return tf.tidy(() => tf.mul(row.loss(out1, out2, { stopGradientSecond, ...mask }), spec.weight));
 }

@@ -30,4 +30,5 @@ export * from "./js_to_inference.ts";
 export * from "./js_hidden_cut.ts";
 export * from "./js_divergence.ts";
 export * from "./mse_consistency.ts";
+export * from "./compensations.ts";
 export * from "./consistency_loss.ts";

@@ -1,7 +1,7 @@
 // Checks shared by the encoder and the decoder: adapter keys grouped per layer, weight shapes.
 import type { LoraWeights } from "./_deps.ts";
 import type { LayerAdapters } from "./attention.ts";
-import { MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { MODULE_NAMES, type ModuleName } from "./_deps.ts";
 
 const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
 

@@ -19,7 +19,7 @@ import {
   type LoraWeights,
 } from "./_deps.ts";
 import { batchMatMul } from "./batch_matmul.ts";
-import { dropContextAt, type ModuleName } from "./drop_context.ts";
+import { dropContextAt, type ModuleName } from "./_deps.ts";
 
 /**
  * The bias added to the logits of padding keys and of future keys under a causal mask: the

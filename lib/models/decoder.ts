@@ -23,7 +23,7 @@ import {
 } from "./_deps.ts";
 import type { FusedAttentionWeights } from "./attention.ts";
 import { transformerBlock } from "./transformer_block.ts";
-import { dropContextAt } from "./drop_context.ts";
+import { dropContextAt } from "./_deps.ts";
 import type { Activation, FfnWeights } from "./ffn.ts";
 import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
 

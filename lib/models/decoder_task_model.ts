@@ -23,7 +23,7 @@ import {
   type LoraWeights,
 } from "./_deps.ts";
 import { decoderForward, type DecoderModel, latterHalfPlan } from "./decoder.ts";
-import { MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { MODULE_NAMES, type ModuleName } from "./_deps.ts";
 import type { TaskBatch, TaskModel, TaskOutput } from "./task_model.ts";
 
 /** Labels with this value (any negative value) are not counted: prompt and padding positions. */

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, type LoraWeights } from "./_deps.ts";
-import { dropContextAt, type ModuleName } from "./drop_context.ts";
+import { dropContextAt, type ModuleName } from "./_deps.ts";
 import type { EncoderLayerWeights, EncoderModel } from "./encoder_config.ts";
 import { transformerBlock } from "./transformer_block.ts";
 import { layerNorm } from "./layer_norm.ts";

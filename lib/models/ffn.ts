@@ -10,7 +10,7 @@ import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, type LinearWeights, loraLinear } from "./_deps.ts";
 import type { LayerAdapters } from "./attention.ts";
-import { dropContextAt } from "./drop_context.ts";
+import { dropContextAt } from "./_deps.ts";
 
 /** The FFN non-linearity: ReLU (USE-lite), exact GELU (BERT, RoBERTa), tanh-GELU (GPT-2). */
 export type Activation = "relu" | "gelu" | "gelu-tanh";

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor1D, Tensor2D, Tensor3D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
 import { type DropContext, dropRepresentation, type LinearWeights, loraLinear } from "./_deps.ts";
-import { dropContextAt } from "./drop_context.ts";
+import { dropContextAt } from "./_deps.ts";
 
 /** How token states become one vector: masked mean, the first token, or the model's pooler. */
 export type Pooling = "mean" | "first" | "pooler";

@@ -17,7 +17,7 @@ import {
   type LoraWeights,
   validateLoraConfig,
 } from "./_deps.ts";
-import { MODULE_NAMES, type ModuleName } from "./drop_context.ts";
+import { MODULE_NAMES, type ModuleName } from "./_deps.ts";
 import { adapterKey, encoderForward, type EncoderInput, validateEncoder } from "./encoder.ts";
 import type { EncoderModel } from "./encoder_config.ts";
 import {

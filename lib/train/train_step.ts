@@ -3,10 +3,11 @@
  *
  * Pass 1 runs in training mode with key `k1` and gives the task loss (cross-entropy, or mean
  * squared error for regression). With `plan.consistency`, a second pass gives the consistency
- * term `α · L(pass 1, pass 2)` (`consistencyLoss` of `lib/losses`):
- * - `kl`, `js-hiddencut`, `mse`: pass 2 is another training pass with a fresh key `k2`
+ * term `α · L(pass 1, pass 2)` (`consistencyLoss` of `lib/losses`). Which pass 2 is comes from
+ * the kind's row in the compensation table (`secondPass`):
+ * - `dropout` (`kl`, `js-hiddencut`, `mse`): another training pass with a fresh key `k2`
  *   (`splitKey` of the step key: never the same masks as pass 1);
- * - `js`: pass 2 is the inference pass (`training: false`) of the same batch.
+ * - `inference` (`js`): the inference pass (`training: false`) of the same batch.
  *
  * `branches: "one"` (the paper) computes pass 2 outside the gradient, as a constant: no tape is
  * recorded for it, which is cheaper. `branches: "both"` (R-Drop) records both passes; for two
@@ -29,7 +30,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type RandomKey, splitKey } from "../random.ts";
 import type { ConsistencySpec, DropoutPlan } from "../dropout/spec.ts";
 import type { TaskModel, TaskOutput } from "../models/task_model.ts";
-import { consistencyLoss, crossEntropy, meanSquaredError } from "../losses/mod.ts";
+import { compensationFor, consistencyLoss, crossEntropy, meanSquaredError } from "../losses/mod.ts";
 import type { NamedTensors, Tensor } from "../types.ts";
 import { type AdamW, adamWUpdate } from "./adamw.ts";
 import { clipByGlobalNorm } from "./clip.ts";
@@ -157,8 +158,11 @@ export function trainStep(
   const { inputs, labels } = batch;
   const pass = (training: boolean, k: RandomKey): TaskOutput =>
     model.forward(inputs, plan, training ? { training: true, key: k } : { training: false });
-  const secondPass = (): TaskOutput => c!.kind === "js" ? pass(false, k2!) : pass(true, k2!);
-  const averagesTask = c !== undefined && c.branches === "both" && c.kind !== "js";
+  const dropoutSecond = c !== undefined &&
+    compensationFor(c.kind, "run a training step", "plan.consistency.kind").secondPass ===
+      "dropout";
+  const secondPass = (): TaskOutput => pass(dropoutSecond, k2!);
+  const averagesTask = dropoutSecond && c!.branches === "both";
 
   let peakBytes = tf.memory().numBytes;
   const parts: { task?: Tensor; consistency?: Tensor } = {};
