@@ -73,6 +73,7 @@ import {
 } from "../lib/repro/user_experiments.ts";
 import { writeUserTaskReport } from "../lib/repro/user_report.ts";
 import { writeReproReport } from "../lib/repro/write_report.ts";
+import { modelNeedsDownload } from "../lib/repro/worker_permissions.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import {
   choiceFlag,
@@ -436,6 +437,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const ids = grid.experiments.map((e) => e.id);
     const only = values.only === undefined ? undefined : listFlag("only", values.only, ids);
     const experiments = grid.experiments.filter((e) => !only || only.includes(e.id));
+    // The network only when a model may have to be downloaded from the hub.
+    if (!experiments.some((e) => e.runs.some((r) => modelNeedsDownload(r.model)))) {
+      await Deno.permissions.revoke({ name: "net" });
+    }
     const jobs = numberFlag("jobs", values.jobs, {
       fallback: navigator.hardwareConcurrency || 1,
       integer: true,

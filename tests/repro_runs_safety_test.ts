@@ -192,13 +192,15 @@ function harness(dir: string, jobs: number, specs: RunSpec[]): Deno.ChildProcess
 }
 
 Deno.test({
-  name: "two repro processes on one folder train every run once: no duplicate in any results.jsonl",
+  name:
+    "two repro processes on one folder (one over workers) train every run once: no duplicate in any results.jsonl",
   sanitizeResources: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
       const specs = [0, 1, 2, 3].map((s) => tinySpec(s));
-      const outputs = await Promise.all([harness(dir, 1, specs), harness(dir, 1, specs)]
+      // One in-process, one over two workers (with the workers' narrowed permissions).
+      const outputs = await Promise.all([harness(dir, 1, specs), harness(dir, 2, specs)]
         .map((c) => c.output()));
       for (const o of outputs) {
         const text = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);

@@ -37,6 +37,7 @@ export {
   trainingCurve,
 } from "./analysis.ts";
 export * from "./scheduler.ts";
+export * from "./worker_permissions.ts";
 export * from "./execute.ts";
 export * from "./stats.ts";
 export * from "./paper_tables.ts";

@@ -9,6 +9,7 @@ import { createCountProgress } from "../train/progress.ts";
 import type { RunSpec } from "./experiments.ts";
 import { RunLockedError } from "./run_lock.ts";
 import { runSpecHash, storedRunState } from "./store.ts";
+import { workerPermissionFlags } from "./worker_permissions.ts";
 
 /** Which part of a grid this machine runs: `index` of `count` (0-based). */
 export interface Shard {
@@ -145,7 +146,8 @@ export interface RunGridOptions {
 
 /**
  * Runs the planned runs, in this process (`jobs` 1) or over `jobs` worker processes
- * (`cli/repro_worker.ts`), each finished run being stored by whoever ran it.
+ * (`cli/repro_worker.ts`, with the permissions of `workerPermissionFlags`), each finished run
+ * being stored by whoever ran it. A run another process holds (its lock) is skipped as `busy`.
  *
  * @param todo The runs to do (from {@linkcode planGrid}).
  * @param options Folder, backend, jobs.
@@ -212,8 +214,13 @@ async function runWorker(
   end: (run: PlannedRun, error?: string, busy?: boolean) => void,
 ): Promise<void> {
   const script = new URL("../../cli/repro_worker.ts", import.meta.url).href;
+  const permissions = workerPermissionFlags({
+    dir: options.dir,
+    backend: options.backend,
+    specs: queue.map((r) => r.spec),
+  });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "--dir", options.dir, "--backend", options.backend],
+    args: ["run", ...permissions, script, "--dir", options.dir, "--backend", options.backend],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
