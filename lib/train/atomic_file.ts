@@ -60,30 +60,6 @@ function warnTornLine(action: string): (path: string, line: number, bytes: numbe
 
 const TAIL_CHUNK = 1 << 16;
 
-/**
- * Where the last line of an open file starts, and whether the file ends with a newline.
- * Reads backwards in chunks, so a long file is not read whole.
- */
-async function lastLineStart(file: Deno.FsFile, size: number): Promise<number> {
-  let end = size;
-  const chunk = new Uint8Array(TAIL_CHUNK);
-  while (end > 0) {
-    const start = Math.max(0, end - TAIL_CHUNK);
-    const view = chunk.subarray(0, end - start);
-    await file.seek(start, Deno.SeekMode.Start);
-    let read = 0;
-    while (read < view.length) {
-      const n = await file.read(view.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    const nl = view.subarray(0, read).lastIndexOf(0x0a);
-    if (nl >= 0) return start + nl + 1;
-    end = start;
-  }
-  return 0;
-}
-
 async function readRange(file: Deno.FsFile, start: number, end: number): Promise<Uint8Array> {
   const bytes = new Uint8Array(end - start);
   await file.seek(start, Deno.SeekMode.Start);
@@ -94,6 +70,20 @@ async function readRange(file: Deno.FsFile, start: number, end: number): Promise
     read += n;
   }
   return bytes.subarray(0, read);
+}
+
+/**
+ * Where the last line of an open file starts (just after its last newline; 0 without one).
+ * Reads backwards in chunks, so a long file is not read whole.
+ */
+async function lastLineStart(file: Deno.FsFile, size: number): Promise<number> {
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - TAIL_CHUNK);
+    const nl = (await readRange(file, start, end)).lastIndexOf(0x0a);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
 }
 
 function countLines(bytes: Uint8Array): number {
