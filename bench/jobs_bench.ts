@@ -28,6 +28,7 @@
  */
 import { REPRO_PRESETS, reproExperiments, type ReproPreset } from "../lib/repro/experiments.ts";
 import { argsOrExit } from "./_cli.ts";
+import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 /** A line the CLI printed, with when it arrived. */
 export interface TimedLine {
@@ -356,7 +357,7 @@ if (import.meta.main) {
     );
   }
   if (args.json !== undefined) {
-    await Deno.writeTextFile(
+    await writeFileAtomic(
       args.json,
       JSON.stringify({ args, grid, shard, rows }, null, 2) + "\n",
     );

@@ -35,6 +35,7 @@ import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { benchBatch, benchTrainer } from "./_step_setup.ts";
 import { argsOrExit } from "./_cli.ts";
+import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 /** One sample of the process's memory, taken after `step` training steps. */
 export interface MemorySample {
@@ -410,7 +411,7 @@ if (import.meta.main) {
     }`,
   );
   if (args.json !== undefined) {
-    await Deno.writeTextFile(
+    await writeFileAtomic(
       args.json,
       JSON.stringify(
         { args: { ...args, warmup }, backend: info.active, samples, verdict: v },

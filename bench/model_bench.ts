@@ -26,6 +26,7 @@ import { trainStep } from "../lib/train/train_step.ts";
 import { trainingStepFlops } from "../lib/perf/flops.ts";
 import { BENCH_LORA, benchBatch, benchTrainer } from "./_step_setup.ts";
 import { argsOrExit } from "./_cli.ts";
+import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 /** The methods compared, as preset names, with the labels printed (the default set). */
 const DEFAULT_METHODS: Readonly<Record<string, string>> = {
@@ -309,6 +310,6 @@ if (import.meta.main) {
   console.log(formatTable(rows));
   for (const s of skipped) console.log(s);
   if (args.json !== undefined) {
-    await Deno.writeTextFile(args.json, JSON.stringify({ args, rows }, null, 2) + "\n");
+    await writeFileAtomic(args.json, JSON.stringify({ args, rows }, null, 2) + "\n");
   }
 }

@@ -28,6 +28,7 @@ import {
   numberFlag,
   parseCommandLine,
 } from "../cli/_args.ts";
+import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const VENV = `${ROOT}/.cache/peer-venv`;
@@ -310,7 +311,7 @@ if (import.meta.main) {
   }
   log("\nTargets:\n" + checks.map((c) => `- ${c}`).join("\n"));
   if (jsonOut) {
-    await Deno.writeTextFile(
+    await writeFileAtomic(
       jsonOut,
       JSON.stringify({ loradrop: lRows, torch: tRows, torchHeader: header, checks }, null, 2) +
         "\n",
