@@ -87,8 +87,8 @@ export function workerPermissionFlags(input: WorkerPermissionInput): string[] {
     "--allow-env",
     // tfjs-node is loaded from Deno's npm cache when the project has no copy: any path.
     tensorflow ? "--allow-ffi" : `--allow-ffi=${root}/node_modules,${root}/.cache`,
-    // The run lock names its host; tfjs-node asks the system more.
-    tensorflow ? "--allow-sys" : "--allow-sys=hostname",
+    // Read-only system facts: the host (run locks), free memory (the trainer's step check), …
+    "--allow-sys",
   ];
   if (input.specs.some((s) => modelNeedsDownload(s.model))) flags.push("--allow-net");
   return flags;
