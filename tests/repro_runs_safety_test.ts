@@ -145,8 +145,7 @@ Deno.test("a run lock names its holder; the lock of a process killed with -9 is 
     assertEquals(error.holder?.pid, child.pid);
     child.kill("SIGKILL");
     await child.status;
-    reader.releaseLock();
-    await child.stdout.cancel();
+    await reader.cancel();
     const notices: string[] = [];
     assertEquals(
       await withRunLock(dir, "abc", () => Promise.resolve(1), (m) => notices.push(m)),
