@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { PRESET_NAMES } from "../dropout/presets.ts";
 import { PAPER_CLAIMS } from "./paper_tables.ts";
 import { runsOfExperiments } from "./analysis.ts";
 import {
@@ -88,14 +89,11 @@ export interface ClaimsInput {
 /** The margin of the "no change" claims (9: JS; 11: input/output), in points. */
 export const NO_CHANGE_MARGIN = 1;
 
-const DROPKEY = ["dropKey-element", "dropKey-column", "dropKey-span"];
-const DROPATTENTION = ["dropAttention-element", "dropAttention-column", "dropAttention-span"];
-const HIDDENCUT = [
-  "hiddenCut-element",
-  "hiddenCut-column-feature",
-  "hiddenCut-column-token",
-  "hiddenCut-span",
-];
+/** A single-position family's presets (every built-in pattern of its position), in table order. */
+const presetFamily = (family: string) => PRESET_NAMES.filter((n) => n.startsWith(`${family}-`));
+const DROPKEY = presetFamily("dropKey");
+const DROPATTENTION = presetFamily("dropAttention");
+const HIDDENCUT = presetFamily("hiddenCut");
 
 const RULE_GREATER =
   "paired differences over (task, seed) at α = 0.05: reproduced when every comparison's Holm-adjusted " +
