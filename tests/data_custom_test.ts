@@ -191,11 +191,23 @@ Deno.test("parseCustomData bounds class indices instead of sizing a head by them
   ]);
 });
 
-Deno.test("parseCustomData rejects a CSV header that names a column twice", () => {
+Deno.test("parseCustomData rejects a CSV column or a JSONL key named twice", () => {
   assertThrows(
     () => parseCustomData("\ntext,label,text\na,1,b\n", { format: "csv" }, "t.csv"),
     Error,
     'column name "text" occurs twice (t.csv line 2)',
+  );
+  const jsonl =
+    '{"text": "a", "label": 0}\n{"text": "b", "meta": {"label": 1, "x": [{"label": 2}]}, ' +
+    '"k\\"ey": "\\"label\\"", "label": 1}\n{"text": "c", "label": 0, "label": 1}\n';
+  assertEquals(parseCustomData(jsonl.split("\n").slice(0, 2).join("\n"), { format: "jsonl" }), [
+    { text: "a", label: 0 },
+    { text: "b", label: 1 },
+  ]);
+  assertThrows(
+    () => parseCustomData(jsonl, { format: "jsonl" }, "t.jsonl"),
+    Error,
+    'key "label" occurs twice in one object (t.jsonl line 3)',
   );
 });
 

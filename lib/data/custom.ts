@@ -73,6 +73,35 @@ function csvRows(content: string, delimiter: string): Row[] {
   return parsed.map(({ record, info }) => ({ line: info.lines, record }));
 }
 
+/** The first key a JSON object's text names twice at its top level (JSON.parse keeps the last). */
+function repeatedKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let atKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === "\\" ? 2 : 1;
+      if (depth === 1 && atKey) {
+        const key = JSON.parse(json.slice(i, end + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        atKey = false;
+      }
+      i = end;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      atKey = depth === 1;
+    } else if (c === "}" || c === "]") {
+      depth--;
+    } else if (c === "," && depth === 1) {
+      atKey = true;
+    }
+  }
+  return undefined;
+}
+
 function jsonlRows(content: string): Row[] {
   const rows: Row[] = [];
   const lines = content.replace(/^\ufeff/, "").split(/\r?\n/);
@@ -89,6 +118,10 @@ function jsonlRows(content: string): Row[] {
         `expected a JSON object, received ${text.slice(0, 60)}`,
         i + 1,
       );
+    }
+    const twice = repeatedKey(text);
+    if (twice !== undefined) {
+      throw new LineError(`key ${JSON.stringify(twice)} occurs twice in one object`, i + 1);
     }
     rows.push({ line: i + 1, record: record as Record<string, unknown> });
   });
@@ -212,7 +245,7 @@ function parseRows(
  * @param source The file's name, for error messages.
  * @returns The examples, in file order.
  * @throws {Error} For a row that is malformed, lacks a field, has an empty text or a bad
- * label, or a CSV header that names a column twice: the message names the value, the reason and
+ * label, or a CSV header (JSONL object) that names a column (key) twice: the message names the value, the reason and
  * the line (for CSV, the line on which the record ends).
  * @example
  * ```ts
