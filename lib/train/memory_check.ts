@@ -151,7 +151,11 @@ export async function checkStepMemory(
         gib(forBatch)
       } of tensors (${(perExample / 2 ** 20).toFixed(1)} MiB per example, measured), more than ${
         Math.round(USABLE_SHARE * 100)
-      }% of ${limit.what}; use a batch size of at most ${maxBatchSize}, or a shorter maxLength${
+      }% of ${limit.what}; use ${
+        maxBatchSize >= 1
+          ? `a batch size of at most ${maxBatchSize}, or a shorter maxLength`
+          : "a shorter maxLength (not even one example fits)"
+      }${
         backend === "wasm"
           ? ", or the tensorflow backend (deno task setup:native), which has no such heap limit"
           : ""
