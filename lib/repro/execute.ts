@@ -13,6 +13,7 @@ import type { Task } from "../data/example.ts";
 import { loadGlueTask } from "../data/glue.ts";
 import { presetPlan } from "../dropout/presets.ts";
 import { type HfEncoderModel, loadHfEncoder } from "../io/hf_model.ts";
+import { hfClassificationHead } from "../io/adapter_hf_head.ts";
 import { hubFile, type HubOptions } from "../io/hub.ts";
 import { disposeUseLite, loadUseLite, type UseLiteModel } from "../io/use_lite.ts";
 import type { NluMetricName } from "../metrics/metric.ts";
@@ -360,30 +361,47 @@ export function loadSpecTask(spec: RunSpec, glueDir?: string): Promise<Task> {
 
 /**
  * The head of a task model over a base. USE-lite: masked mean pooling (its own pooler is an
- * L2-normalised sentence embedding). BERT with a pooler: its pretrained pooler (frozen, as in
- * BertForSequenceClassification under PEFT), then a linear head.
- *
- * RoBERTa: Hugging Face's RobertaClassificationHead, a trainable dense D×D layer and tanh on the
- * first token (`<s>`) and then the output layer, as microsoft/LoRA's RoBERTa runs train it and as
- * PEFT's `modules_to_save` stores it (`classifier.dense`, `classifier.out_proj`).
+ * L2-normalised sentence embedding). BERT and RoBERTa: Hugging Face's sequence-classification
+ * head (`hfClassificationHead`), so that the adapter exports whole to PEFT — BERT's pretrained
+ * pooler (frozen, as in BertForSequenceClassification under PEFT) then a linear layer; RoBERTa's
+ * RobertaClassificationHead, a trainable dense D×D layer and tanh on `<s>` then `out_proj`, as
+ * microsoft/LoRA's RoBERTa runs train it. A checkpoint's own classifier of the task's size is the
+ * initial head; one of another size is replaced by a random head, with a notice. A requested
+ * pooling overrides the layout; a BERT checkpoint without a pooler pools its first token.
  */
-function headFor(
+async function headFor(
   resources: RunResources,
   kind: "classification" | "regression",
   numLabels: number,
-  requested?: TaskModelOptions["head"]["pooling"],
-): TaskModelOptions["head"] {
-  const pooling = requested !== undefined
-    ? requested
-    : resources.source === "use-lite"
-    ? "mean"
-    : resources.base.pooler !== undefined
-    ? "pooler"
-    : "first";
-  const dense = resources.source === "hf" && resources.base.modelType === "roberta" &&
-    pooling === "first";
-  const head = dense ? { kind, pooling, dense } : { kind, pooling };
-  return kind === "classification" ? { ...head, numClasses: numLabels } : head;
+  requested: TaskModelOptions["head"]["pooling"] | undefined,
+  notice: (message: string) => void,
+): Promise<TaskModelOptions["head"]> {
+  const hfLayout = resources.source === "hf" &&
+    !(resources.base.modelType === "bert" && resources.base.pooler === undefined);
+  if (requested === undefined && resources.source === "hf" && hfLayout) {
+    const head = await hfClassificationHead(resources.base, {
+      kind,
+      numClasses: numLabels,
+      ignoreMismatchedHead: true,
+    });
+    if (
+      head.init === undefined && resources.base.ignoredKeys.some((k) => k.startsWith("classifier."))
+    ) {
+      notice(
+        `the checkpoint ${resources.model} has a classifier for another number of outputs than the task's ${
+          kind === "regression" ? 1 : numLabels
+        }: training starts from a random head`,
+      );
+    }
+    return head;
+  }
+  const pooling = requested ??
+    (resources.source === "use-lite"
+      ? "mean"
+      : resources.base.pooler !== undefined
+      ? "pooler"
+      : "first");
+  return kind === "classification" ? { kind, numClasses: numLabels, pooling } : { kind, pooling };
 }
 
 /** The paper's metric first (Pearson for STS-B, MCC for CoLA), then the task's others. */
@@ -479,7 +497,13 @@ async function trainAndStore(
     ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
   });
   const { steps, evalEvery } = schedule(spec, task.train.length);
-  const head = headFor(resources, kind, task.card.numLabels, spec.pooling);
+  const head = await headFor(
+    resources,
+    kind,
+    task.card.numLabels,
+    spec.pooling,
+    options.onNotice ?? ((m) => console.warn(`Warning: ${m}`)),
+  );
   const paper = isPaperTask(spec.task) && spec.data === undefined;
   const result = await train({
     makeModel: (initKey) =>
@@ -523,6 +547,9 @@ async function trainAndStore(
     ...(options.progress === undefined ? {} : { progress: options.progress }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.resume === undefined ? {} : { resume: options.resume }),
+  }).finally(() => {
+    // createTaskModel copied the checkpoint's head values.
+    tf.dispose([head.init?.out, head.init?.dense] as unknown as tf.TensorContainer);
   });
   try {
     await options.afterTraining?.({
