@@ -14,18 +14,23 @@ export interface ActiveAttentionDrop {
   readonly keep: () => Tensor;
 }
 
+/** An attention operator: its name, its position, and its input's name in messages. */
+export interface AttentionOperator {
+  readonly name: string;
+  readonly position: DropPosition;
+  readonly input: string;
+}
+
 /**
  * Checks an attention operator's call and returns the active drop, or undefined when the call is
- * an identity (no drop, rate 0, inference). `what` names the input in messages ("logits").
+ * an identity (no drop, rate 0, inference).
  */
 export function openAttentionDrop(
   input: Tensor4D,
   drop: ResolvedDrop | undefined,
   ctx: DropContext,
   options: DropOptions,
-  name: string,
-  position: DropPosition,
-  what: string,
+  { name, position, input: what }: AttentionOperator,
 ): ActiveAttentionDrop | undefined {
   const rate = activeRate(drop, ctx, options, { name, positions: [position] });
   if (rate === 0) return undefined;

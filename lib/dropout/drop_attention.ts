@@ -10,7 +10,13 @@ import type { Tensor, Tensor4D } from "../types.ts";
 import type { DropContext, DropOptions } from "./context.ts";
 import type { ResolvedDrop } from "./spec.ts";
 import { droppedLogits } from "./_helpers.ts";
-import { openAttentionDrop } from "./_attention_drop.ts";
+import { type AttentionOperator, openAttentionDrop } from "./_attention_drop.ts";
+
+const OPERATOR: AttentionOperator = {
+  name: "dropAttention",
+  position: "attention-weights",
+  input: "weights",
+};
 
 /**
  * Applies DropAttention to attention weights `(B, H, Tq, Tk)` (rows summing to 1).
@@ -56,15 +62,7 @@ export function dropAttention(
   ctx: DropContext,
   options: DropOptions = {},
 ): Tensor4D {
-  const active = openAttentionDrop(
-    weights,
-    drop,
-    ctx,
-    options,
-    "dropAttention",
-    "attention-weights",
-    "weights",
-  );
+  const active = openAttentionDrop(weights, drop, ctx, options, OPERATOR);
   if (active === undefined) return weights;
   const rate = active.rate;
   const logits = options.logits;

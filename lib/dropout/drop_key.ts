@@ -10,7 +10,13 @@ import type { DropContext, DropOptions } from "./context.ts";
 import { MASKED_LOGIT } from "./masked_logit.ts";
 import type { ResolvedDrop } from "./spec.ts";
 import { droppedLogits } from "./_helpers.ts";
-import { openAttentionDrop } from "./_attention_drop.ts";
+import { type AttentionOperator, openAttentionDrop } from "./_attention_drop.ts";
+
+const OPERATOR: AttentionOperator = {
+  name: "dropKey",
+  position: "attention-logits",
+  input: "logits",
+};
 
 /**
  * The value DropKey adds to a dropped logit: {@linkcode MASKED_LOGIT}, the value the models'
@@ -62,15 +68,7 @@ export function dropKey(
   ctx: DropContext,
   options: DropOptions = {},
 ): Tensor4D {
-  const active = openAttentionDrop(
-    logits,
-    drop,
-    ctx,
-    options,
-    "dropKey",
-    "attention-logits",
-    "logits",
-  );
+  const active = openAttentionDrop(logits, drop, ctx, options, OPERATOR);
   if (active === undefined) return logits;
   return tf.tidy(() => {
     const keep = active.keep();

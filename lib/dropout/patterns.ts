@@ -11,6 +11,7 @@ import type { RandomKey } from "../random.ts";
 import type { Tensor, Tensor2D, Tensor4D } from "../types.ts";
 import { ATTENTION_POSITIONS, DROP_POSITIONS, type DropPosition } from "./positions.ts";
 import { BUILT_IN_PATTERNS } from "./samplers.ts";
+import { createTable } from "../_table.ts";
 
 /** The built-in patterns (see {@linkcode DROP_PATTERNS}). */
 export type BuiltInDropPattern = "element" | "column" | "column-feature" | "column-token" | "span";
@@ -90,7 +91,7 @@ export interface DropPatternRow {
   readonly misplaced?: (position: DropPosition) => string;
 }
 
-const TABLE = new Map<string, DropPatternRow>();
+const TABLE = createTable<DropPatternRow>("dropout pattern", "name", checkRow, BUILT_IN_PATTERNS);
 
 /**
  * Every pattern in the table, in registration order (the built-ins first, in the order of
@@ -104,9 +105,7 @@ const TABLE = new Map<string, DropPatternRow>();
  * assertEquals(DROP_PATTERNS.slice(0, 2), ["element", "column"]);
  * ```
  */
-export const DROP_PATTERNS: readonly DropPattern[] = [];
-
-const BUILT_IN_NAMES: ReadonlySet<string> = new Set(BUILT_IN_PATTERNS.map((row) => row.name));
+export const DROP_PATTERNS: readonly DropPattern[] = TABLE.names;
 
 /**
  * Adds a pattern to the table. From then on specs may use it at its positions, `dropKey`,
@@ -131,18 +130,11 @@ const BUILT_IN_NAMES: ReadonlySet<string> = new Set(BUILT_IN_PATTERNS.map((row) 
  * ```
  */
 export function registerDropPattern(row: DropPatternRow): DropPatternRow {
-  if (row === null || typeof row !== "object" || typeof row.name !== "string" || row.name === "") {
-    throw new TypeError(
-      `Cannot register a dropout pattern: expected a row with a non-empty name, received ${
-        JSON.stringify(row)
-      }`,
-    );
-  }
-  if (TABLE.has(row.name)) {
-    throw new TypeError(
-      `Cannot register a dropout pattern: the name must be new, received "${row.name}" (already registered)`,
-    );
-  }
+  return TABLE.register(row);
+}
+
+/** The checks a row passes beyond its name. */
+function checkRow(row: DropPatternRow): void {
   if (!Array.isArray(row.positions) || row.positions.length === 0) {
     throw new TypeError(
       `Cannot register dropout pattern "${row.name}": positions must be a non-empty array, received ${
@@ -172,9 +164,6 @@ export function registerDropPattern(row: DropPatternRow): DropPatternRow {
       `Cannot register dropout pattern "${row.name}": rescale must be "inverse-keep" or "none", received "${row.rescale}"`,
     );
   }
-  TABLE.set(row.name, row);
-  (DROP_PATTERNS as DropPattern[]).push(row.name);
-  return row;
 }
 
 /**
@@ -189,18 +178,7 @@ export function registerDropPattern(row: DropPatternRow): DropPatternRow {
  * ```
  */
 export function unregisterDropPattern(name: string): void {
-  if (BUILT_IN_NAMES.has(name)) {
-    throw new TypeError(
-      `Cannot unregister a dropout pattern: the built-in patterns stay, received "${name}"`,
-    );
-  }
-  if (!TABLE.delete(name)) {
-    throw new TypeError(
-      `Cannot unregister a dropout pattern: no pattern is registered as "${name}"`,
-    );
-  }
-  const all = DROP_PATTERNS as DropPattern[];
-  all.splice(all.indexOf(name), 1);
+  TABLE.unregister(name);
 }
 
 /**
@@ -237,5 +215,3 @@ export function patternsAt(positions: readonly DropPosition[]): DropPattern[] {
     TABLE.get(name)!.positions.some((p) => positions.includes(p))
   );
 }
-
-for (const row of BUILT_IN_PATTERNS) registerDropPattern(row);

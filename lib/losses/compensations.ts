@@ -9,6 +9,7 @@
  */
 import type { Tensor } from "../types.ts";
 import { orList } from "../_or_list.ts";
+import { createTable } from "../_table.ts";
 import { jsHiddenCut } from "./js_hidden_cut.ts";
 import { jsToInference } from "./js_to_inference.ts";
 import { mseConsistency } from "./mse_consistency.ts";
@@ -56,8 +57,22 @@ const BUILT_IN: readonly CompensationRow[] = [
   { kind: "mse", loss: mseConsistency, secondPass: "dropout" },
 ];
 
-const TABLE = new Map<string, CompensationRow>();
-const BUILT_IN_KINDS: ReadonlySet<string> = new Set(BUILT_IN.map((row) => row.kind));
+const TABLE = createTable<CompensationRow>("compensation loss", "kind", checkRow, BUILT_IN);
+
+/** The checks a row passes beyond its kind. */
+function checkRow(row: CompensationRow): void {
+  if (typeof row.loss !== "function") {
+    throw new TypeError(
+      `Cannot register compensation loss "${row.kind}": loss must be a function, received ${typeof row
+        .loss}`,
+    );
+  }
+  if (row.secondPass !== "dropout" && row.secondPass !== "inference") {
+    throw new TypeError(
+      `Cannot register compensation loss "${row.kind}": secondPass must be "dropout" or "inference", received "${row.secondPass}"`,
+    );
+  }
+}
 
 /**
  * Every kind in the table, in registration order (the built-ins first). The array is the table's
@@ -71,7 +86,7 @@ const BUILT_IN_KINDS: ReadonlySet<string> = new Set(BUILT_IN.map((row) => row.ki
  * assertEquals(CONSISTENCY_KINDS.slice(0, 4), ["kl", "js", "js-hiddencut", "mse"]);
  * ```
  */
-export const CONSISTENCY_KINDS: readonly ConsistencyKind[] = [];
+export const CONSISTENCY_KINDS: readonly ConsistencyKind[] = TABLE.names;
 
 /**
  * Adds a compensation loss to the table. From then on plans may name it as `consistency.kind`,
@@ -90,32 +105,7 @@ export const CONSISTENCY_KINDS: readonly ConsistencyKind[] = [];
  * ```
  */
 export function registerCompensation(row: CompensationRow): CompensationRow {
-  if (row === null || typeof row !== "object" || typeof row.kind !== "string" || row.kind === "") {
-    throw new TypeError(
-      `Cannot register a compensation loss: expected a row with a non-empty kind, received ${
-        JSON.stringify(row)
-      }`,
-    );
-  }
-  if (TABLE.has(row.kind)) {
-    throw new TypeError(
-      `Cannot register a compensation loss: the kind must be new, received "${row.kind}" (already registered)`,
-    );
-  }
-  if (typeof row.loss !== "function") {
-    throw new TypeError(
-      `Cannot register compensation loss "${row.kind}": loss must be a function, received ${typeof row
-        .loss}`,
-    );
-  }
-  if (row.secondPass !== "dropout" && row.secondPass !== "inference") {
-    throw new TypeError(
-      `Cannot register compensation loss "${row.kind}": secondPass must be "dropout" or "inference", received "${row.secondPass}"`,
-    );
-  }
-  TABLE.set(row.kind, row);
-  (CONSISTENCY_KINDS as ConsistencyKind[]).push(row.kind);
-  return row;
+  return TABLE.register(row);
 }
 
 /**
@@ -130,18 +120,7 @@ export function registerCompensation(row: CompensationRow): CompensationRow {
  * ```
  */
 export function unregisterCompensation(kind: string): void {
-  if (BUILT_IN_KINDS.has(kind)) {
-    throw new TypeError(
-      `Cannot unregister a compensation loss: the built-in kinds stay, received "${kind}"`,
-    );
-  }
-  if (!TABLE.delete(kind)) {
-    throw new TypeError(
-      `Cannot unregister a compensation loss: no loss is registered as "${kind}"`,
-    );
-  }
-  const all = CONSISTENCY_KINDS as ConsistencyKind[];
-  all.splice(all.indexOf(kind), 1);
+  TABLE.unregister(kind);
 }
 
 /**
@@ -185,5 +164,3 @@ export function compensationFor(kind: string, what: string, field: string): Comp
   }
   return row;
 }
-
-for (const row of BUILT_IN) registerCompensation(row);
