@@ -147,9 +147,11 @@ export async function checkStepMemory(
   const maxBatchSize = Math.max(0, Math.floor((usable - one.bytes) / perExample) + 1);
   if (forBatch > usable) {
     throw new RangeError(
-      `Cannot train: a step of batch size ${batchSize} with ${two.tokens}-token examples needs about ${
-        gib(forBatch)
-      } of tensors (${(perExample / 2 ** 20).toFixed(1)} MiB per example, measured), more than ${
+      `Cannot train: a step of batch size ${batchSize}${
+        examples < batchSize ? ` (all ${examples} training examples)` : ""
+      } with ${two.tokens}-token examples needs about ${gib(forBatch)} of tensors (${
+        (perExample / 2 ** 20).toFixed(1)
+      } MiB per example, measured), more than ${
         Math.round(USABLE_SHARE * 100)
       }% of ${limit.what}; use ${
         maxBatchSize >= 1
