@@ -86,3 +86,24 @@ Deno.test("a fresh run agrees with the reference within seed noise by the stated
   } as unknown as ReproEvidence;
   assertEquals(compareWithReference(flipped, other).regimeDiffers, ["t"]);
 });
+
+Deno.test("a reference without provenance does not cost a fresh run its report: it is said", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const reference = `${root}/reference`, local = `${root}/results`;
+    await writeEvidence(
+      reference,
+      reproEvidence({ runs: [], experiments: reproExperiments("smoke") }),
+    );
+    const lines: string[] = [];
+    const written = await writeReproReport(local, "smoke", reproExperiments("smoke"), {
+      reference,
+      log: (l) => lines.push(l),
+    });
+    assert(written.some((p) => p.endsWith("report.html")));
+    assert(!written.some((p) => p.endsWith("agreement.json")));
+    assert(lines[0]!.includes("provenance.json"), lines[0]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

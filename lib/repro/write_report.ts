@@ -22,6 +22,7 @@ import {
   readReference,
   referenceDir,
   referenceLabel,
+  type ReferenceResults,
 } from "./reference.ts";
 import { resolve } from "node:path";
 import { type ExperimentSpec, reproExperiments, type ReproPreset } from "./experiments.ts";
@@ -92,9 +93,19 @@ export async function writeReproReport(
     ...(equivalence ? { equivalence } : {}),
   });
   const referencePath = options.reference ?? referenceDir(preset);
-  const reference = resolve(referencePath) === resolve(dir)
-    ? undefined
-    : await readReference(referencePath);
+  let reference: ReferenceResults | undefined;
+  if (resolve(referencePath) !== resolve(dir)) {
+    try {
+      reference = await readReference(referencePath);
+    } catch (error) {
+      // A broken reference must not cost the fresh run its report: it is said, not compared.
+      const why = `Cannot compare with the reference in ${referencePath}: ${
+        (error as Error).message
+      }`;
+      options.log?.(why);
+      sections.splice(1, 0, { heading: "Agreement with the committed reference", text: why });
+    }
+  }
   if (reference !== undefined) {
     const agreement = compareWithReference(evidence, reference.evidence);
     const label = referenceLabel(reference.provenance);
