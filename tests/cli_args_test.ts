@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   "bench:memory": { script: ["bench/memory_bench.ts"], name: "deno task bench:memory" },
   "bench:jobs": { script: ["bench/jobs_bench.ts"], name: "deno task bench:jobs" },
   "bench:peer": { script: ["tools/bench_peer.ts"], name: "deno task bench:peer" },
+  predict: { script: ["cli/predict.ts"], name: "deno task predict" },
 };
 
 /** [command, arguments, text the error line must contain]. */
@@ -136,6 +137,12 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ["bench", ["--methods", "dropout"], '"dropout"'],
   ["bench:memory", ["--steps", "-5"], "--steps"],
   ["bench:jobs", ["--jobs", "0"], "--jobs"],
+  ["predict", ["--adapter"], "--adapter needs a value"],
+  [
+    "predict",
+    ["--adapter", "a", "--input", "b.csv", "--out", "c.jsonl", "--batch-size", "-3"],
+    '--batch-size must be an integer >= 1, received "-3"',
+  ],
   ["bench:peer", ["--wasm-threads", "-1"], '--wasm-threads must be an integer >= 0, received "-1"'],
 ];
 
