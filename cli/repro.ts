@@ -33,7 +33,8 @@
 import process from "node:process";
 import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
+import { BACKEND_NAMES } from "../lib/backend.ts";
+import { initCliBackend } from "./_backend.ts";
 import { PRESET_NAMES } from "../lib/dropout/presets.ts";
 import {
   captureAttentionLogits,
@@ -62,6 +63,7 @@ import {
   PAPER_TASK_NAMES,
   type RunOverrides,
 } from "../lib/repro/paper_settings.ts";
+import { estimateGridSeconds } from "../lib/repro/estimate.ts";
 import { parseShard, planGrid, runGrid, type Shard } from "../lib/repro/scheduler.ts";
 import { mergeStoredRuns } from "../lib/repro/store.ts";
 import {
@@ -113,11 +115,15 @@ const {
 export const REPRO_COMMAND = defineCommand({
   command: "deno task repro",
   usage: `Usage: deno task repro [run|merge|report] [--preset ${REPRO_PRESETS.join("|")}] [--jobs N]
-         [--shard i/n] [--out DIR] [--backend ${BACKEND_NAMES.join("|")}] [--only ID,...]
+         [--shard i/n] [--out DIR] [--backend ${BACKEND_NAMES.join("|")}] [--no-setup]
+         [--only ID,...]
   run (default)   run the grid (cached runs are skipped), then write the report
   merge DIR...    copy the finished runs of shard folders, then write the report
   report          rewrite the report from stored runs
-  --only ID,...   experiments: overfit, framework, compensation, significance, cost
+  --backend B     default: LORADROP_BACKEND, else the fastest set up (tensorflow, else wasm);
+                  without one, tensorflow is set up on first use (~1-1.5 min, .cache/tfjs-native/)
+  --no-setup      never set tensorflow up from here (also LORADROP_NO_SETUP=1)
+  --only ID,...   experiments: regime, framework, compensation, significance, overfit, cost
                   (with --train: regime, comparison)
 Paper preset (RoBERTa-large on GLUE, Table 6):
   --model DIR_OR_HUB_ID --glue GLUE_DIR [--cache DIR] [--tasks rte,mrpc] [--seeds 0,1]
@@ -141,6 +147,7 @@ NLG track: deno task repro nlg --help`,
     shard: "string",
     out: "string",
     backend: "string",
+    "no-setup": "boolean",
     only: "string",
     model: "string",
     glue: "string",
@@ -320,13 +327,15 @@ function describeRun(spec: RunSpec): string {
 async function runTheGrid(
   grid: Grid,
   experiments: readonly ExperimentSpec[],
-  options: { jobs: number; shard: Shard; shardText?: string; backend?: string },
+  options: { jobs: number; shard: Shard; shardText?: string; backend?: string; noSetup?: boolean },
 ): Promise<{ backend: string; failed: number }> {
-  const info = await initBackend(
-    options.backend === undefined
-      ? {}
-      : { backend: choiceFlag("backend", options.backend, BACKEND_NAMES) },
-  );
+  const info = await initCliBackend({
+    requested: options.backend === undefined
+      ? undefined
+      : choiceFlag("backend", options.backend, BACKEND_NAMES),
+    jobs: options.jobs,
+    noSetup: options.noSetup === true,
+  });
   const { dir } = grid;
   await Deno.mkdir(dir, { recursive: true });
   if (grid.paper) {
@@ -352,6 +361,16 @@ async function runTheGrid(
   );
   for (const c of corrupt) {
     say(`stored run ${c.path} is not a valid run (${c.reason}); running it again`);
+  }
+  const seconds = estimateGridSeconds(todo.map((r) => r.spec), info.active, options.jobs);
+  if (seconds !== undefined && todo.length > 0) {
+    const minutes = (x: number) => `${Math.max(1, Math.round(x / 60))} min`;
+    const onTensorflow = estimateGridSeconds(todo.map((r) => r.spec), "tensorflow", options.jobs)!;
+    say(
+      `loradrop repro: roughly ${minutes(seconds)} on ${info.active} if the cores are idle ` +
+        `(per-step costs measured on 2 cores)` +
+        (info.active === "wasm" ? `; tensorflow: ~${minutes(onTensorflow)}` : ""),
+    );
   }
   let resources: RunResources | undefined;
   const shared = async () =>
@@ -475,6 +494,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         shard,
         ...(shardText === undefined ? {} : { shardText }),
         ...(values.backend === undefined ? {} : { backend: values.backend }),
+        noSetup: values["no-setup"],
       });
       backend = ran.backend;
       if (ran.failed > 0) code = 1;

@@ -18,13 +18,17 @@ import { RunLockedError } from "../lib/repro/run_lock.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    dir: { type: "string" },
+    // Not --dir: tfjs-node's loader (node-pre-gyp) reads process.argv and takes --dir for its own
+    // --directory, looking for its package.json below it.
+    results: { type: "string" },
     backend: { type: "string", default: "wasm" },
     glue: { type: "string" },
     cache: { type: "string" },
   },
 });
-if (!values.dir) throw new TypeError("Cannot start a repro worker: --dir is required");
+if (!values.results) {
+  throw new TypeError("Cannot start a repro worker: --results is required");
+}
 const backend = parseBackendName(values.backend ?? "wasm");
 await initBackend({ backend });
 const encoder = new TextEncoder();
@@ -78,7 +82,7 @@ for (;;) {
       );
     }
     await executeRun(spec, resources.get(spec.model)!, {
-      dir: values.dir,
+      dir: values.results,
       backend,
       progress: false,
       onStep: yieldToEventLoop,

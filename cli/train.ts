@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { initBackend } from "../lib/backend.ts";
+import { initCliBackend } from "./_backend.ts";
 import { BACKEND_NAMES } from "../lib/backend.ts";
 import { ADAPTER_METADATA_FILE, saveTrainedAdapter } from "../lib/io/adapters.ts";
 import {
@@ -56,7 +56,10 @@ Output:
   --save-adapter DIR     write the trained adapter in PEFT's format (+ head, dropout settings)
   --checkpoint-every N   default 25
   --no-resume            start over even if a checkpoint exists
-  --backend NAME         ${BACKEND_NAMES.join(", ")} (default wasm, or LORADROP_BACKEND)
+  --backend NAME         ${BACKEND_NAMES.join(", ")} (default: LORADROP_BACKEND, else the fastest
+                         set up: tensorflow, else wasm with a thread per core; tensorflow is set
+                         up on first use, about 1-1.5 min, unless --no-setup)
+  --no-setup             never set tensorflow up from here (also LORADROP_NO_SETUP=1)
 
 Prints a JSON summary on stdout; progress and evaluations go to stderr.`,
   flags: {
@@ -64,6 +67,7 @@ Prints a JSON summary on stdout; progress and evaluations go to stderr.`,
     ...MODEL_FLAGS,
     ...RUN_FLAGS,
     backend: "string",
+    "no-setup": "boolean",
     out: "string",
     "save-adapter": "string",
     "checkpoint-every": "string",
@@ -136,7 +140,11 @@ export function main(argv: readonly string[]): Promise<number> {
     const resume = !values["no-resume"];
     const adapterDir = values["save-adapter"];
 
-    const backend = await initBackend(backendName === undefined ? {} : { backend: backendName });
+    const backend = await initCliBackend({
+      requested: backendName,
+      jobs: 1,
+      noSetup: values["no-setup"],
+    });
     const hash = await runSpecHash(spec, backend.active);
     const state = await storedRunState(out, hash);
     if (state.state === "corrupt") {

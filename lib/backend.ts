@@ -123,6 +123,25 @@ function findTfjsNode(pkg: string): string | null | undefined {
   }
 }
 
+/**
+ * Whether the `tensorflow` backend is set up here: tfjs-node (or tfjs-node-gpu) with its native
+ * addon, as `deno task setup:native` leaves it. Nothing is loaded or installed.
+ *
+ * @returns true when a package with its addon is found, false when none is, undefined when this
+ *   cannot be checked (no read or env permission).
+ * @example
+ * ```ts
+ * import { tensorflowBackendInstalled } from "./backend.ts";
+ * import { assert } from "@std/assert";
+ * assert([true, false, undefined].includes(tensorflowBackendInstalled()));
+ * ```
+ */
+export function tensorflowBackendInstalled(): boolean | undefined {
+  const found = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"].map(findTfjsNode);
+  if (found.some((f) => typeof f === "string")) return true;
+  return found.every((f) => f === null) ? false : undefined;
+}
+
 async function loadTensorflowBackend(): Promise<string> {
   const util = await import("node:util");
   // tfjs-node's require("util") is the default export (the namespace object is read-only).

@@ -21,6 +21,7 @@ import { createTaskModel, type TaskModelOptions } from "../models/task_model.ts"
 import { checkTokenizerMatchesModel } from "../tokenizers/check_vocab.ts";
 import { loadUseLiteTokenizer } from "../tokenizers/use_lite.ts";
 import { loadTokenizerFromDir, type TextTokenizer } from "../tokenizers/load.ts";
+import type { BatchSource } from "../train/batches.ts";
 import { textBatchSource } from "../train/text_source.ts";
 import { type EvalEvent, type StepEvent, train } from "../train/train.ts";
 import type { RunSpec } from "./experiments.ts";
@@ -411,6 +412,37 @@ function metricsFor(taskName: string, cardMetrics: readonly NluMetricName[]): Nl
   return [main, ...cardMetrics.filter((m) => m !== main)];
 }
 
+/**
+ * Tokenized splits per task object, tokenizer and length: a grid tokenizes each task once per
+ * process (built-in and GLUE tasks are loaded once per process, so their objects repeat).
+ */
+const sourceCache = new WeakMap<
+  Task,
+  WeakMap<TextTokenizer, Map<number, { trainSource: BatchSource; devSource: BatchSource }>>
+>();
+
+function taskSources(
+  task: Task,
+  tokenizer: TextTokenizer,
+  kind: "classification" | "regression",
+  maxLength: number,
+): { trainSource: BatchSource; devSource: BatchSource } {
+  let byTokenizer = sourceCache.get(task);
+  if (byTokenizer === undefined) sourceCache.set(task, byTokenizer = new WeakMap());
+  let byLength = byTokenizer.get(tokenizer);
+  if (byLength === undefined) byTokenizer.set(tokenizer, byLength = new Map());
+  let sources = byLength.get(maxLength);
+  if (sources === undefined) {
+    const options = { kind, maxLength };
+    sources = {
+      trainSource: textBatchSource(task.train, tokenizer, options),
+      devSource: textBatchSource(task.dev, tokenizer, options),
+    };
+    byLength.set(maxLength, sources);
+  }
+  return sources;
+}
+
 /** Steps and evaluation interval: fixed steps, or epochs × batches per epoch (Table 6). */
 function schedule(spec: RunSpec, trainSize: number): { steps: number; evalEvery: number } {
   const perEpoch = Math.ceil(trainSize / spec.batchSize);
@@ -488,9 +520,7 @@ async function trainAndStore(
       resources.base.config.maxPositions,
     )
     : spec.maxLength;
-  const sourceOptions = { kind, maxLength };
-  const trainSource = textBatchSource(task.train, resources.tokenizer, sourceOptions);
-  const devSource = textBatchSource(task.dev, resources.tokenizer, sourceOptions);
+  const { trainSource, devSource } = taskSources(task, resources.tokenizer, kind, maxLength);
   const plan = presetPlan(spec.method, {
     rate: spec.rate,
     ...(spec.hiddenRate === undefined ? {} : { hiddenRate: spec.hiddenRate }),
@@ -533,9 +563,10 @@ async function trainAndStore(
       : {}),
     ...(spec.maxGradNorm === undefined ? {} : { maxGradNorm: spec.maxGradNorm }),
     ...(spec.groupByLength ? { groupByLength: true } : {}),
-    // Evaluation needs no tape: larger batches cost less per example (not for large encoders,
-    // whose (B, H, T, T) attention at T = 512 already fills memory at the training batch size).
-    evalBatchSize: hf ? spec.batchSize : Math.max(spec.batchSize, 64),
+    // Evaluation needs no tape: larger batches cost less per example (256: a low-data dev split
+    // in one batch; not for large encoders, whose (B, H, T, T) attention at T = 512 already fills
+    // memory at the training batch size).
+    evalBatchSize: hf ? spec.batchSize : Math.max(spec.batchSize, 256),
     outDir: `${options.dir}/train/${specHash.slice(0, 16)}`,
     describe: {
       ...spec,

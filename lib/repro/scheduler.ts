@@ -87,7 +87,12 @@ export async function planGrid(
   shard: Shard = { index: 0, count: 1 },
 ): Promise<{ todo: PlannedRun[]; done: PlannedRun[]; corrupt: CorruptRun[] }> {
   const byHash = new Map<string, RunSpec>();
-  for (const spec of specs) byHash.set(await runSpecHash(spec, backend), spec);
+  const firstIndex = new Map<string, number>();
+  for (const [i, spec] of specs.entries()) {
+    const hash = await runSpecHash(spec, backend);
+    byHash.set(hash, spec);
+    if (!firstIndex.has(hash)) firstIndex.set(hash, i);
+  }
   const hashes = [...byHash.keys()].sort();
   const todo: PlannedRun[] = [], done: PlannedRun[] = [], corrupt: CorruptRun[] = [];
   for (let i = 0; i < hashes.length; i++) {
@@ -98,13 +103,12 @@ export async function planGrid(
     (found.state === "finished" ? done : todo).push(run);
     if (found.state === "corrupt") corrupt.push({ ...run, path: found.path, reason: found.reason });
   }
-  // Longest runs first balances the workers' queues.
-  todo.sort((a, b) => cost(b.spec) - cost(a.spec));
+  // Seed by seed, so that a grid stopped early leaves every method's runs of the first seeds
+  // (complete pairs); within a seed, in the order the specs came (the experiments' priority).
+  todo.sort((a, b) =>
+    a.spec.seed - b.spec.seed || firstIndex.get(a.hash)! - firstIndex.get(b.hash)!
+  );
   return { todo, done, corrupt };
-}
-
-function cost(spec: RunSpec): number {
-  return spec.steps * spec.batchSize * (spec.klWeight > 0 ? 1.5 : 1);
 }
 
 /** Outcome of {@linkcode runGrid}. */
@@ -220,7 +224,9 @@ async function runWorker(
     specs: queue.map((r) => r.spec),
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, script, "--dir", options.dir, "--backend", options.backend],
+    args: ["run", ...permissions, script, "--results", options.dir, "--backend", options.backend],
+    // Worker processes share the cores: each stays on one wasm thread.
+    env: { LORADROP_WASM_THREADS: "" },
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
