@@ -57,9 +57,8 @@ Output:
   --checkpoint-every N   default 25
   --no-resume            start over even if a checkpoint exists
   --backend NAME         ${BACKEND_NAMES.join(", ")} (default: LORADROP_BACKEND, else the fastest
-                         set up: tensorflow, else wasm with a thread per core; tensorflow is set
-                         up on first use, about 1-1.5 min, unless --no-setup)
-  --no-setup             never set tensorflow up from here (also LORADROP_NO_SETUP=1)
+                         set up: tensorflow after deno task setup:native, else wasm with a thread
+                         per core)
 
 Prints a JSON summary on stdout; progress and evaluations go to stderr.`,
   flags: {
@@ -67,7 +66,6 @@ Prints a JSON summary on stdout; progress and evaluations go to stderr.`,
     ...MODEL_FLAGS,
     ...RUN_FLAGS,
     backend: "string",
-    "no-setup": "boolean",
     out: "string",
     "save-adapter": "string",
     "checkpoint-every": "string",
@@ -140,11 +138,8 @@ export function main(argv: readonly string[]): Promise<number> {
     const resume = !values["no-resume"];
     const adapterDir = values["save-adapter"];
 
-    const backend = await initCliBackend({
-      requested: backendName,
-      jobs: 1,
-      noSetup: values["no-setup"],
-    });
+    // A single run does not set tensorflow up itself (deno task repro does, on first use).
+    const backend = await initCliBackend({ requested: backendName, jobs: 1, noSetup: true });
     const hash = await runSpecHash(spec, backend.active);
     const state = await storedRunState(out, hash);
     if (state.state === "corrupt") {
