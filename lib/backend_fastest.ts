@@ -69,7 +69,7 @@ export function chooseFastestBackend(input: FastestBackendInput): FastestBackend
   if (input.tensorflowInstalled === true) {
     return {
       backend: "tensorflow",
-      reason: "the fastest backend set up here (tfjs-node, about 4-5× wasm per training step)",
+      reason: "the fastest backend set up here (tfjs-node, about 4× wasm per training step)",
     };
   }
   const why = input.tensorflowInstalled === false

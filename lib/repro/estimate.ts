@@ -15,7 +15,7 @@ import type { RunSpec } from "./experiments.ts";
  */
 export const SECONDS_PER_STEP: Readonly<Record<string, number>> = {
   wasm: 0.49,
-  tensorflow: 0.11,
+  tensorflow: 0.12,
   cpu: 12,
   webgpu: 3,
 };
