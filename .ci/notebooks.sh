@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# CI: execute every notebooks/*.ipynb headless with the smoke preset (installing Debian's Jupyter
-# packages, the Deno kernel and chromium when missing), fail on a cell error or a plot cell that
-# lost its Plotly output, and check from a chromium screenshot that an exported plot is drawn.
-# Executed notebooks, the offline HTML and the screenshots go to results/notebooks/.
+# CI: execute every notebooks/*.ipynb headless with the smoke preset (with the venv and Deno
+# kernelspec of deno task setup:jupyter, installed into .cache/ when missing) and fail on a cell
+# error or a plot cell that lost its Plotly output. Executed notebooks go to results/notebooks/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
 if ! command -v deno >/dev/null 2>&1; then
   npm install -g deno@2.9.6 >/dev/null 2>&1 || { echo "notebooks: could not install deno"; exit 1; }
 fi
-# plotly.js-dist (injected into the exported HTML) is in deno.json's imports but imported by no module.
+# plotly.js-dist-min (packed into the figure outputs) is read from node_modules.
 install_log=$(mktemp)
 deno install >"$install_log" 2>&1 || { tail -20 "$install_log"; echo "notebooks: deno install failed"; exit 1; }
 timeout 1200 deno task notebooks --preset smoke --out results/notebooks

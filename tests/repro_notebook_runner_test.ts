@@ -10,6 +10,7 @@ import { runSpecHash, saveStoredRun, type StoredRun } from "../lib/repro/store.t
 import type { RunRecord } from "../lib/train/run_record.ts";
 import type { DisplayTarget, RawDisplayOptions } from "../lib/viz/display.ts";
 import type { Figure } from "../lib/viz/figure.ts";
+import { PLOTLY_LOADER_CLASS } from "../lib/viz/plotly_loader.ts";
 
 /** A fake trainer: emits one step event per step and one evaluation, then stores a record. */
 function fakeExecutor(calls: RunSpec[], failOn?: string): NotebookExecutor {
@@ -58,11 +59,15 @@ function fakeExecutor(calls: RunSpec[], failOn?: string): NotebookExecutor {
   };
 }
 
-/** A display target that records every bundle sent and every in-place update. */
+/**
+ * A display target that records every bundle sent and every in-place update, except the
+ * plotly.js loader that precedes its first figure.
+ */
 function recordingTarget() {
   const sent: { figure?: Figure; markdown?: unknown; options: RawDisplayOptions }[] = [];
   const target: DisplayTarget = {
     display: (bundle, options) => {
+      if (String(bundle["text/html"] ?? "").includes(PLOTLY_LOADER_CLASS)) return;
       sent.push({
         ...(bundle["application/vnd.plotly.v1+json"]
           ? { figure: structuredClone(bundle["application/vnd.plotly.v1+json"]) as Figure }

@@ -14,7 +14,10 @@ import {
   heatmapFigure,
   lineFigure,
   liveFigure,
+  packScript,
+  PLOTLY_LOADING_GLOBAL,
   PLOTLY_MIME,
+  plotlyLoaderHtml,
   readPlotlyJs,
   reportHtml,
   scatterFigure,
@@ -53,8 +56,11 @@ Deno.test("figureBundle holds the Plotly JSON, an HTML div that draws it, and a 
   assertStringIncludes(html, "Plotly.newPlot");
   assertStringIncludes(html, '"name":"eval"');
   assertEquals(html.includes("<script src"), false);
-  // Never plotly.js itself inside an output (multi-MB outputs are dropped by the kernel).
+  // plotly.js is not in each figure's output: the loader output brings it once per page.
   assert(JSON.stringify(bundle).length < 20_000);
+  // Where scripts do not run, the div shows the summary and says why.
+  assertStringIncludes(html, "train (scatter): 3 points");
+  assertStringIncludes(html, "jupyter trust");
   assertEquals(
     bundle["text/plain"],
     "Figure: Loss\n  train (scatter): 3 points, y from 3 to 1\n  eval (scatter): 3 points, y from 3 to 2.2",
@@ -99,11 +105,14 @@ Deno.test("displayFigure sends a raw bundle with a display id, updates in place,
     update: true,
     settleMs: 0,
   });
-  assertEquals(sent.length, 2);
-  assertEquals(sent[0]?.options, { raw: true, display_id: id });
-  assertEquals(sent[1]?.options, { raw: true, display_id: id, update: true });
-  assertEquals(Object.keys(sent[1]!.bundle).sort(), [PLOTLY_MIME, "text/html", "text/plain"]);
-  assertEquals((sent[1]!.bundle[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0]?.y, [
+  // The plotly.js loader (once for this target), the figure, its update.
+  assertEquals(sent.length, 3);
+  assertStringIncludes(sent[0]!.bundle["text/html"] as string, PLOTLY_LOADING_GLOBAL);
+  assertEquals(sent[0]!.options.update, undefined);
+  assertEquals(sent[1]?.options, { raw: true, display_id: id });
+  assertEquals(sent[2]?.options, { raw: true, display_id: id, update: true });
+  assertEquals(Object.keys(sent[2]!.bundle).sort(), [PLOTLY_MIME, "text/html", "text/plain"]);
+  assertEquals((sent[2]!.bundle[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0]?.y, [
     1,
     0.5,
     0.2,
@@ -147,9 +156,13 @@ Deno.test("liveFigure redraws in place at most every minIntervalMs, and always o
     await live.push("train", step, 1 / (step + 1));
   }
   await live.flush();
-  const ids = new Set(sent.map((s) => s.options.display_id));
+  // The first output is the plotly.js loader; the figure's outputs share one display id.
+  assertStringIncludes(sent[0]!.bundle["text/html"] as string, PLOTLY_LOADING_GLOBAL);
+  const figures = sent.filter((s) => PLOTLY_MIME in s.bundle);
+  assertEquals(figures.length, sent.length - 1);
+  const ids = new Set(figures.map((s) => s.options.display_id));
   assertEquals(ids.size, 1);
-  assertEquals(sent.map((s) => s.options.update ?? false), [false, true, true, true]);
+  assertEquals(figures.map((s) => s.options.update ?? false), [false, true, true, true]);
   const last = sent.at(-1)!.bundle[PLOTLY_MIME] as { data: { x: number[] }[] };
   assertEquals(last.data[0]?.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   await assertRejects(() => live.push("eval", 0, 1), RangeError, 'no series "eval"');
@@ -169,29 +182,82 @@ Deno.test("liveFigure prints only on flush outside Jupyter", async () => {
   assertEquals(printed[1], "Figure: (untitled)\n  loss (scatter): 2 points, y from 2 to 1");
 });
 
-Deno.test("reportHtml is self-contained: plotly.js inlined once, no external resources", async () => {
+Deno.test("reportHtml is self-contained: plotly.js packed once, formulas as MathML, no external resources", async () => {
   const plotly = await readPlotlyJs();
   const page = await reportHtml([
     {
       heading: "Curves",
-      text: "First.\n\nSecond.",
+      text: "First, with $\\frac{\\alpha}{r}$.\n\nSecond <b>.",
       figure: lineFigure([{ name: "a", y: [1, 2] }]),
     },
     { figure: barFigure(["x"], [{ name: "b", values: [1] }]) },
     { table: { rows: [{ k: "v" }], columns: ["k"] } },
   ], { title: "Report <1>" });
-  assertEquals(page.split('id="loradrop-plotly-js"').length - 1, 1);
-  assertStringIncludes(page, plotly.slice(0, 2000));
-  assertStringIncludes(page, plotly.slice(-2000));
-  assert(page.length > plotly.length);
-  // Outside plotly.js's own code, nothing refers to another resource.
-  const rest = page.replace(plotly, "");
-  assertEquals(/(src|href)\s*=\s*["']?(https?:)?\/\//i.test(rest), false);
-  assertEquals(/<link|@import|url\(/i.test(rest), false);
-  assertEquals((page.match(/Plotly\.newPlot\(el/g) ?? []).length, 2);
-  // plotly.js comes before the first figure's script.
-  assert(page.indexOf('id="loradrop-plotly-js"') < page.indexOf('class="loradrop-plot"'));
+  assertEquals(page.split('class="loradrop-plotly-js"').length - 1, 1);
+  // The packed plotly.js unpacks to the pinned build.
+  const packed = /var packed = "([A-Za-z0-9+/=]+)"/.exec(page)![1]!;
+  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+  const unpacked = await new Response(
+    new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+  ).text();
+  assertEquals(unpacked, plotly);
+  assert(page.length < plotly.length / 2, `the page is ${page.length} characters`);
+  // Nothing refers to another resource.
+  assertEquals(/(src|href)\s*=\s*["']?(https?:)?\/\//i.test(page), false);
+  assertEquals(/<link|@import|url\(/i.test(page), false);
+  assertEquals((page.match(/w\.Plotly\.newPlot\(el/g) ?? []).length, 2);
+  // The loader comes before the first figure.
+  assert(page.indexOf('class="loradrop-plotly-js"') < page.indexOf('class="loradrop-plot"'));
   assertStringIncludes(page, "<title>Report &lt;1&gt;</title>");
-  assertStringIncludes(page, "<p>Second.</p>");
+  assertStringIncludes(page, "<p>Second &lt;b&gt;.</p>");
+  assertStringIncludes(page, "<p>First, with <math><semantics><mfrac><mi>α</mi><mi>r</mi></mfrac>");
   await assertRejects(() => reportHtml([], { title: "" }), TypeError, "title");
+  await assertRejects(
+    () => reportHtml([{ text: "an open $x" }], { title: "T" }),
+    SyntaxError,
+    "unclosed $",
+  );
+});
+
+Deno.test("the plotly.js loader defines window.Plotly once, even with an AMD loader on the page", async () => {
+  const g = globalThis as Record<string, unknown>;
+  const appended: string[] = [];
+  const saved = { window: g.window, document: g.document, define: g.define, Plotly: g.Plotly };
+  // A page with require.js: a UMD build would register with define() instead of setting Plotly.
+  const define = Object.assign(() => {
+    throw new Error("plotly.js was captured by define()");
+  }, { amd: {} });
+  Object.assign(g, {
+    window: globalThis,
+    define,
+    document: {
+      head: {
+        appendChild: (
+          s: { textContent: string },
+        ) => (appended.push(s.textContent), (0, eval)(s.textContent)),
+      },
+      createElement: () => ({ textContent: "" }),
+    },
+  });
+  try {
+    const umd = `(function (root, factory) {
+      if (typeof define === "function" && define.amd) define([], factory);
+      else root.Plotly = factory();
+    })(this, function () { return { newPlot() { return "drawn"; } }; });`;
+    const html = plotlyLoaderHtml(await packScript(umd));
+    const script = html.slice(
+      html.indexOf("<script") + html.slice(html.indexOf("<script")).indexOf(">") + 1,
+      html.lastIndexOf("</script>"),
+    );
+    (0, eval)(script);
+    (0, eval)(script); // a second loader on the same page does nothing
+    const plotly = await (g[PLOTLY_LOADING_GLOBAL] as Promise<{ newPlot(): string }>);
+    assertEquals(plotly.newPlot(), "drawn");
+    assertEquals(appended.length, 1);
+  } finally {
+    delete g[PLOTLY_LOADING_GLOBAL];
+    delete g.PlotlyConfig;
+    Object.assign(g, saved);
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete g[k];
+  }
 });

@@ -1,14 +1,47 @@
-// Installing what the notebook pipeline needs when it is missing: Debian's Jupyter packages,
-// the Deno kernelspec, Debian's chromium (private helper of tools/notebooks.ts).
+// Installing what the notebook pipeline and the browser check need, visibly and inside the
+// repository (private helper of tools/notebooks.ts, tools/browser_check.ts and
+// tools/setup_jupyter.ts):
+// - a Python venv in .cache/jupyter-venv with a stock JupyterLab, Notebook 7, nbconvert and
+//   playwright (pip, pinned versions);
+// - the Deno kernelspec in .cache/jupyter/kernels/deno, found through JUPYTER_PATH;
+// - Debian's chromium (apt), which playwright drives (never a browser download of its own).
 import { run, tail } from "./_run.ts";
 
-/** Debian packages for headless notebook execution and HTML export. */
-export const JUPYTER_APT_PACKAGES = [
-  "jupyter-nbconvert",
-  "jupyter-client",
-  "python3-nbclient",
-  "jupyter-core",
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The venv with JupyterLab, Notebook 7, nbconvert and playwright. */
+export const JUPYTER_VENV = `${ROOT}/.cache/jupyter-venv`;
+
+/** The Jupyter data folder that holds the Deno kernelspec (put on `JUPYTER_PATH`). */
+export const JUPYTER_DATA = `${ROOT}/.cache/jupyter`;
+
+/** The Python packages of the venv, pinned. */
+export const JUPYTER_PIP_PACKAGES = [
+  "jupyterlab==4.6.4",
+  "notebook==7.6.3",
+  "nbconvert==7.17.1",
+  "playwright==1.63.0",
 ] as const;
+
+/** How to run the installed Jupyter tools. */
+export interface JupyterTools {
+  /** The venv's `jupyter` command. */
+  readonly jupyter: string;
+  /** The venv's `python`. */
+  readonly python: string;
+  /** Environment variables every Jupyter command needs (`JUPYTER_PATH`). */
+  readonly env: Record<string, string>;
+}
+
+/** The tools' paths and environment (whether or not they are installed yet). */
+export function jupyterTools(): JupyterTools {
+  const inherited = Deno.env.get("JUPYTER_PATH");
+  return {
+    jupyter: `${JUPYTER_VENV}/bin/jupyter`,
+    python: `${JUPYTER_VENV}/bin/python`,
+    env: { JUPYTER_PATH: inherited ? `${JUPYTER_DATA}:${inherited}` : JUPYTER_DATA },
+  };
+}
 
 let aptUpdated = false;
 
@@ -36,73 +69,122 @@ async function aptInstall(packages: readonly string[], log: (s: string) => void)
   }
 }
 
-async function jupyterReady(): Promise<boolean> {
-  const nbconvert = await run(["jupyter", "nbconvert", "--version"], { timeoutMs: 60_000 });
-  if (nbconvert.code !== 0) return false;
-  // `python3` on PATH may not be Debian's (pyenv): ask jupyter itself for the kernel client.
-  const kernelspec = await run(["jupyter", "kernelspec", "list", "--json"], { timeoutMs: 60_000 });
-  return kernelspec.code === 0;
+async function venvReady(tools: JupyterTools): Promise<boolean> {
+  const probe = await run([
+    tools.python,
+    "-c",
+    "import importlib.metadata as m, sys; sys.stdout.write(' '.join(p + '==' + m.version(p) " +
+    `for p in ${JSON.stringify(JUPYTER_PIP_PACKAGES.map((p) => p.split("==")[0]))}))`,
+  ], { timeoutMs: 60_000 });
+  return probe.code === 0 && probe.stdout === JUPYTER_PIP_PACKAGES.join(" ");
 }
 
-async function denoKernelArgv0(): Promise<string | undefined> {
-  const list = await run(["jupyter", "kernelspec", "list", "--json"], { timeoutMs: 60_000 });
-  if (list.code !== 0) return undefined;
-  try {
-    const specs = JSON.parse(list.stdout) as {
-      kernelspecs?: Record<string, { spec?: { argv?: string[] } }>;
-    };
-    return specs.kernelspecs?.deno?.spec?.argv?.[0];
-  } catch {
-    return undefined;
-  }
+async function writeKernelspec(log: (s: string) => void): Promise<void> {
+  const dir = `${JUPYTER_DATA}/kernels/deno`;
+  const spec = {
+    argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+    display_name: "Deno",
+    language: "typescript",
+  };
+  const text = `${JSON.stringify(spec, null, 2)}\n`;
+  const old = await Deno.readTextFile(`${dir}/kernel.json`).catch(() => "");
+  if (old === text) return;
+  log(`writing the Deno kernelspec to ${dir}/kernel.json (kernel: ${Deno.execPath()})`);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/kernel.json`, text);
 }
 
 /**
- * Makes sure `jupyter nbconvert`, nbclient and the Deno kernelspec (pointing at this Deno) exist.
+ * Makes sure the venv (JupyterLab, Notebook 7, nbconvert, playwright) and the Deno kernelspec
+ * exist, installing them into `.cache/` when allowed.
  *
  * @param install Whether missing pieces may be installed.
  * @param log Progress messages.
+ * @returns How to run the tools.
  */
-export async function ensureJupyter(install: boolean, log: (s: string) => void): Promise<void> {
-  if (!await jupyterReady()) {
-    if (!install) {
-      throw new Error("Cannot execute notebooks: jupyter nbconvert/nbclient is missing");
-    }
-    await aptInstall(JUPYTER_APT_PACKAGES, log);
-    if (!await jupyterReady()) {
-      throw new Error("Cannot execute notebooks: jupyter nbconvert still fails after installing");
-    }
-  }
-  const argv0 = await denoKernelArgv0();
-  const real = (p: string | undefined) =>
-    p === undefined ? Promise.resolve(undefined) : Deno.realPath(p).catch(() => undefined);
-  if (argv0 === undefined || await real(argv0) !== await real(Deno.execPath())) {
+export async function ensureJupyter(
+  install: boolean,
+  log: (s: string) => void,
+): Promise<JupyterTools> {
+  const tools = jupyterTools();
+  if (!await venvReady(tools)) {
     if (!install) {
       throw new Error(
-        `Cannot execute notebooks: no Deno kernelspec for ${Deno.execPath()} (found ${argv0})`,
+        `Cannot use Jupyter: ${JUPYTER_VENV} does not hold ${
+          JUPYTER_PIP_PACKAGES.join(", ")
+        } (run "deno task setup:jupyter")`,
       );
     }
-    log(`deno jupyter --install --force (kernel was ${argv0 ?? "missing"})`);
-    const res = await run([Deno.execPath(), "jupyter", "--install", "--force"]);
-    if (res.code !== 0) throw new Error(`Cannot install the Deno kernel:\n${tail(res.stderr)}`);
+    const python = Deno.env.get("PYTHON") ?? "python3";
+    log(`creating ${JUPYTER_VENV} with ${python} -m venv`);
+    const venv = await run([python, "-m", "venv", JUPYTER_VENV], { timeoutMs: 5 * 60_000 });
+    if (venv.code !== 0) {
+      throw new Error(`Cannot create the venv ${JUPYTER_VENV}:\n${tail(venv.stderr)}`);
+    }
+    log(`pip install ${JUPYTER_PIP_PACKAGES.join(" ")} (into ${JUPYTER_VENV}, ~2 min)`);
+    // No retries: where an index is unreachable, pip would otherwise wait on it for every package.
+    const pip = await run(
+      [tools.python, "-m", "pip", "install", "--retries", "0", ...JUPYTER_PIP_PACKAGES],
+      { timeoutMs: 20 * 60_000 },
+    );
+    if (pip.code !== 0 || !await venvReady(tools)) {
+      throw new Error(
+        `Cannot install ${JUPYTER_PIP_PACKAGES.join(", ")} into ${JUPYTER_VENV}:\n${
+          tail(pip.stderr)
+        }`,
+      );
+    }
   }
+  if (install) await writeKernelspec(log);
+  const specs = await run([tools.jupyter, "kernelspec", "list", "--json"], {
+    env: tools.env,
+    timeoutMs: 60_000,
+  });
+  const argv0 = (() => {
+    try {
+      return (JSON.parse(specs.stdout) as {
+        kernelspecs?: Record<string, { spec?: { argv?: string[] } }>;
+      }).kernelspecs?.deno?.spec?.argv?.[0];
+    } catch {
+      return undefined;
+    }
+  })();
+  if (argv0 !== Deno.execPath()) {
+    throw new Error(
+      `Cannot use Jupyter: the Deno kernelspec runs ${
+        argv0 ?? "nothing"
+      }, not ${Deno.execPath()} ` +
+        `(run "deno task setup:jupyter")`,
+    );
+  }
+  return tools;
 }
 
 /**
- * Finds Debian's chromium, installing it when missing.
+ * Finds Debian's chromium, installing it with apt when missing and allowed.
  *
  * @param install Whether it may be installed.
  * @param log Progress messages.
- * @returns The browser's command name.
+ * @returns The browser's absolute path.
  */
 export async function ensureChromium(install: boolean, log: (s: string) => void): Promise<string> {
-  for (const name of ["chromium", "chromium-browser"]) {
-    if ((await run([name, "--version"], { timeoutMs: 60_000 })).code === 0) return name;
+  const find = async () => {
+    for (const path of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
+      if ((await run([path, "--version"], { timeoutMs: 60_000 })).code === 0) return path;
+    }
+    return undefined;
+  };
+  const found = await find();
+  if (found !== undefined) return found;
+  if (!install) {
+    throw new Error(
+      'Cannot find chromium: /usr/bin/chromium is missing (run "deno task setup:jupyter")',
+    );
   }
-  if (!install) throw new Error("Cannot render notebooks: chromium is missing");
   await aptInstall(["chromium"], log);
-  if ((await run(["chromium", "--version"], { timeoutMs: 60_000 })).code !== 0) {
-    throw new Error("Cannot render notebooks: chromium still fails after installing");
+  const installed = await find();
+  if (installed === undefined) {
+    throw new Error("Cannot use chromium: /usr/bin/chromium still fails after installing it");
   }
-  return "chromium";
+  return installed;
 }

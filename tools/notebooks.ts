@@ -1,24 +1,23 @@
 /**
- * The notebook pipeline (`deno task notebooks`): installs Debian's Jupyter packages, the Deno
- * kernel and chromium when missing; executes every `notebooks/*.ipynb` headless with
- * `LORADROP_PRESET=smoke` into an output folder (the sources are never overwritten); fails on
- * error outputs and on plot cells without their Plotly output (re-executing once, since the Deno
- * kernel can drop outputs); exports one executed notebook to offline HTML with plotly.js
- * injected, renders it with headless chromium and checks from the pixels that plots were drawn.
+ * The notebook pipeline (`deno task notebooks`): installs JupyterLab's venv and the Deno
+ * kernelspec into `.cache/` when missing (see `deno task setup:jupyter`); executes every
+ * `notebooks/*.ipynb` headless with `LORADROP_PRESET=smoke` into an output folder (the sources
+ * are never overwritten); fails on error outputs and on plot cells without their Plotly output
+ * (re-executing once, since the Deno kernel can drop outputs); signs the executed copies with
+ * `jupyter trust` (they were executed by this user, so JupyterLab runs their figure scripts when
+ * they are opened). `deno task browser-check` then opens them in a browser.
  *
  * Plot cells are code cells tagged `plot` (cell metadata `tags: ["plot"]`) or whose first line is
  * `// @plot`.
  *
  * ```sh
- * deno task notebooks [--preset smoke] [--out results/notebooks] [--no-install] [--no-render]
- *                     [--render NAME.ipynb] [NOTEBOOK.ipynb ...]
+ * deno task notebooks [--preset smoke] [--out results/notebooks] [--no-install] [NOTEBOOK.ipynb ...]
  * ```
  *
  * @module
  */
-import { ensureChromium, ensureJupyter } from "./_jupyter_setup.ts";
+import { ensureJupyter, type JupyterTools } from "./_jupyter_setup.ts";
 import { checkNotebook, type NotebookCheck } from "./_notebook_check.ts";
-import { renderCheck, type RenderResult } from "./_render_check.ts";
 import { run, tail } from "./_run.ts";
 import {
   choiceFlag,
@@ -38,10 +37,8 @@ export interface PipelineOptions {
   readonly outDir?: string;
   /** The `LORADROP_PRESET` for the run (default `smoke`). */
   readonly preset?: string;
-  /** Install missing tools with apt-get / `deno jupyter --install` (default true). */
+  /** Install missing tools into `.cache/` (default true). */
   readonly install?: boolean;
-  /** The notebook to render (file name), `false` to skip rendering (default: the first that passed with plots). */
-  readonly render?: string | false;
   /** Seconds a single cell may run (default 900). */
   readonly cellTimeoutSeconds?: number;
   /** Progress and summary lines (default `console.log`). */
@@ -68,10 +65,6 @@ export interface NotebookResult {
 export interface PipelineReport {
   /** One result per notebook. */
   readonly results: readonly NotebookResult[];
-  /** The render check, when one ran. */
-  readonly render?: RenderResult;
-  /** Why the render check failed, if it did. */
-  readonly renderFailure?: string;
   /** Whether everything passed. */
   readonly ok: boolean;
 }
@@ -88,6 +81,7 @@ async function defaultNotebooks(): Promise<string[]> {
 }
 
 async function execute(
+  tools: JupyterTools,
   source: string,
   outDir: string,
   preset: string,
@@ -97,7 +91,7 @@ async function execute(
   const executed = `${outDir}/${name}.ipynb`;
   await Deno.remove(executed).catch(() => {});
   const res = await run([
-    "jupyter",
+    tools.jupyter,
     "nbconvert",
     "--to",
     "notebook",
@@ -110,15 +104,26 @@ async function execute(
     "--output",
     name,
     source,
-  ], { env: { LORADROP_PRESET: preset, NO_COLOR: "1" }, timeoutMs: 60 * 60_000 });
+  ], {
+    env: { ...tools.env, LORADROP_PRESET: preset, NO_COLOR: "1" },
+    timeoutMs: 60 * 60_000,
+  });
   const made = await Deno.stat(executed).then(() => true, () => false);
   if (res.code !== 0 || !made) {
     return { executed, failure: `execution failed (exit ${res.code}):\n${tail(res.stderr)}` };
+  }
+  const trust = await run([tools.jupyter, "trust", executed], { env: tools.env });
+  if (trust.code !== 0) {
+    return {
+      executed,
+      failure: `jupyter trust failed (exit ${trust.code}):\n${tail(trust.stderr)}`,
+    };
   }
   return { executed };
 }
 
 async function runOne(
+  tools: JupyterTools,
   source: string,
   outDir: string,
   preset: string,
@@ -132,7 +137,7 @@ async function runOne(
   let failures: string[] = [];
   while (attempts < 2) {
     attempts += 1;
-    const res = await execute(source, outDir, preset, cellTimeoutSeconds);
+    const res = await execute(tools, source, outDir, preset, cellTimeoutSeconds);
     executed = res.executed;
     if (res.failure !== undefined) {
       failures = [res.failure];
@@ -160,7 +165,7 @@ async function runOne(
 /**
  * Runs the whole pipeline and prints a summary.
  *
- * @param options Notebooks, output folder, preset, install and render choices.
+ * @param options Notebooks, output folder, preset, install choice.
  * @returns What passed and failed.
  */
 export async function runNotebookPipeline(options: PipelineOptions = {}): Promise<PipelineReport> {
@@ -184,11 +189,11 @@ export async function runNotebookPipeline(options: PipelineOptions = {}): Promis
     }
   }
   log(`notebooks: preset=${preset}, output in ${outDir}`);
-  await ensureJupyter(install, log);
+  const tools = await ensureJupyter(install, log);
 
   const results: NotebookResult[] = [];
   for (const nb of notebooks) {
-    const r = await runOne(nb, outDir, preset, cellTimeoutSeconds, log);
+    const r = await runOne(tools, nb, outDir, preset, cellTimeoutSeconds, log);
     results.push(r);
     const name = nb.split("/").at(-1);
     const counts = r.check === undefined
@@ -202,46 +207,10 @@ export async function runNotebookPipeline(options: PipelineOptions = {}): Promis
     for (const f of r.failures) log(`         ${f.replaceAll("\n", "\n         ")}`);
   }
 
-  let render: RenderResult | undefined;
-  let renderFailure: string | undefined;
-  if (options.render !== false) {
-    const candidate = options.render === undefined
-      ? results.find((r) => r.failures.length === 0 && (r.check?.plotCells ?? 0) > 0)
-      : results.find((r) => r.source.endsWith(`/${options.render}`));
-    if (candidate === undefined) {
-      renderFailure = options.render === undefined
-        ? "no notebook passed with a plot cell, so none could be rendered"
-        : `the notebook to render, ${options.render}, was not run`;
-    } else {
-      try {
-        const browser = await ensureChromium(install, log);
-        render = await renderCheck(candidate.executed, { browser, outDir });
-        log(
-          `  render ${render.png}: ${render.plotPixels} series-coloured pixels with plotly.js, ` +
-            `${render.controlPixels} without -> ${render.ok ? "plot drawn" : "NO PLOT DRAWN"}`,
-        );
-        if (!render.ok) renderFailure = `no plot was drawn in ${render.png}`;
-      } catch (error) {
-        renderFailure = (error as Error).message;
-      }
-    }
-    if (renderFailure !== undefined) log(`  render FAILED: ${renderFailure}`);
-  }
-
   const failed = results.filter((r) => r.failures.length > 0).length;
-  const ok = failed === 0 && renderFailure === undefined;
-  log(
-    `notebooks: ${results.length - failed} passed, ${failed} failed` +
-      (options.render === false
-        ? ""
-        : `; render check ${renderFailure === undefined ? "passed" : "failed"}`),
-  );
-  return {
-    results,
-    ...(render === undefined ? {} : { render }),
-    ...(renderFailure === undefined ? {} : { renderFailure }),
-    ok,
-  };
+  const ok = failed === 0;
+  log(`notebooks: ${results.length - failed} passed, ${failed} failed`);
+  return { results, ok };
 }
 
 /** The command line of `deno task notebooks`. */
@@ -250,20 +219,16 @@ export const NOTEBOOKS_COMMAND = defineCommand({
   usage: `Usage: deno task notebooks [NOTEBOOK.ipynb ...] [--out DIR] [--preset ${
     REPRO_PRESETS.join("|")
   }]
-       [--render NOTEBOOK.ipynb | --no-render] [--no-install]
+       [--no-install]
   Executes the notebooks headless (default: notebooks/*.ipynb), checks that every plot cell kept
-  its output, and renders one in headless Chromium.
-  --out DIR       executed notebooks, HTML and screenshots (default results/notebooks)
+  its output, and signs the executed copies (deno task browser-check then opens them).
+  --out DIR       executed notebooks (default results/notebooks)
   --preset P      the results the notebooks read (default smoke)
-  --render NB     the notebook to render (default: the first that passed with plots)
-  --no-render     skip the rendering check
-  --no-install    do not install missing tools (Jupyter, Chromium) with apt-get`,
+  --no-install    do not install missing tools (deno task setup:jupyter) into .cache/`,
   positionals: true,
   flags: {
     out: "string",
     preset: "string",
-    render: "string",
-    "no-render": "boolean",
     "no-install": "boolean",
   },
 });
@@ -272,9 +237,6 @@ function pipelineOptions(
   values: ParsedCommandLine<typeof NOTEBOOKS_COMMAND.flags>["values"],
   notebooks: readonly string[],
 ): PipelineOptions {
-  if (values.render !== undefined && values["no-render"]) {
-    throw new UsageError("give --render NOTEBOOK or --no-render, not both");
-  }
   for (const nb of notebooks) {
     if (!nb.endsWith(".ipynb")) {
       throw new UsageError(`notebooks must be .ipynb files, received "${nb}"`);
@@ -287,15 +249,13 @@ function pipelineOptions(
     ...(values.preset === undefined
       ? {}
       : { preset: choiceFlag("preset", values.preset, REPRO_PRESETS) }),
-    ...(values["no-render"] ? { render: false as const } : {}),
-    ...(values.render === undefined ? {} : { render: values.render }),
   };
 }
 
 if (import.meta.main) {
   Deno.exit(
     await runCommand(NOTEBOOKS_COMMAND, Deno.args, async ({ values, positionals }) => {
-      // Progress on stderr; the report (notebooks, executed copies, screenshots) as JSON on stdout.
+      // Progress on stderr; the report (notebooks, executed copies) as JSON on stdout.
       const report = await runNotebookPipeline({
         ...pipelineOptions(values, positionals),
         log: say,

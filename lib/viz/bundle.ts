@@ -1,14 +1,18 @@
 /**
- * Display bundles for Jupyter front ends: the Plotly JSON (JupyterLab's Plotly renderer), an HTML
- * rendering (a div plus `Plotly.newPlot`, for nbconvert's HTML export and classic front ends) and a
- * plain-text summary (terminals, `jupyter nbconvert --to markdown`).
+ * Display bundles for Jupyter front ends: the Plotly JSON (for front ends with a native Plotly
+ * renderer), an HTML rendering (a text fallback plus a script that draws with `Plotly.newPlot`:
+ * JupyterLab, Notebook 7, VS Code, nbconvert's HTML export, static previews) and a plain-text
+ * summary (terminals, `jupyter nbconvert --to markdown`).
  *
- * The HTML never embeds plotly.js (9.7 MB outputs are lost by the Deno kernel); it draws with the
- * page's `window.Plotly`, which an exported page gets from {@linkcode injectPlotlyJs}.
+ * The HTML does not embed plotly.js: it draws with the page's `window.Plotly`, which the page gets
+ * once from the plotly.js loader output (`plotly_loader.ts`) that `displayFigure` sends before the
+ * kernel's first figure.
  *
  * @module
  */
 import type { Figure } from "./figure.ts";
+import { PLOTLY_LOADING_GLOBAL } from "./plotly_loader.ts";
+import { escapeHtml } from "./html_escape.ts";
 
 /** The MIME type of Plotly figure JSON. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -61,22 +65,30 @@ function scriptJson(value: unknown): string {
     .replaceAll("\u2029", "\\u2029");
 }
 
+/** The class of the text a figure's div shows until its script draws it. */
+export const FIGURE_FALLBACK_CLASS = "loradrop-plot-fallback";
+
 /**
- * The HTML rendering of a figure: a div and a script that waits up to 5 s for `window.Plotly`
- * and then draws, or writes a visible note into the div when plotly.js never arrives.
+ * The HTML rendering of a figure: a div holding a text fallback (the figure's summary and why it
+ * is not drawn: shown where scripts do not run, e.g. an untrusted notebook or a static preview)
+ * and a script that replaces it with the drawn figure. The script draws with `window.Plotly`,
+ * waiting for the page's plotly.js loader (see `plotly_loader.ts`) when there is one, and writes
+ * a note into the fallback when no plotly.js arrives within 10 s.
  *
  * @param figure The figure.
  * @param divId The div's id (letters, digits, `-` and `_`).
  * @returns The HTML text.
  * @example
  * ```ts
- * import { figureHtml } from "./bundle.ts";
+ * import { FIGURE_FALLBACK_CLASS, figureHtml } from "./bundle.ts";
  * import { lineFigure } from "./line.ts";
  * import { assertStringIncludes } from "@std/assert";
  * const html = figureHtml(lineFigure([{ name: "</script>", y: [1, 2] }]), "plot-1");
  * assertStringIncludes(html, 'id="plot-1"');
  * assertStringIncludes(html, "Plotly.newPlot");
  * assertStringIncludes(html, "\\u003c/script>");
+ * assertStringIncludes(html, FIGURE_FALLBACK_CLASS);
+ * assertStringIncludes(html, "&lt;/script&gt; (scatter): 2 points");
  * ```
  */
 export function figureHtml(figure: Figure, divId: string): string {
@@ -86,24 +98,41 @@ export function figureHtml(figure: Figure, divId: string): string {
     );
   }
   const height = typeof figure.layout.height === "number" ? figure.layout.height : 360;
-  return `<div id="${divId}" class="loradrop-plot" style="width:100%;min-height:${height}px"></div>
+  return `<div id="${divId}" class="loradrop-plot" style="width:100%;min-height:${height}px">\
+<div class="${FIGURE_FALLBACK_CLASS}" style="font:13px sans-serif;color:#555;border:1px dashed #bbb;padding:6px 10px">\
+<pre style="margin:0 0 4px 0">${escapeHtml(figureText(figure))}</pre>\
+<span>Interactive figure: it is drawn by this output's script with plotly.js, which the notebook's \
+first figure output loads. Scripts run where the notebook is trusted: after running it, or after \
+"Trust Notebook" (<code>jupyter trust NOTEBOOK.ipynb</code>).</span></div></div>
 <script type="text/javascript">
 (function () {
   var fig = ${scriptJson({ data: figure.data, layout: figure.layout })};
-  var tries = 0;
+  var id = ${JSON.stringify(divId)};
+  var w = window;
+  function ready() { return w.Plotly && w.Plotly.newPlot; }
   function draw() {
-    var el = document.getElementById(${JSON.stringify(divId)});
+    var el = document.getElementById(id);
     if (!el) return;
-    if (window.Plotly && window.Plotly.newPlot) {
-      window.Plotly.newPlot(el, fig.data, fig.layout, { responsive: true });
-    } else if (++tries < 50) {
-      setTimeout(draw, 100);
-    } else {
-      el.textContent = "plotly.js is not loaded on this page, so this figure cannot be drawn: " +
-        "open the notebook in a front end with a Plotly renderer, or its HTML export from deno task notebooks.";
+    el.textContent = "";
+    w.Plotly.newPlot(el, fig.data, fig.layout, { responsive: true });
+  }
+  function fail(why) {
+    var el = document.getElementById(id);
+    var note = el && el.querySelector(".${FIGURE_FALLBACK_CLASS} span");
+    if (note) {
+      note.textContent = "plotly.js is not loaded on this page (" + why + "), so this figure cannot be drawn: " +
+        "re-run the notebook's first figure cell, whose output loads it.";
     }
   }
-  draw();
+  var waited = 0;
+  (function wait() {
+    if (ready()) return draw();
+    if (w.${PLOTLY_LOADING_GLOBAL}) {
+      return w.${PLOTLY_LOADING_GLOBAL}.then(draw, function (e) { fail(String(e)); });
+    }
+    if ((waited += 100) > 10000) return fail("no loader on the page");
+    setTimeout(wait, 100);
+  })();
 })();
 </script>`;
 }

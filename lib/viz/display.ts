@@ -5,10 +5,16 @@
  * executing client then drops that output: every display here is awaited and followed by a short
  * pause ({@linkcode DisplayOptions.settleMs}).
  *
+ * Before the first figure a target receives, it receives the plotly.js loader as an output of its
+ * own (once per kernel: {@linkcode displayPlotlyJs} sends it again), so the page that shows the
+ * notebook draws the figures without plotly.js from elsewhere.
+ *
  * @module
  */
 import { figureBundle, type MimeBundle } from "./bundle.ts";
 import type { Figure } from "./figure.ts";
+import { mathLoader } from "./math_loader.ts";
+import { plotlyLoader } from "./plotly_loader.ts";
 import { type TableColumn, tableHtml, type TableRow, tableText } from "./table.ts";
 
 /** The options of a raw Jupyter display call. */
@@ -86,10 +92,16 @@ export function inJupyter(): boolean {
  */
 export function defaultDisplayTarget(): DisplayTarget {
   const jupyter = denoJupyter();
-  const print = (text: string) => console.log(text);
-  if (jupyter === undefined) return { print };
-  return { display: (bundle, options) => jupyter.display(bundle, options), print };
+  if (jupyter === undefined) return { print: (text: string) => console.log(text) };
+  // One object per kernel, so that the plotly.js loader is sent once per kernel.
+  jupyterTarget ??= {
+    display: (bundle, options) => jupyter.display(bundle, options),
+    print: (text: string) => console.log(text),
+  };
+  return jupyterTarget;
 }
+
+let jupyterTarget: DisplayTarget | undefined;
 
 let displayCounter = 0;
 
@@ -143,8 +155,8 @@ export async function displayBundle(
 }
 
 /**
- * Shows a figure: in Jupyter a bundle with the Plotly JSON, HTML and a text summary; elsewhere
- * the text summary.
+ * Shows a figure: in Jupyter a bundle with the Plotly JSON, HTML and a text summary (preceded by
+ * the plotly.js loader before the target's first figure); elsewhere the text summary.
  *
  * @param figure The figure.
  * @param options Display id (pass the same id with `update: true` to redraw in place), target.
@@ -160,11 +172,66 @@ export async function displayBundle(
  * const displayId = "loss-curve";
  * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5] }]), { target, displayId, settleMs: 0 });
  * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5, 0.2] }]), { target, displayId, update: true });
- * assertEquals(sent.length, 2);
+ * assertEquals(sent.length, 3); // the plotly.js loader, the figure, its update
  * ```
  */
 export async function displayFigure(figure: Figure, options: DisplayOptions = {}): Promise<void> {
-  await displayBundle(figureBundle(figure), options);
+  const bundle = figureBundle(figure);
+  await ensurePlotlyJs(options);
+  await displayBundle(bundle, options);
+}
+
+const targetsWithPlotlyJs = new WeakSet<DisplayTarget>();
+
+/**
+ * Sends the plotly.js loader to the display target unless it has had it already (outside Jupyter:
+ * nothing). The figure functions call this before their first display.
+ *
+ * @param options The target and settle time (update flags are ignored).
+ * @returns Nothing (a promise resolved once the loader is out).
+ * @example
+ * ```ts
+ * import { ensurePlotlyJs } from "./display.ts";
+ * import { assertEquals } from "@std/assert";
+ * const sent: unknown[] = [];
+ * const target = { display: (b: unknown) => void sent.push(b), print: () => {} };
+ * await ensurePlotlyJs({ target, settleMs: 0 });
+ * await ensurePlotlyJs({ target, settleMs: 0 });
+ * assertEquals(sent.length, 1);
+ * ```
+ */
+export async function ensurePlotlyJs(options: DisplayOptions = {}): Promise<void> {
+  const target = options.target ?? defaultDisplayTarget();
+  if (target.display === undefined || targetsWithPlotlyJs.has(target)) return;
+  await displayPlotlyJs({ ...options, target });
+}
+
+/**
+ * Sends the plotly.js loader (about 1.9 MB of HTML with an invisible script; it also carries the
+ * formula loader of `math_loader.ts` for HTML exports) as an output of its own, e.g. to restore it
+ * after the cell whose output held it was cleared.
+ *
+ * @param options The target and settle time (display id and update flags are ignored).
+ * @returns Nothing (a promise resolved once the loader is out).
+ * @example
+ * ```ts
+ * import { displayPlotlyJs } from "./display.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ * const sent: Record<string, unknown>[] = [];
+ * const target = { display: (b: Record<string, unknown>) => void sent.push(b), print: () => {} };
+ * await displayPlotlyJs({ target, settleMs: 0 });
+ * assertStringIncludes(String(sent[0]?.["text/html"]), "loradropPlotlyLoading");
+ * ```
+ */
+export async function displayPlotlyJs(options: DisplayOptions = {}): Promise<void> {
+  const target = options.target ?? defaultDisplayTarget();
+  if (target.display === undefined) return;
+  const html = `${await plotlyLoader()}\n${await mathLoader()}`;
+  await displayBundle({ "text/html": html, "text/plain": "" }, {
+    target,
+    ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
+  });
+  targetsWithPlotlyJs.add(target);
 }
 
 /**

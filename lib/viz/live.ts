@@ -5,7 +5,12 @@
  * @module
  */
 import { figureBundle, figureText } from "./bundle.ts";
-import { defaultDisplayTarget, displayBundle, type DisplayOptions } from "./display.ts";
+import {
+  defaultDisplayTarget,
+  displayBundle,
+  type DisplayOptions,
+  ensurePlotlyJs,
+} from "./display.ts";
 import type { Figure, PlotlyTrace } from "./figure.ts";
 
 /** Options of {@linkcode liveFigure}. */
@@ -62,7 +67,8 @@ interface MutableTrace extends PlotlyTrace {
  * await live.push("loss", 0, 1.5);
  * await live.push(0, 1, 1.2);
  * assertEquals(live.figure().data[0]?.y, [1.5, 1.2]);
- * assertEquals(calls.map((c) => c.update ?? false), [false, true, true]);
+ * // The plotly.js loader, the figure, two redraws in place.
+ * assertEquals(calls.map((c) => c.update ?? false), [false, false, true, true]);
  * ```
  */
 export async function liveFigure(
@@ -82,6 +88,7 @@ export async function liveFigure(
     target,
     ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
   };
+  await ensurePlotlyJs(base);
   const displayId = await displayBundle(figureBundle(current), {
     ...base,
     ...(options.displayId === undefined ? {} : { displayId: options.displayId }),

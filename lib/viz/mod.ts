@@ -1,6 +1,6 @@
 /**
- * Figures and display: Plotly figure builders, Deno Jupyter display bundles, live (in-place)
- * figures and self-contained offline HTML reports.
+ * Figures and display: Plotly figure builders, Deno Jupyter display bundles that load their own
+ * plotly.js, live (in-place) figures, formulas as MathML and self-contained offline HTML reports.
  *
  * @example
  * ```ts
@@ -26,4 +26,7 @@ export * from "./bundle.ts";
 export * from "./display.ts";
 export * from "./live.ts";
 export * from "./plotly_js.ts";
+export * from "./plotly_loader.ts";
+export * from "./math.ts";
+export * from "./math_loader.ts";
 export * from "./report.ts";

@@ -1,13 +1,13 @@
 /**
- * plotly.js for offline pages: finds the pinned `plotly.js-dist` package and injects it into an
- * HTML page once (never into a notebook cell output: multi-MB outputs are lost).
+ * plotly.js itself: finds and reads the pinned minified build (`plotly.js-dist-min`), which
+ * `plotly_loader.ts` packs into pages and notebook outputs.
  *
  * @module
  */
 import { createRequire } from "node:module";
 
 /** Where plotly.js comes from; `LORADROP_PLOTLY_JS` overrides. */
-export const PLOTLY_JS_PACKAGE = "plotly.js-dist/plotly.js";
+export const PLOTLY_JS_PACKAGE = "plotly.js-dist-min/plotly.min.js";
 
 function envPath(): string | undefined {
   try {
@@ -18,7 +18,7 @@ function envPath(): string | undefined {
 }
 
 /**
- * The path of plotly.js: `LORADROP_PLOTLY_JS`, else `plotly.js-dist` resolved from this module
+ * The path of plotly.js: `LORADROP_PLOTLY_JS`, else `plotly.js-dist-min` resolved from this module
  * or from the working directory's `node_modules`.
  *
  * @returns An absolute file path.
@@ -44,12 +44,12 @@ export function plotlyJsPath(): string {
   }
   throw new Error(
     `Cannot find plotly.js: "${PLOTLY_JS_PACKAGE}" does not resolve from ${tried.join(" or ")}; ` +
-      `run "deno install" (plotly.js-dist is pinned in deno.json) or set LORADROP_PLOTLY_JS`,
+      `run "deno install" (plotly.js-dist-min is pinned in deno.json) or set LORADROP_PLOTLY_JS`,
   );
 }
 
 /**
- * Reads plotly.js's source (about 10 MB).
+ * Reads plotly.js's source (about 4.8 MB).
  *
  * @returns The JavaScript source.
  * @example
@@ -65,33 +65,4 @@ export async function readPlotlyJs(): Promise<string> {
     throw new Error(`Cannot use plotly.js at ${plotlyJsPath()}: the file has no newPlot function`);
   }
   return source;
-}
-
-/**
- * Injects plotly.js into an HTML page as the first script of its `<head>`, so it defines
- * `window.Plotly` before any AMD loader (require.js) on the page could capture it.
- *
- * @param html A page with a `<head>` element.
- * @param plotlySource plotly.js's source (see {@linkcode readPlotlyJs}).
- * @returns The page with plotly.js inline.
- * @example
- * ```ts
- * import { injectPlotlyJs } from "./plotly_js.ts";
- * import { assertEquals, assertThrows } from "@std/assert";
- * const page = injectPlotlyJs("<html><head><title>t</title></head></html>", "var Plotly={};");
- * assertEquals(page.indexOf("var Plotly={};") < page.indexOf("<title>"), true);
- * assertThrows(() => injectPlotlyJs("<p>no head</p>", "x"), TypeError);
- * ```
- */
-export function injectPlotlyJs(html: string, plotlySource: string): string {
-  const head = /<head(\s[^>]*)?>/i.exec(html);
-  if (head === null) {
-    throw new TypeError("Cannot inject plotly.js: the page has no <head> element");
-  }
-  const at = head.index + head[0].length;
-  // "</script" inside the source would end the element early; "<\/" is the same text in JS.
-  const safe = plotlySource.replaceAll("</script", "<\\/script");
-  return `${
-    html.slice(0, at)
-  }\n<script type="text/javascript" id="loradrop-plotly-js">${safe}</script>\n${html.slice(at)}`;
 }

@@ -1,20 +1,22 @@
 /**
- * Self-contained offline HTML reports: headings, text, figures and tables on one page with
- * plotly.js inlined once.
+ * Self-contained offline HTML reports: headings, text (with `$…$` formulas rendered to MathML),
+ * figures and tables on one page, with plotly.js inlined once (packed, see `plotly_loader.ts`).
  *
  * @module
  */
 import { writeFileAtomic } from "../train/atomic_file.ts";
 import { figureHtml, newDivId } from "./bundle.ts";
 import type { Figure } from "./figure.ts";
-import { injectPlotlyJs, readPlotlyJs } from "./plotly_js.ts";
+import { textWithMathToHtml } from "./math.ts";
+import { packScript, plotlyLoader, plotlyLoaderHtml } from "./plotly_loader.ts";
 import { type TableColumn, tableHtml, type TableRow } from "./table.ts";
+import { escapeHtml } from "./html_escape.ts";
 
 /** One section of a report; every part is optional, shown in the order below. */
 export interface ReportSection {
   /** A heading. */
   readonly heading?: string;
-  /** Plain text; blank lines separate paragraphs. */
+  /** Plain text; blank lines separate paragraphs; `$…$` and `$$…$$` are formulas (TeX). */
   readonly text?: string;
   /** A figure. */
   readonly figure?: Figure;
@@ -26,13 +28,8 @@ export interface ReportSection {
 export interface ReportOptions {
   /** The page title. */
   readonly title: string;
-  /** plotly.js's source (default: read from the pinned package). */
+  /** plotly.js's source (default: the pinned package's). */
   readonly plotlyJs?: string;
-}
-
-function escapeHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 /**
@@ -47,10 +44,11 @@ function escapeHtml(s: string): string {
  * import { lineFigure } from "./line.ts";
  * import { assertEquals, assertStringIncludes } from "@std/assert";
  * const page = await reportHtml([
- *   { heading: "Loss", figure: lineFigure([{ name: "train", y: [2, 1] }]) },
+ *   { heading: "Loss", text: "The loss $L$.", figure: lineFigure([{ name: "train", y: [2, 1] }]) },
  *   { table: { rows: [{ run: "a", acc: 0.9 }], columns: ["run", "acc"] } },
  * ], { title: "Run" });
  * assertStringIncludes(page, "Plotly.newPlot");
+ * assertStringIncludes(page, "The loss <math>");
  * assertEquals(page.includes('src="http'), false);
  * ```
  */
@@ -72,7 +70,9 @@ export async function reportHtml(
     const parts: string[] = [];
     if (section.heading !== undefined) parts.push(`<h2>${escapeHtml(section.heading)}</h2>`);
     if (section.text !== undefined) {
-      for (const p of section.text.split(/\n\s*\n/)) parts.push(`<p>${escapeHtml(p.trim())}</p>`);
+      for (const p of section.text.split(/\n\s*\n/)) {
+        parts.push(`<p>${textWithMathToHtml(p.trim())}</p>`);
+      }
     }
     if (section.figure !== undefined) parts.push(figureHtml(section.figure, newDivId()));
     if (section.table !== undefined) {
@@ -85,6 +85,7 @@ export async function reportHtml(
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(options.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }
 table.loradrop-table { border-collapse: collapse; margin: 1em 0; }
@@ -97,7 +98,10 @@ ${body}
 </body>
 </html>
 `;
-  return injectPlotlyJs(page, options.plotlyJs ?? await readPlotlyJs());
+  const loader = options.plotlyJs === undefined
+    ? await plotlyLoader()
+    : plotlyLoaderHtml(await packScript(options.plotlyJs));
+  return page.replace("</head>", () => `${loader}\n</head>`);
 }
 
 /**

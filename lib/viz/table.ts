@@ -5,6 +5,7 @@
  * @module
  */
 import { baseLayout, type Figure, type FigureOptions } from "./figure.ts";
+import { escapeHtml } from "./html_escape.ts";
 
 /** A table cell: text, a number, or empty. */
 export type TableCell = string | number | null | undefined;
@@ -120,11 +121,6 @@ export function tableFigure(
     }],
     layout: { ...layout, margin: { l: 10, r: 10, t: top, b: 10 } },
   };
-}
-
-function escapeHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 /**
