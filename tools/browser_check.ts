@@ -162,8 +162,11 @@ export async function browserCheck(options: BrowserCheckOptions = {}): Promise<B
     const expectedPlots = plotlyOutputs(JSON.parse(text));
     // In JupyterLab, MathJax typesets the TeX: raw TeX left on the page still fails the check.
     const nb = JSON.parse(text) as { cells: { cell_type: string; source: string | string[] }[] };
+    // A formula: a "$" in a markdown cell outside code (fenced blocks and code spans).
     const expectMath = nb.cells.some((c) =>
-      c.cell_type === "markdown" && [c.source].flat().join("").includes("$")
+      c.cell_type === "markdown" &&
+      [c.source].flat().join("").replace(/```[\s\S]*?```/g, "").replace(/`[^`]*`/g, "")
+        .includes("$")
     );
     // The signature is over the content, so the copy stays trusted.
     await Deno.writeTextFile(`${outDir}/lab/${file}`, text);
