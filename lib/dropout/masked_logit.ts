@@ -17,4 +17,4 @@
  * assert(Number.isFinite(MASKED_LOGIT) && Math.exp(MASKED_LOGIT) === 0);
  * ```
  */
-export const MASKED_LOGIT = -1e9;
+export const MASKED_LOGIT: number = -1e9;
