@@ -61,7 +61,7 @@ import {
 
 // How much to draw per preset: masks per point, sequence length, draws of the live figure.
 const SIZES = {
-  smoke: { draws: 8, tokens: 16, liveDraws: 24 },
+  smoke: { draws: 8, tokens: 16, liveDraws: 200 },
   quick: { draws: 64, tokens: 32, liveDraws: 120 },
   full: { draws: 256, tokens: 64, liveDraws: 400 },
   paper: { draws: 1024, tokens: 128, liveDraws: 1000 },
