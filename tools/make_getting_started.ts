@@ -267,6 +267,8 @@ for (let n = 1; n <= liveDraws; n++) {
     sums[i]! += keptFractions(pattern, 0.3, 1, 50_000 + 1000 * i + n)[0]!;
     await live.push(pattern, n, sums[i]! / n);
   }
+  // A short pause per draw so that the movement can be seen; a training loop's steps take longer.
+  await new Promise((resolve) => setTimeout(resolve, 20));
 }
 await live.flush();
 `,
