@@ -28,6 +28,7 @@
  */
 export * from "./lib/types.ts";
 export * from "./lib/backend.ts";
+export { initFastestBackend, type InitFastestBackendOptions } from "./lib/backend_fastest.ts";
 export * from "./lib/random.ts";
 export * from "./lib/dropout/mod.ts";
 export * from "./lib/lora/mod.ts";

@@ -43,7 +43,7 @@ the ones \`deno task repro\` makes: a run already stored under \`results/<preset
 trained again. \`LORADROP_PRESET\` chooses the preset (\`smoke\`, \`quick\` — the default —, \`full\`).
 `),
   code(t`
-import { initBackend } from "@loradrop/core";
+import { initFastestBackend } from "@loradrop/core";
 import {
   claimsSection,
   displaySections,
@@ -64,7 +64,7 @@ import {
 import { displayFigure, displayTable, lineFigure, scatterFigure } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const overfit = reproExperiments(preset).find((e) => e.id === "overfit")!;
 const task = overfit.runs[0]!.task;

@@ -38,7 +38,7 @@ import {
   dropAttention,
   dropKey,
   foldIn,
-  initBackend,
+  initFastestBackend,
   randomKey,
   sampleAttentionMask,
 } from "@loradrop/core";
@@ -65,7 +65,7 @@ import {
 } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 `),

@@ -47,7 +47,7 @@ This notebook runs the reproduction's \`framework\` experiment at the preset cho
 \`LORADROP_PRESET\` (default \`quick\`) and sets its numbers beside Table 1.
 `),
   code(t`
-import { initBackend, presetPlan } from "@loradrop/core";
+import { initFastestBackend, presetPlan } from "@loradrop/core";
 import {
   claimsSection,
   displaySections,
@@ -64,7 +64,7 @@ import {
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const framework = reproExperiments(preset).find((e) => e.id === "framework")!;
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);

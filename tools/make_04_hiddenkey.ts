@@ -42,7 +42,7 @@ This notebook runs the reproduction's \`compensation\` and \`significance\` expe
 chosen by \`LORADROP_PRESET\` (default \`quick\`) and sets them beside those tables.
 `),
   code(t`
-import { initBackend, presetPlan } from "@loradrop/core";
+import { initFastestBackend, presetPlan } from "@loradrop/core";
 import {
   claimsSection,
   COMPENSATION_METHODS,
@@ -60,7 +60,7 @@ import {
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const experiments = reproExperiments(preset).filter((e) => e.id === "compensation" || e.id === "significance");
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);

@@ -37,7 +37,7 @@ for the model at hand; the measurements below come from the trainer's records of
 median ms per optimiser step, real tokens per second, and the peak of \`tf.memory().numBytes\`).
 `),
   code(t`
-import { initBackend, presetPlan } from "@loradrop/core";
+import { initFastestBackend, presetPlan } from "@loradrop/core";
 import { loadTask } from "@loradrop/core/data";
 import {
   claimVerdicts,
@@ -54,7 +54,7 @@ import {
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
 const preset = notebookPreset();
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
 const cost = reproExperiments(preset).find((e) => e.id === "cost")!;
 // The both-branch variant: from the preset when it times it, else one run beside HiddenKey's.

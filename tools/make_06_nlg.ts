@@ -43,7 +43,7 @@ default, \`paper\`: GPT-2 Medium with Table 7 on the real E2E files — for a GP
 `),
   code(t`
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, presetPlan } from "@loradrop/core";
+import { initFastestBackend, presetPlan } from "@loradrop/core";
 import { latterHalfPlan } from "@loradrop/core/models";
 import {
   displaySections,
@@ -68,7 +68,7 @@ import {
 const reproPreset = notebookPreset();
 const preset = reproPreset === "full" ? "quick" : reproPreset;
 const spec = nlgPresetSpec(preset);
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset + "/nlg";
 const tensorsAtStart = tf.memory().numTensors;
 console.log("NLG preset " + preset + " on backend " + backend.active + "; base " + spec.model + "; results in " + dir);

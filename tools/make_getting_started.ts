@@ -40,7 +40,7 @@ import {
   dropAttention,
   dropKey,
   foldIn,
-  initBackend,
+  initFastestBackend,
   PRESET_NAMES,
   presetPlan,
   randomKey,
@@ -71,7 +71,7 @@ if (!(preset in SIZES)) {
   throw new RangeError("LORADROP_PRESET must be one of " + Object.keys(SIZES).join(", ") + ", received " + preset);
 }
 const { draws, tokens, liveDraws } = SIZES[preset as keyof typeof SIZES];
-const backend = await initBackend();
+const backend = await initFastestBackend({ log: console.log });
 const tensorsAtStart = tf.memory().numTensors;
 console.log("preset " + preset + ": " + draws + " masks per point, " + tokens + " tokens; backend " + backend.active);
 `),
