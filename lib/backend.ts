@@ -63,7 +63,7 @@ function readEnvBackend(): string | undefined {
  * @returns The name, typed.
  * @example
  * ```ts
- * import { parseBackendName } from "./backend.ts";
+ * import { parseBackendName } from "@loradrop/core";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(parseBackendName("cpu"), "cpu");
  * assertThrows(() => parseBackendName("cuda"), TypeError);
@@ -131,7 +131,7 @@ function findTfjsNode(pkg: string): string | null | undefined {
  *   cannot be checked (no read or env permission).
  * @example
  * ```ts
- * import { tensorflowBackendInstalled } from "./backend.ts";
+ * import { tensorflowBackendInstalled } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * assert([true, false, undefined].includes(tensorflowBackendInstalled()));
  * ```
@@ -191,7 +191,7 @@ async function loadTensorflowBackend(): Promise<string> {
  * @returns What is active.
  * @example
  * ```ts
- * import { initBackend } from "./backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * const info = await initBackend({ backend: "cpu" });
  * assertEquals(info.active, "cpu");

@@ -118,7 +118,7 @@ export interface InitFastestBackendOptions {
  * @returns What is active, with the reason.
  * @example
  * ```ts
- * import { initFastestBackend } from "./backend_fastest.ts";
+ * import { initFastestBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * const info = await initFastestBackend({ requested: "cpu", log: null });
  * assertEquals(info.active, "cpu");

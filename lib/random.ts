@@ -49,7 +49,7 @@ function checkKey(key: RandomKey, caller: string): void {
  * @returns A new key.
  * @example
  * ```ts
- * import { randomKey } from "./random.ts";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(randomKey(7), randomKey(7));
  * ```
@@ -71,7 +71,7 @@ export function randomKey(seed: number): RandomKey {
  * @returns `n` keys.
  * @example
  * ```ts
- * import { randomKey, splitKey } from "./random.ts";
+ * import { randomKey, splitKey } from "@loradrop/core";
  * import { assertNotEquals } from "@std/assert";
  * const [a, b] = splitKey(randomKey(0));
  * assertNotEquals(a, b);
@@ -98,7 +98,7 @@ export function splitKey(key: RandomKey, n = 2): RandomKey[] {
  * @returns The derived key.
  * @example
  * ```ts
- * import { foldIn, randomKey } from "./random.ts";
+ * import { foldIn, randomKey } from "@loradrop/core";
  * import { assertNotEquals } from "@std/assert";
  * const k = randomKey(1);
  * assertNotEquals(foldIn(k, 0), foldIn(k, 1));
@@ -125,7 +125,7 @@ export function foldIn(key: RandomKey, data: number): RandomKey {
  * @returns A fresh Float32Array of length `count`.
  * @example
  * ```ts
- * import { randomKey, uniform } from "./random.ts";
+ * import { randomKey, uniform } from "@loradrop/core";
  * import { assert, assertEquals } from "@std/assert";
  * const u = uniform(randomKey(3), 1000);
  * assertEquals(u, uniform(randomKey(3), 1000));
@@ -171,7 +171,7 @@ export function uniform(key: RandomKey, count: number): Float32Array {
  * @returns An Int32Array of length `count`.
  * @example
  * ```ts
- * import { randomInts, randomKey } from "./random.ts";
+ * import { randomInts, randomKey } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * assert(randomInts(randomKey(0), 50, 6).every((v) => v >= 0 && v < 6));
  * ```
@@ -196,7 +196,7 @@ export function randomInts(key: RandomKey, count: number, n: number): Int32Array
  * @returns The permutation.
  * @example
  * ```ts
- * import { permutation, randomKey } from "./random.ts";
+ * import { permutation, randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals([...permutation(randomKey(0), 5)].sort(), [0, 1, 2, 3, 4]);
  * ```

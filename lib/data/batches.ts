@@ -33,8 +33,8 @@ export interface EpochBatchOptions {
  * @returns The batches of item indices, in the order to train on them.
  * @example
  * ```ts
- * import { epochBatchIndices } from "./batches.ts";
- * import { randomKey } from "../random.ts";
+ * import { epochBatchIndices } from "@loradrop/core/data";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals, assertNotEquals } from "@std/assert";
  * const key = randomKey(0);
  * const e0 = epochBatchIndices(10, key, 0, { batchSize: 4 });
@@ -119,8 +119,8 @@ export function epochBatchIndices(
  * @returns The batches of items.
  * @example
  * ```ts
- * import { epochBatches } from "./batches.ts";
- * import { randomKey } from "../random.ts";
+ * import { epochBatches } from "@loradrop/core/data";
+ * import { randomKey } from "@loradrop/core";
  * import { assert, assertEquals } from "@std/assert";
  * const items = ["a", "bb", "ccc", "dddd", "e", "ff", "ggg", "hhhh"].map((text) => ({ text, label: 0 }));
  * const batches = epochBatches(items, randomKey(1), 0, { batchSize: 2, length: (e) => e.text.length });

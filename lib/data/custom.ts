@@ -249,7 +249,7 @@ function parseRows(
  * the line (for CSV, the line on which the record ends).
  * @example
  * ```ts
- * import { parseCustomData } from "./custom.ts";
+ * import { parseCustomData } from "@loradrop/core/data";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const csv = 'review,stars\n"Great, really",pos\nMeh,neg\n';
  * const options = { format: "csv", textField: "review", labelField: "stars", labels: ["neg", "pos"] } as const;
@@ -338,7 +338,7 @@ async function readRows(path: string, options: CustomDataOptions): Promise<Parse
  * @throws {TypeError} For bytes that are not UTF-8 (naming the line and the bytes).
  * @example
  * ```ts
- * import { loadCustomData } from "./custom.ts";
+ * import { loadCustomData } from "@loradrop/core/data";
  * import { assertEquals } from "@std/assert";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(path, '{"q": "Is it?", "a": "It is.", "y": 0.5}\n');
@@ -377,7 +377,7 @@ export interface CustomTaskOptions extends CustomDataOptions {
  * the classes the training data defines: the message names the dev file, line and label.
  * @example
  * ```ts
- * import { loadCustomTask } from "./custom.ts";
+ * import { loadCustomTask } from "@loradrop/core/data";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/train.csv`, "text,label\nyes,1\nno,0\n");

@@ -196,7 +196,7 @@ async function parquetFiles(dir: string, names: string[], split: string): Promis
  * @throws {RangeError} For a split without examples (naming its files).
  * @example
  * ```ts
- * import { loadGlueTask } from "./glue.ts";
+ * import { loadGlueTask } from "@loradrop/core/data";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/train.tsv`, "sentence\tlabel\ngreat fun \t1\ndull \t0\n");

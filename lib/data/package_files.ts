@@ -62,7 +62,7 @@ function candidateDirs(lookup: PackageLookup): string[] {
  * to fetch it.
  * @example
  * ```ts
- * import { packageDir } from "./package_files.ts";
+ * import { packageDir } from "@loradrop/core/data";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const dir = packageDir("sentiment", "5.0.2");
  * assertEquals(JSON.parse(Deno.readTextFileSync(`${dir}/package.json`)).version, "5.0.2");
@@ -108,7 +108,7 @@ export function packageDir(name: string, version: string, lookup: PackageLookup 
  * @returns The file's text.
  * @example
  * ```ts
- * import { readPackageText } from "./package_files.ts";
+ * import { readPackageText } from "@loradrop/core/data";
  * import { assert } from "@std/assert";
  * assert((await readPackageText("sentiment", "5.0.2", "package.json")).includes("sentiment"));
  * ```

@@ -174,7 +174,7 @@ async function build(name: BuiltinTaskName, lookup: PackageLookup): Promise<Task
  * @throws {Error} When the npm package is not installed (the message says how to fetch it).
  * @example
  * ```ts
- * import { loadTask } from "./registry.ts";
+ * import { loadTask } from "@loradrop/core/data";
  * import { assertEquals } from "@std/assert";
  * const task = await loadTask("sentiment-low");
  * assertEquals(task.card.glue, "SST-2");

@@ -16,7 +16,7 @@ import { permutation, randomKey } from "../random.ts";
  * @returns One index array per fraction.
  * @example
  * ```ts
- * import { seededSplit } from "./split.ts";
+ * import { seededSplit } from "@loradrop/core/data";
  * import { assertEquals } from "@std/assert";
  * const [train, dev] = seededSplit(0, 10, [0.8, 0.2]);
  * assertEquals([train!.length, dev!.length], [8, 2]);
@@ -59,7 +59,7 @@ export function seededSplit(seed: number, n: number, fractions: readonly number[
  * @returns One array of item indices per fraction, each in item order.
  * @example
  * ```ts
- * import { groupedSplit } from "./split.ts";
+ * import { groupedSplit } from "@loradrop/core/data";
  * import { assertEquals } from "@std/assert";
  * const parts = groupedSplit(1, ["a", "a", "b", "c", "c"], [0.34, 0.33, 0.33]);
  * assertEquals(parts.flat().sort(), [0, 1, 2, 3, 4]);

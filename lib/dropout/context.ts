@@ -16,8 +16,8 @@ import type { Tensor, Tensor2D, Tensor4D } from "../types.ts";
  *
  * @example
  * ```ts
- * import type { DropContext } from "./context.ts";
- * import { randomKey } from "../random.ts";
+ * import type { DropContext } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * const train: DropContext = { training: true, key: randomKey(0) };
  * const infer: DropContext = { training: false };
@@ -36,9 +36,9 @@ export interface DropContext {
  *
  * @example
  * ```ts
- * import type { DropOptions } from "./context.ts";
+ * import type { DropOptions } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const options: DropOptions = { tokenMask: tf.tensor2d([[1, 1, 1, 0]]) };

@@ -42,9 +42,9 @@ const OPERATOR: AttentionOperator = {
  * @returns The rescaled weights, same shape.
  * @example
  * ```ts
- * import { dropAttention } from "./drop_attention.ts";
- * import { randomKey } from "../random.ts";
- * import { initBackend } from "../backend.ts";
+ * import { dropAttention } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

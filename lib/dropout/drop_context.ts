@@ -30,8 +30,8 @@ export const MODULE_NAMES: readonly ModuleName[] = ["q", "k", "v", "o", "ffn-in"
  * @returns The hook point's context.
  * @example
  * ```ts
- * import { dropContextAt } from "./drop_context.ts";
- * import { foldIn, randomKey } from "../random.ts";
+ * import { dropContextAt } from "@loradrop/core";
+ * import { foldIn, randomKey } from "@loradrop/core";
  * import { assertEquals, assertNotEquals } from "@std/assert";
  * const ctx = { training: true, key: randomKey(0) };
  * assertEquals(dropContextAt(ctx, 1, "hidden").key, foldIn(foldIn(randomKey(0), 1), 2));

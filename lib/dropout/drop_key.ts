@@ -25,8 +25,8 @@ const OPERATOR: AttentionOperator = {
  *
  * @example
  * ```ts
- * import { DROP_KEY_NEG } from "./drop_key.ts";
- * import { MASKED_LOGIT } from "./masked_logit.ts";
+ * import { DROP_KEY_NEG } from "@loradrop/core";
+ * import { MASKED_LOGIT } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(DROP_KEY_NEG, MASKED_LOGIT);
  * ```
@@ -48,9 +48,9 @@ export const DROP_KEY_NEG: number = MASKED_LOGIT;
  * @returns The dropped logits, same shape.
  * @example
  * ```ts
- * import { dropKey } from "./drop_key.ts";
- * import { randomKey } from "../random.ts";
- * import { initBackend } from "../backend.ts";
+ * import { dropKey } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assert, assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

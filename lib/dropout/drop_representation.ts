@@ -25,7 +25,7 @@ const RULES = { name: "dropRepresentation", positions: REPRESENTATION_POSITIONS 
  * @returns The rescaling factor.
  * @example
  * ```ts
- * import { representationScale } from "./drop_representation.ts";
+ * import { representationScale } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(representationScale({ position: "hidden", pattern: "element", rate: 0.5 }), 2);
  * assertEquals(representationScale({ position: "hidden", pattern: "span", rate: 0.5 }), 1);
@@ -55,9 +55,9 @@ export function representationScale(drop: ResolvedDrop): number {
  * @returns The dropped representation, same shape.
  * @example
  * ```ts
- * import { dropRepresentation } from "./drop_representation.ts";
- * import { randomKey } from "../random.ts";
- * import { initBackend } from "../backend.ts";
+ * import { dropRepresentation } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });

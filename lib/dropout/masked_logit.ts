@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { MASKED_LOGIT } from "./masked_logit.ts";
+ * import { MASKED_LOGIT } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * assert(Number.isFinite(MASKED_LOGIT) && Math.exp(MASKED_LOGIT) === 0);
  * ```

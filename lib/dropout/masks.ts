@@ -57,9 +57,9 @@ function checkShape(shape: readonly number[], what: string): void {
  * @returns The keep-mask (1 keep, 0 drop), broadcastable to `shape`.
  * @example
  * ```ts
- * import { sampleAttentionMask } from "./masks.ts";
- * import { randomKey } from "../random.ts";
- * import { initBackend } from "../backend.ts";
+ * import { sampleAttentionMask } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const mask = sampleAttentionMask(randomKey(0), [2, 4, 8, 8], "column", 0.25);
@@ -113,9 +113,9 @@ export function sampleAttentionMask(
  * @returns The mask, broadcastable to `shape`.
  * @example
  * ```ts
- * import { sampleRepresentationMask } from "./masks.ts";
- * import { randomKey } from "../random.ts";
- * import { initBackend } from "../backend.ts";
+ * import { sampleRepresentationMask } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const mask = sampleRepresentationMask(randomKey(1), [2, 10, 16], "span", 0.3);

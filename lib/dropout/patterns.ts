@@ -100,7 +100,7 @@ const TABLE = createTable<DropPatternRow>("dropout pattern", "name", checkRow, B
  *
  * @example
  * ```ts
- * import { DROP_PATTERNS } from "./patterns.ts";
+ * import { DROP_PATTERNS } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(DROP_PATTERNS.slice(0, 2), ["element", "column"]);
  * ```

@@ -49,7 +49,7 @@ export const REPRESENTATION_POSITIONS: readonly DropPosition[] = DROP_POSITIONS.
  * @returns True for `attention-logits` and `attention-weights`.
  * @example
  * ```ts
- * import { isAttentionPosition } from "./spec.ts";
+ * import { isAttentionPosition } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * assert(isAttentionPosition("attention-logits"));
  * assert(!isAttentionPosition("hidden"));

@@ -62,7 +62,7 @@ const COMBINED_PRESETS = [
  * @returns The names, in the order of the table above.
  * @example
  * ```ts
- * import { presetNames } from "./presets.ts";
+ * import { presetNames } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * assert(presetNames().includes("hiddenCut-column-token"));
  * ```
@@ -106,7 +106,7 @@ export interface PresetOptions {
  * @returns The half-open layer range.
  * @example
  * ```ts
- * import { latterHalf } from "./presets.ts";
+ * import { latterHalf } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(latterHalf(24), { start: 12, end: 24 });
  * ```
@@ -128,8 +128,8 @@ export function latterHalf(numLayers: number): { start: number; end: number } {
  * @returns The plan.
  * @example
  * ```ts
- * import { latterHalf, presetPlan } from "./presets.ts";
- * import { dropAt } from "./spec.ts";
+ * import { latterHalf, presetPlan } from "@loradrop/core";
+ * import { dropAt } from "@loradrop/core";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const plan = presetPlan("hiddenKey", { rate: 0.1, layers: latterHalf(4) });
  * assertEquals(dropAt(plan, "attention-logits", 3, 4)?.pattern, "column");

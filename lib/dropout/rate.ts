@@ -12,7 +12,7 @@
  * @returns The rate.
  * @example
  * ```ts
- * import { checkRate } from "./spec.ts";
+ * import { checkRate } from "@loradrop/core";
  * import { assertThrows } from "@std/assert";
  * assertThrows(() => checkRate(1.5, "apply dropKey"), RangeError, "received 1.5");
  * ```

@@ -26,7 +26,7 @@ export const TOP_ATTENDED_FRACTION = 0.4;
  * @returns The span's length in tokens.
  * @example
  * ```ts
- * import { spanLength } from "./masks.ts";
+ * import { spanLength } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(spanLength(0.1, 64), 6);
  * assertEquals(spanLength(0.1, 5), 1);

@@ -93,7 +93,7 @@ export interface DropoutPlan {
  * @returns The same spec.
  * @example
  * ```ts
- * import { validateDropSpec } from "./spec.ts";
+ * import { validateDropSpec } from "@loradrop/core";
  * import { assertThrows } from "@std/assert";
  * validateDropSpec({ position: "attention-logits", pattern: "column", rate: 0.1 });
  * assertThrows(() => validateDropSpec({ position: "hidden", pattern: "column", rate: 0.1 }), TypeError);
@@ -190,7 +190,7 @@ function checkRescale(spec: DropSpec): void {
  * @returns The same plan.
  * @example
  * ```ts
- * import { validatePlan } from "./spec.ts";
+ * import { validatePlan } from "@loradrop/core";
  * import { assertThrows } from "@std/assert";
  * assertThrows(() =>
  *   validatePlan({ drops: [], consistency: { kind: "kl", weight: -1, branches: "one" } }), RangeError);
@@ -242,7 +242,7 @@ export interface ResolvedDrop extends DropSpec {
  * @returns The resolved drop or undefined.
  * @example
  * ```ts
- * import { dropAt } from "./spec.ts";
+ * import { dropAt } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * const plan = { drops: [{ position: "hidden", pattern: "element", rate: 0.1, layers: { start: 1, end: 2 } }] } as const;
  * assertEquals(dropAt(plan, "hidden", 0, 2), undefined);

@@ -17,12 +17,12 @@ import type { AdapterContents } from "./adapter_save.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
- * import { assignAdapter } from "./adapter_assign.ts";
- * import { taskModelAdapter } from "./adapter_save.ts";
+ * import { randomKey } from "@loradrop/core";
+ * import { assignAdapter } from "@loradrop/core/io";
+ * import { taskModelAdapter } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = tinyEncoder();

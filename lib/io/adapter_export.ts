@@ -117,12 +117,12 @@ function checkHeadLayout(dir: string, modelType: TrainedBaseType, head: HeadLayo
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
- * import { readAdapterMetadata, saveTrainedAdapter } from "./adapter_export.ts";
- * import type { RunRecord } from "../train/run_record.ts";
+ * import { randomKey } from "@loradrop/core";
+ * import { readAdapterMetadata, saveTrainedAdapter } from "@loradrop/core/io";
+ * import type { RunRecord } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = tinyEncoder();
@@ -224,7 +224,7 @@ export async function saveTrainedAdapter(
  * @returns The metadata.
  * @example
  * ```ts
- * import { readAdapterMetadata } from "./adapter_export.ts";
+ * import { readAdapterMetadata } from "@loradrop/core/io";
  * import { assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await assertRejects(() => readAdapterMetadata(dir), Error, "loradrop_adapter.json");

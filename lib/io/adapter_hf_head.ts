@@ -91,9 +91,9 @@ function linearFrom(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { loadHfEncoder } from "./hf_model.ts";
- * import { hfClassificationHead } from "./adapter_hf_head.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { loadHfEncoder } from "@loradrop/core/io";
+ * import { hfClassificationHead } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const fixtures = new URL("../../tests/fixtures/hf/", import.meta.url).pathname;

@@ -250,9 +250,9 @@ async function readConfig(dir: string, modelType: AdapterModelType): Promise<Par
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { loadHfEncoder } from "./hf_model.ts";
- * import { loadAdapter } from "./adapter_load.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { loadHfEncoder } from "@loradrop/core/io";
+ * import { loadAdapter } from "@loradrop/core/io";
  * import { assertEquals, assertRejects } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const fixtures = new URL("../../tests/fixtures/hf/", import.meta.url).pathname;

@@ -76,11 +76,11 @@ export interface SaveAdapterOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
- * import { taskModelAdapter } from "./adapter_save.ts";
+ * import { randomKey } from "@loradrop/core";
+ * import { taskModelAdapter } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = tinyEncoder();
@@ -235,9 +235,9 @@ async function fusedCAttn(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { saveAdapter } from "./adapter_save.ts";
- * import { readSafetensors } from "./safetensors.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { saveAdapter } from "@loradrop/core/io";
+ * import { readSafetensors } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const dir = await Deno.makeTempDir();

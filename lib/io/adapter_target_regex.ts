@@ -333,7 +333,7 @@ export interface TargetRegex {
  * @throws {SyntaxError} For syntax outside the supported subset, naming it and its offset.
  * @example
  * ```ts
- * import { compileTargetRegex } from "./adapter_target_regex.ts";
+ * import { compileTargetRegex } from "@loradrop/core/io";
  * import { assert, assertFalse, assertThrows } from "@std/assert";
  * const re = compileTargetRegex(".*encoder\\.layer\\.\\d+\\.(attention\\.self\\.query|output\\.dense)");
  * assert(re.fullMatch("roberta.encoder.layer.11.attention.self.query"));

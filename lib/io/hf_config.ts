@@ -90,7 +90,7 @@ function positive(json: Json, key: string, source: string, fallback?: number): n
  * @returns `gelu` (exact erf GELU), `gelu-tanh` (GPT-2's `gelu_new`) or `relu`.
  * @example
  * ```ts
- * import { hfActivation } from "./hf_config.ts";
+ * import { hfActivation } from "@loradrop/core/io";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(hfActivation("gelu_new", "config.json"), "gelu-tanh");
  * assertThrows(() => hfActivation("swish", "config.json"), Error, "swish");
@@ -210,7 +210,7 @@ function gpt2Config(json: Json, source: string): HfArchitecture {
  * @returns The architecture: an encoder config for BERT/RoBERTa, a decoder config for GPT-2.
  * @example
  * ```ts
- * import { parseHfConfig } from "./hf_config.ts";
+ * import { parseHfConfig } from "@loradrop/core/io";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const arch = parseHfConfig({
  *   model_type: "roberta", vocab_size: 50, hidden_size: 8, num_hidden_layers: 1,
@@ -250,7 +250,7 @@ export function parseHfConfig(json: unknown, source: string): HfArchitecture {
  * @returns The architecture and the raw JSON.
  * @example
  * ```ts
- * import { readHfConfig } from "./hf_config.ts";
+ * import { readHfConfig } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * const { arch } = await readHfConfig(new URL("../../tests/fixtures/hf/gpt2", import.meta.url).pathname);
  * assertEquals(arch.modelType, "gpt2");

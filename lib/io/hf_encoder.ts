@@ -96,8 +96,8 @@ function linearOf(
  * @returns The weights, the pooler when present, the prefix and the skipped keys.
  * @example
  * ```ts
- * import { loadHfModel } from "./hf_model.ts";
- * import { initBackend } from "../backend.ts";
+ * import { loadHfModel } from "@loradrop/core/io";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

@@ -42,8 +42,8 @@ function conv1d(reader: CheckpointReader, base: string, i: number, o: number): L
  * @returns The weights, the prefix and the skipped keys.
  * @example
  * ```ts
- * import { loadHfModel } from "./hf_model.ts";
- * import { initBackend } from "../backend.ts";
+ * import { loadHfModel } from "@loradrop/core/io";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

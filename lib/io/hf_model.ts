@@ -158,8 +158,8 @@ async function fromHub(repo: string, options: HubOptions): Promise<string> {
  * @returns The model: an encoder (BERT, RoBERTa) or a decoder (GPT-2).
  * @example
  * ```ts
- * import { loadHfModel } from "./hf_model.ts";
- * import { initBackend } from "../backend.ts";
+ * import { loadHfModel } from "@loradrop/core/io";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
@@ -217,8 +217,8 @@ export async function loadHfModel(
  * @returns The encoder.
  * @example
  * ```ts
- * import { loadHfEncoder } from "./hf_model.ts";
- * import { initBackend } from "../backend.ts";
+ * import { loadHfEncoder } from "@loradrop/core/io";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals, assertRejects } from "@std/assert";
  * await initBackend({ backend: "cpu" });
@@ -251,8 +251,8 @@ export async function loadHfEncoder(
  * @returns The decoder.
  * @example
  * ```ts
- * import { loadHfDecoder } from "./hf_model.ts";
- * import { initBackend } from "../backend.ts";
+ * import { loadHfDecoder } from "@loradrop/core/io";
+ * import { initBackend } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

@@ -58,7 +58,7 @@ function env(name: string): string | undefined {
  * @returns The folder.
  * @example
  * ```ts
- * import { hubCacheDir } from "./hub.ts";
+ * import { hubCacheDir } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * assertEquals(hubCacheDir("/tmp/c"), "/tmp/c");
  * ```
@@ -83,7 +83,7 @@ export function hubCacheDir(cacheDir?: string): string {
  * @returns The folder (it may not exist).
  * @example
  * ```ts
- * import { hfHubCacheDir } from "./hub.ts";
+ * import { hfHubCacheDir } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * Deno.env.set("HF_HUB_CACHE", "/data/hf");
  * assertEquals(hfHubCacheDir(), "/data/hf");
@@ -109,7 +109,7 @@ export function hfHubCacheDir(): string | undefined {
  * @returns True when nothing may be downloaded.
  * @example
  * ```ts
- * import { hubOffline } from "./hub.ts";
+ * import { hubOffline } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * Deno.env.set("HF_HUB_OFFLINE", "1");
  * assertEquals([hubOffline(), hubOffline(false)], [true, false]);
@@ -173,7 +173,7 @@ const SEGMENT = /^[A-Za-z0-9._-]+$/;
  * @returns True for `gpt2`, `FacebookAI/roberta-base`; false for paths like `./x` or `a/b/c`.
  * @example
  * ```ts
- * import { isHubRepoId } from "./hub.ts";
+ * import { isHubRepoId } from "@loradrop/core/io";
  * import { assert } from "@std/assert";
  * assert(isHubRepoId("FacebookAI/roberta-base"));
  * assert(!isHubRepoId("./models/roberta"));
@@ -206,7 +206,7 @@ function checkArgs(repo: string, file: string, revision: string): void {
  * @returns The cache path (it may not exist yet).
  * @example
  * ```ts
- * import { hubCachePath } from "./hub.ts";
+ * import { hubCachePath } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * assertEquals(hubCachePath("openai/gpt2", "config.json", { cacheDir: "/c" }), "/c/openai--gpt2/main/config.json");
  * ```
@@ -283,7 +283,7 @@ export class HubFileNotFoundError extends Error {
  * @returns The cached file's path.
  * @example
  * ```ts
- * import { hubFile } from "./hub.ts";
+ * import { hubFile } from "@loradrop/core/io";
  * import { assertRejects } from "@std/assert";
  * // Nothing listens on port 9 of 127.0.0.1: the error says to pass a local folder.
  * const cacheDir = await Deno.makeTempDir();

@@ -89,7 +89,7 @@ function fail(source: string, what: string): never {
  * @returns The checked header.
  * @example
  * ```ts
- * import { parseSafetensorsHeader, serializeSafetensors } from "./safetensors.ts";
+ * import { parseSafetensorsHeader, serializeSafetensors } from "@loradrop/core/io";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const bytes = serializeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
  * assertEquals(parseSafetensorsHeader(bytes, "w.safetensors").entries.get("w")?.shape, [2]);
@@ -312,7 +312,7 @@ const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "float32"]);
  * the file, the index and the value.
  * @example
  * ```ts
- * import { checkWeightValues } from "./safetensors.ts";
+ * import { checkWeightValues } from "@loradrop/core/io";
  * import { assertThrows } from "@std/assert";
  * checkWeightValues(new Float32Array([0.5, -2]), { name: "w", source: "a.safetensors" });
  * assertThrows(
@@ -364,7 +364,7 @@ export function checkWeightValues(
  * @returns The decoded tensors and metadata.
  * @example
  * ```ts
- * import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
+ * import { parseSafetensors, serializeSafetensors } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * const bytes = serializeSafetensors({ w: { shape: [1, 2], data: new Float32Array([0.5, -1]) } });
  * assertEquals(parseSafetensors(bytes, "mem").tensors.get("w")?.data, new Float32Array([0.5, -1]));
@@ -392,7 +392,7 @@ export function parseSafetensors(bytes: Uint8Array, source: string): Safetensors
  * @returns The decoded tensors and metadata.
  * @example
  * ```ts
- * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensors, writeSafetensors } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await writeSafetensors(path, { ids: { shape: [3], data: new Int32Array([1, 2, 3]), dtype: "I64" } });
@@ -420,7 +420,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
  * @returns The file's bytes.
  * @example
  * ```ts
- * import { serializeSafetensors } from "./safetensors.ts";
+ * import { serializeSafetensors } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * const bytes = serializeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
  * assertEquals(bytes.length % 8, 0);
@@ -494,7 +494,7 @@ export function serializeSafetensors(
  * @returns Resolves once the file is written.
  * @example
  * ```ts
- * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensors, writeSafetensors } from "@loradrop/core/io";
  * import { assertEquals } from "@std/assert";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await writeSafetensors(path, { b: { shape: [1], data: new Float32Array([3]) } }, { format: "pt" });

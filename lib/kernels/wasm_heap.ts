@@ -26,7 +26,7 @@ export interface WasmBackendLike {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { wasmMemoryOf } from "./wasm_heap.ts";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "wasm" });
@@ -48,7 +48,7 @@ export function wasmMemoryOf(backend: object): WebAssembly.Memory | undefined {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { heapOffsetOf } from "./wasm_heap.ts";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "wasm" });

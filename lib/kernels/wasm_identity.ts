@@ -29,7 +29,7 @@ interface RefCountingBackend {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });
  * const x = tf.tensor1d([1, 2, 3]);

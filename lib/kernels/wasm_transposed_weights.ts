@@ -45,7 +45,7 @@ function sweep(backend: WasmBackendLike): void {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { cachedTransposes, MAT_MUL_TRANSPOSED_B_KERNEL } from "./wasm_transposed_weights.ts";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });
@@ -71,7 +71,7 @@ const matMulKernel = tf.getKernel(tf.BatchMatMul, "wasm");
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { MAT_MUL_TRANSPOSED_B_KERNEL } from "./wasm_transposed_weights.ts";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });

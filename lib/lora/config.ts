@@ -22,7 +22,7 @@ export interface LoraConfig {
  * @returns The same config.
  * @example
  * ```ts
- * import { validateLoraConfig } from "./config.ts";
+ * import { validateLoraConfig } from "@loradrop/core";
  * import { assertThrows } from "@std/assert";
  * validateLoraConfig({ r: 8, alpha: 16 });
  * assertThrows(() => validateLoraConfig({ r: 0, alpha: 16 }), RangeError, "received 0");
@@ -59,7 +59,7 @@ export function validateLoraConfig(config: LoraConfig): LoraConfig {
  * @returns The scale.
  * @example
  * ```ts
- * import { loraScale } from "./config.ts";
+ * import { loraScale } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * assertEquals(loraScale({ r: 8, alpha: 16 }), 2);
  * assertEquals(loraScale({ r: 4, alpha: 16, rsLora: true }), 8);

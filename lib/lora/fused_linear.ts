@@ -37,8 +37,8 @@ export interface FusedSlice {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { loraFusedLinear } from "./fused_linear.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { loraFusedLinear } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const x = tf.tensor2d([[1, 2]]);

@@ -22,7 +22,7 @@ import type { LoraVariables, Variable2D } from "./weights.ts";
  * @returns The bound of the uniform distribution.
  * @example
  * ```ts
- * import { kaimingUniformBound } from "./init.ts";
+ * import { kaimingUniformBound } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * assertAlmostEquals(kaimingUniformBound(256), 1 / 16);
  * ```
@@ -57,9 +57,9 @@ function checkDim(value: number, name: string): void {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { randomKey } from "../random.ts";
- * import { initLora } from "./init.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initLora } from "@loradrop/core";
  * import { assert, assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const { a, b } = initLora(randomKey(0), 16, 4, { r: 2, alpha: 4 });

@@ -48,8 +48,8 @@ const SPEC: ForwardingKernelSpec = {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { linearMatMul } from "./linear_matmul.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { linearMatMul } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor2d([[1, 2]]), b = tf.tensor2d([[3], [4]]);

@@ -39,8 +39,8 @@ export interface LoraLinearOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { loraLinear } from "./lora_linear.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { loraLinear } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const x = tf.tensor3d([[[1, 2]]]); // (1, 1, 2)

@@ -35,8 +35,8 @@ function shifted(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { mergeLora } from "./merge.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { mergeLora } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = { kernel: tf.tensor2d([[1, 0], [0, 1]]) };
@@ -61,8 +61,8 @@ export function mergeLora(base: LinearWeights, adapter: LoraWeights, scale: numb
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { mergeLora, unmergeLora } from "./merge.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { mergeLora, unmergeLora } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = { kernel: tf.tensor2d([[1, 0], [0, 1]]) };

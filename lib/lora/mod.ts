@@ -5,9 +5,9 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { randomKey } from "../random.ts";
- * import { initLora, loraLinear, loraScale } from "./mod.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { randomKey } from "@loradrop/core";
+ * import { initLora, loraLinear, loraScale } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const config = { r: 2, alpha: 4 };

@@ -13,9 +13,9 @@ import type { Tensor1D, Tensor2D, Variable } from "../types.ts";
  *
  * @example
  * ```ts
- * import type { LinearWeights } from "./weights.ts";
+ * import type { LinearWeights } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base: LinearWeights = { kernel: tf.zeros([4, 3]), bias: tf.zeros([3]) };
@@ -35,9 +35,9 @@ export interface LinearWeights {
  *
  * @example
  * ```ts
- * import type { LoraWeights } from "./weights.ts";
+ * import type { LoraWeights } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const adapter: LoraWeights = { a: tf.zeros([4, 2]), b: tf.zeros([2, 3]) };
@@ -60,9 +60,9 @@ export type Variable2D = Variable & Tensor2D;
  *
  * @example
  * ```ts
- * import type { LoraVariables } from "./weights.ts";
+ * import type { LoraVariables } from "@loradrop/core";
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const adapter = { a: tf.variable(tf.zeros([4, 2])), b: tf.variable(tf.zeros([2, 3])) } as LoraVariables;

@@ -97,7 +97,7 @@ export const CONSISTENCY_KINDS: readonly ConsistencyKind[] = TABLE.names;
  * @example
  * ```ts
  * import { compensationRow, registerCompensation, unregisterCompensation } from "./compensations.ts";
- * import { mseConsistency } from "./mse_consistency.ts";
+ * import { mseConsistency } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * registerCompensation({ kind: "mse-to-inference", loss: mseConsistency, secondPass: "inference" });
  * assertEquals(compensationRow("mse-to-inference")?.secondPass, "inference");

@@ -34,9 +34,9 @@ export interface ConsistencyLossOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { consistencyLoss } from "./consistency_loss.ts";
- * import { symmetricKl } from "./symmetric_kl.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { consistencyLoss } from "@loradrop/core";
+ * import { symmetricKl } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor2d([[1, 0]]), b = tf.tensor2d([[0, 1]]);

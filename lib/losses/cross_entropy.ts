@@ -26,8 +26,8 @@ export interface CrossEntropyOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { crossEntropy } from "./cross_entropy.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { crossEntropy } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const logits = tf.tensor2d([[0, 0], [0, 0]]);

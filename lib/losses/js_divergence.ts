@@ -28,8 +28,8 @@ export interface JsDivergenceOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { jsDivergence } from "./js_divergence.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { jsDivergence } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * // Disjoint distributions: the JS divergence is ln 2.

@@ -32,8 +32,8 @@ export type JsHiddenCutOptions = JsDivergenceOptions;
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { jsHiddenCut } from "./js_hidden_cut.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { jsHiddenCut } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * // P1 = (0.8, 0.2), P2 = (0.2, 0.8), m = (0.5, 0.5): KL(m‖P1) = KL(m‖P2) = ½ ln(0.25/0.16).

@@ -31,8 +31,8 @@ export interface JsToInferenceOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { jsToInference } from "./js_to_inference.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { jsToInference } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const train = tf.tensor2d([[Math.log(3), 0]]); // P1 = (3/4, 1/4)

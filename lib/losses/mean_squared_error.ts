@@ -23,8 +23,8 @@ export interface MeanSquaredErrorOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { meanSquaredError } from "./mean_squared_error.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { meanSquaredError } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const pred = tf.tensor1d([1, 2]), target = tf.tensor1d([0, 4]);

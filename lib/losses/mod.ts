@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { consistencyLoss, crossEntropy } from "./mod.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { consistencyLoss, crossEntropy } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const pass1 = tf.tensor2d([[2, 0]]), pass2 = tf.tensor2d([[1.5, 0.2]]);

@@ -28,8 +28,8 @@ export interface MseConsistencyOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { mseConsistency } from "./mse_consistency.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { mseConsistency } from "@loradrop/core";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor1d([1, 2]), b = tf.tensor1d([1, 4]);

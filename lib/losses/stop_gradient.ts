@@ -19,8 +19,8 @@ import type { Tensor } from "../types.ts";
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { stopGradient } from "./stop_gradient.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { stopGradient } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const x = tf.tensor1d([1, 2]);

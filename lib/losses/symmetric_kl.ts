@@ -31,8 +31,8 @@ export interface SymmetricKlOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { symmetricKl } from "./symmetric_kl.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { symmetricKl } from "@loradrop/core";
  * import { assert, assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const p = tf.tensor2d([[2, 0, -1]]), q = tf.tensor2d([[0, 1, 0]]);

@@ -13,7 +13,7 @@ import { checkClasses, checkPair } from "./_validate.ts";
  * @returns The accuracy in [0, 1].
  * @example
  * ```ts
- * import { accuracy } from "./accuracy.ts";
+ * import { accuracy } from "@loradrop/core/metrics";
  * import { assertEquals } from "@std/assert";
  * assertEquals(accuracy([1, 0, 1, 1], [1, 1, 1, 0]), 0.5);
  * ```

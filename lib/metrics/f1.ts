@@ -15,7 +15,7 @@ import { checkBinary, checkPair } from "./_validate.ts";
  * @returns The F1 score in [0, 1].
  * @example
  * ```ts
- * import { f1Score } from "./f1.ts";
+ * import { f1Score } from "@loradrop/core/metrics";
  * import { assertAlmostEquals } from "@std/assert";
  * // TP = 2, FP = 1, FN = 1 → 4 / 6
  * assertAlmostEquals(f1Score([1, 1, 1, 0, 0], [1, 1, 0, 1, 0]), 2 / 3);

@@ -17,7 +17,7 @@ import { checkClasses, checkPair } from "./_validate.ts";
  * @returns The coefficient in [−1, 1].
  * @example
  * ```ts
- * import { matthewsCorrelation } from "./matthews.ts";
+ * import { matthewsCorrelation } from "@loradrop/core/metrics";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * assertEquals(matthewsCorrelation([1, 0, 1, 0], [1, 0, 1, 0]), 1);
  * assertEquals(matthewsCorrelation([1, 1, 1, 1], [1, 0, 1, 0]), 0);

@@ -38,7 +38,7 @@ const FUNCTIONS: Record<NluMetricName, (p: ArrayLike<number>, r: ArrayLike<numbe
  * @returns A record from metric name to value.
  * @example
  * ```ts
- * import { computeMetrics } from "./metric.ts";
+ * import { computeMetrics } from "@loradrop/core/metrics";
  * import { assertEquals } from "@std/assert";
  * assertEquals(computeMetrics(["accuracy", "f1"], [1, 0], [1, 1]), { accuracy: 0.5, f1: 2 / 3 });
  * ```

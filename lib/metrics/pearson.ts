@@ -19,7 +19,7 @@ import { pearsonOf } from "./_correlation.ts";
  * @returns The coefficient in [−1, 1].
  * @example
  * ```ts
- * import { pearson } from "./pearson.ts";
+ * import { pearson } from "@loradrop/core/metrics";
  * import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
  * assertAlmostEquals(pearson([1, 2, 3], [2, 4, 6]), 1);
  * assertAlmostEquals(pearson([1, 2, 3], [3, 2, 1]), -1);

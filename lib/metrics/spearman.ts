@@ -14,7 +14,7 @@ import { pearsonOf } from "./_correlation.ts";
  * @returns Their ranks, in input order.
  * @example
  * ```ts
- * import { averageRanks } from "./spearman.ts";
+ * import { averageRanks } from "@loradrop/core/metrics";
  * import { assertEquals } from "@std/assert";
  * assertEquals(averageRanks([10, 20, 10, 30]), [1.5, 3, 1.5, 4]);
  * ```
@@ -45,7 +45,7 @@ export function averageRanks(values: ArrayLike<number>): number[] {
  * @returns The coefficient in [−1, 1].
  * @example
  * ```ts
- * import { spearman } from "./spearman.ts";
+ * import { spearman } from "@loradrop/core/metrics";
  * import { assertAlmostEquals } from "@std/assert";
  * assertAlmostEquals(spearman([1, 10, 100], [1, 2, 3]), 1);
  * assertAlmostEquals(spearman([3, 2, 1], [1, 2, 3]), -1);

@@ -183,8 +183,8 @@ function attentionBias(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { multiHeadAttention } from "./attention.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { multiHeadAttention } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const lin = (i: number, o: number) => ({ kernel: tf.randomNormal([i, o], 0, 0.1, "float32", 1) as tf.Tensor2D });

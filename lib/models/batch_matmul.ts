@@ -95,8 +95,8 @@ function product(a: Tensor, b: Tensor, transposeA: boolean): Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { matMulTransposedA } from "./batch_matmul.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { matMulTransposedA } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "wasm" });
  * const a = tf.tensor2d([[1], [2]]), b = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
@@ -130,8 +130,8 @@ export function matMulTransposedA(a: Tensor, b: Tensor): Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { matMulTransposedB } from "./batch_matmul.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { matMulTransposedB } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor2d([[1, 2]]), b = tf.tensor2d([[3, 4], [5, 6]]);
@@ -162,8 +162,8 @@ export function matMulTransposedB(a: Tensor, b: Tensor): Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { batchMatMul } from "./batch_matmul.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { batchMatMul } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const a = tf.tensor3d([[[1, 2]]]), b = tf.tensor3d([[[3], [4]]]);

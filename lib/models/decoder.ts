@@ -111,7 +111,7 @@ export interface DecoderForwardOptions {
  * @returns A new plan.
  * @example
  * ```ts
- * import { latterHalfPlan } from "./decoder.ts";
+ * import { latterHalfPlan } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * const plan = latterHalfPlan({ drops: [{ position: "hidden", pattern: "element", rate: 0.1 }] }, 12);
  * assertEquals(plan.drops[0]?.layers, { start: 6, end: 12 });
@@ -143,7 +143,7 @@ export function latterHalfPlan(plan: DropoutPlan, numLayers: number): DropoutPla
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { validateDecoder } from "./decoder.ts";
+ * import { validateDecoder } from "@loradrop/core/models";
  * import { tinyDecoder } from "./_tiny_decoder.ts";
  * import { assertThrows } from "@std/assert";
  * await tf.setBackend("cpu");
@@ -240,7 +240,7 @@ function checkInput(config: DecoderConfig, input: DecoderInput): void {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { decoderForward } from "./decoder.ts";
+ * import { decoderForward } from "@loradrop/core/models";
  * import { tinyDecoder } from "./_tiny_decoder.ts";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");

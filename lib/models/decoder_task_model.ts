@@ -80,7 +80,7 @@ function moduleDims(base: DecoderModel, module: ModuleName): [number, number] {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { lmTargetLoss } from "./decoder_task_model.ts";
+ * import { lmTargetLoss } from "@loradrop/core/models";
  * import { assertAlmostEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const logits = tf.tensor3d([[[0, 0], [9, 0]]]);
@@ -120,9 +120,9 @@ export function lmTargetLoss(logits: Tensor, labels: Tensor, labelSmoothing: num
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { createDecoderTaskModel } from "./decoder_task_model.ts";
+ * import { createDecoderTaskModel } from "@loradrop/core/models";
  * import { tinyDecoder } from "./_tiny_decoder.ts";
- * import { randomKey } from "../random.ts";
+ * import { randomKey } from "@loradrop/core";
  * import { assert, assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const base = tinyDecoder();

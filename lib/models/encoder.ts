@@ -48,7 +48,7 @@ export interface EncoderForwardOptions {
  * @returns The key.
  * @example
  * ```ts
- * import { adapterKey } from "./encoder.ts";
+ * import { adapterKey } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * assertEquals(adapterKey(3, "q"), "layers.3.q");
  * ```
@@ -66,8 +66,8 @@ export function adapterKey(layer: number, module: ModuleName): string {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { validateEncoder } from "./encoder.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { validateEncoder } from "@loradrop/core/models";
  * import { tinyEncoder } from "./_tiny_encoder.ts";
  * import { assertThrows } from "@std/assert";
  * await initBackend({ backend: "cpu" });
@@ -246,8 +246,8 @@ function embed(model: EncoderModel, input: EncoderInput, mask: Tensor2D): Tensor
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { encoderForward } from "./encoder.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { encoderForward } from "@loradrop/core/models";
  * import { tinyEncoder } from "./_tiny_encoder.ts";
  * import { assertEquals, assertThrows } from "@std/assert";
  * await initBackend({ backend: "cpu" });

@@ -53,8 +53,8 @@ export interface FfnOptions {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { activate } from "./ffn.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { activate } from "@loradrop/core/models";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * assertAlmostEquals(activate(tf.scalar(1), "gelu").dataSync()[0]!, 0.841345, 1e-5);
@@ -94,9 +94,9 @@ export function activate(x: Tensor, activation: Activation): Tensor {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { feedForward } from "./ffn.ts";
- * import { randomKey } from "../random.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { feedForward } from "@loradrop/core/models";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals, assertNotEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const w = {

@@ -38,8 +38,8 @@ export interface PoolerWeights {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { pool } from "./heads.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { pool } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const h = tf.tensor3d([[[1], [3], [100]]]);
@@ -86,8 +86,8 @@ export function pool(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { applyPooler } from "./heads.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { applyPooler } from "@loradrop/core/models";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const pooler = { pooling: "mean", dense: { kernel: tf.eye(2) as tf.Tensor2D }, activation: "tanh", l2Normalize: true } as const;
@@ -134,8 +134,8 @@ function headInput(pooled: Tensor2D, plan: DropoutPlan, ctx: DropContext): Tenso
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { classificationHead } from "./heads.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { classificationHead } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const logits = classificationHead(tf.ones([4, 3]) as tf.Tensor2D, { kernel: tf.ones([3, 2]) as tf.Tensor2D }, { drops: [] }, { training: false });
@@ -164,8 +164,8 @@ export function classificationHead(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { regressionHead } from "./heads.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { regressionHead } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const y = regressionHead(tf.ones([4, 3]) as tf.Tensor2D, { kernel: tf.ones([3, 1]) as tf.Tensor2D }, { drops: [] }, { training: false });
@@ -223,7 +223,7 @@ export const USE_LITE_PAIR_LAYOUT: PairLayout = {
  * @returns The joined ids and their token types.
  * @example
  * ```ts
- * import { joinPair, USE_LITE_PAIR_LAYOUT } from "./heads.ts";
+ * import { joinPair, USE_LITE_PAIR_LAYOUT } from "@loradrop/core/models";
  * import { assertEquals } from "@std/assert";
  * assertEquals(joinPair([5, 6], [7], USE_LITE_PAIR_LAYOUT).inputIds, [5, 6, 2, 7]);
  * const bert = { prefix: [101], separator: [102], suffix: [102], segmentTypes: true };

@@ -25,8 +25,8 @@ export interface LayerNormWeights {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { layerNorm } from "./layer_norm.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { layerNorm } from "@loradrop/core/models";
  * import { assertAlmostEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const y = layerNorm(tf.tensor2d([[1, 2, 3]]), { gamma: tf.ones([3]), beta: tf.zeros([3]) }, 1e-6);

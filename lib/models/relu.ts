@@ -39,7 +39,7 @@ const SPEC: ForwardingKernelSpec = {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { relu } from "./relu.ts";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

@@ -135,9 +135,9 @@ export interface TaskModelOptions {
  * @returns The module's input and output widths.
  * @example
  * ```ts
- * import { encoderModuleDims } from "./task_model.ts";
+ * import { encoderModuleDims } from "@loradrop/core/models";
  * import { tinyEncoder } from "./_tiny_encoder.ts";
- * import { initBackend } from "../backend.ts";
+ * import { initBackend } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = tinyEncoder();
@@ -182,10 +182,10 @@ export function encoderModuleDims(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "./task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "./_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const model = createTaskModel(tinyEncoder(), { head: { kind: "classification", numClasses: 3, pooling: "mean" } }, randomKey(0));

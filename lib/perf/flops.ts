@@ -93,7 +93,7 @@ function checkCount(value: number, name: string, min: number): void {
  * @returns Forward, backward and total FLOPs, per token, and the split by kind.
  * @example
  * ```ts
- * import { trainingStepFlops } from "./flops.ts";
+ * import { trainingStepFlops } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * // One layer 4 → 4, one head of size 4, no adapters: only the head trains.
  * const f = trainingStepFlops({

@@ -405,7 +405,7 @@ export function specKey(spec: RunSpec): string {
  * @example
  * ```ts
  * import { runsOfExperiments } from "./analysis.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const experiments = reproExperiments("smoke");
  * const spec = experiments.find((e) => e.id === "framework")!.runs[0]!;

@@ -140,7 +140,7 @@ function withinOutcome(d: PairedInterval, band: readonly [number, number]): Outc
  * @returns One result per comparison, in order.
  * @example
  * ```ts
- * import { decideComparisons } from "./comparisons.ts";
+ * import { decideComparisons } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const pairs = [3.1, 2.9, 3.3, 2.7, 3.0].map((d, seed) => ({ task: "t", seed, a: 80 + d, b: 80 }));
  * const [r] = decideComparisons([{ label: "A − B", kind: "greater", pairs, selection: "fixed" }]);
@@ -223,8 +223,8 @@ export function decideComparisons(specs: readonly ComparisonSpec[]): ComparisonR
  * @returns The pairs and both selection protocols.
  * @example
  * ```ts
- * import { contenderPairs } from "./comparisons.ts";
- * import { methodsContender } from "./selection.ts";
+ * import { contenderPairs } from "@loradrop/core/repro";
+ * import { methodsContender } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = (method: string, seed: number, v: number) =>
  *   ({ spec: { task: "t", method, rank: 8, rate: 0, seed }, record: { best: { value: v } } });
@@ -261,8 +261,8 @@ export function contenderPairs(
  * @returns The spec, ready for {@linkcode decideComparisons}.
  * @example
  * ```ts
- * import { contenderComparison } from "./comparisons.ts";
- * import { methodsContender } from "./selection.ts";
+ * import { contenderComparison } from "@loradrop/core/repro";
+ * import { methodsContender } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const c = contenderComparison([], methodsContender("a", ["a"]), methodsContender("b", ["b"]), ["t"]);
  * assertEquals([c.label, c.pairs.length], ["a − b", 0]);
@@ -300,7 +300,7 @@ export function contenderComparison(
  * @returns One decided comparison per method, `method − baseline`, in points (metric × 100).
  * @example
  * ```ts
- * import { compareWithBaseline } from "./comparisons.ts";
+ * import { compareWithBaseline } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = (method: string, seed: number, v: number) =>
  *   ({ spec: { task: "t", method, rank: 8, rate: method === "baseline" ? 0 : 0.1, seed }, record: { best: { value: v }, final: { value: v } } });

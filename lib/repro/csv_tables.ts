@@ -53,7 +53,7 @@ const SPEC_COLUMNS = [
  * @returns CSV text.
  * @example
  * ```ts
- * import { runsCsv } from "./csv_tables.ts";
+ * import { runsCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(runsCsv([]).split(",").slice(0, 3), ["task", "method", "rate"]);
  * ```
@@ -111,7 +111,7 @@ export function runsCsv(runs: readonly StoredRun[]): string {
  * @returns CSV text.
  * @example
  * ```ts
- * import { scoresCsv } from "./csv_tables.ts";
+ * import { scoresCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = (seed: number, v: number) => ({ spec: { task: "t", method: "m", rate: 0.1, rank: 8, steps: 10, seed }, record: { best: { value: v }, final: { value: v } } });
  * const [header, row] = scoresCsv([run(0, 0.5), run(1, 0.7)] as never).split("\n");
@@ -179,7 +179,7 @@ export function scoresCsv(runs: readonly StoredRun[]): string {
  * @returns CSV text.
  * @example
  * ```ts
- * import { comparisonsCsv } from "./csv_tables.ts";
+ * import { comparisonsCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(comparisonsCsv({ regime: [], verdicts: [] }).startsWith("claim,comparison,kind,outcome,n,mean,sd,ci_low,ci_high,p"), true);
  * ```
@@ -242,7 +242,7 @@ export function comparisonsCsv(evidence: ReproEvidence): string {
  * @returns CSV text.
  * @example
  * ```ts
- * import { verdictsCsv } from "./csv_tables.ts";
+ * import { verdictsCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(verdictsCsv({ regime: [], verdicts: [] }), "claim,verdict,n,difference,ci_low,ci_high,p,detectable80,text\n");
  * ```
@@ -271,7 +271,7 @@ export function verdictsCsv(evidence: ReproEvidence): string {
  * @returns CSV text.
  * @example
  * ```ts
- * import { regimeCsv } from "./csv_tables.ts";
+ * import { regimeCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(regimeCsv({ regime: [], verdicts: [] }).split(",")[1], "overfits");
  * ```
@@ -310,7 +310,7 @@ export function regimeCsv(evidence: ReproEvidence): string {
  * @returns CSV text.
  * @example
  * ```ts
- * import { costCsv } from "./csv_tables.ts";
+ * import { costCsv } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(costCsv([]), "method,ms_per_step,tokens_per_second,peak_mb,relative_to_baseline,runs\n");
  * ```

@@ -30,7 +30,7 @@ import type { EquivalenceEvidence } from "./verdicts.ts";
  * @returns The texts.
  * @example
  * ```ts
- * import { equivalenceTexts } from "./equivalence.ts";
+ * import { equivalenceTexts } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals((await equivalenceTexts("smoke")).length, 4);
  * ```
@@ -70,9 +70,9 @@ const dropKeySpec = (pattern: "element" | "column", rate: number): ResolvedDrop 
  * @returns One tensor per text and layer.
  * @example
  * ```ts ignore
- * import { captureAttentionLogits } from "./equivalence.ts";
- * import { loadUseLite } from "../io/use_lite.ts";
- * import { loadUseLiteTokenizer } from "../tokenizers/use_lite.ts";
+ * import { captureAttentionLogits } from "@loradrop/core/repro";
+ * import { loadUseLite } from "@loradrop/core/io";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
  * const logits = captureAttentionLogits(await loadUseLite(), await loadUseLiteTokenizer(), ["A fine film."]);
  * ```
  */
@@ -121,8 +121,8 @@ function kFactor(row: Float64Array, u: number, m: number): number {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { measureEquivalence } from "./equivalence.ts";
- * import { initBackend } from "../backend.ts";
+ * import { measureEquivalence } from "@loradrop/core/repro";
+ * import { initBackend } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const logits = tf.randomNormal([1, 2, 5, 5], 0, 2, "float32", 3) as tf.Tensor4D;

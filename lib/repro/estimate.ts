@@ -31,7 +31,7 @@ export const SECONDS_PER_STEP: Readonly<Record<string, number>> = {
  * @example
  * ```ts
  * import { estimateGridSeconds } from "./estimate.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const runs = reproExperiments("quick").flatMap((e) => e.runs);
  * assert(estimateGridSeconds(runs, "wasm", 2)! > estimateGridSeconds(runs, "tensorflow", 2)!);

@@ -30,8 +30,8 @@ export interface ReproEvidence {
  * @returns The evidence.
  * @example
  * ```ts
- * import { reproEvidence } from "./evidence_files.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproEvidence } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const e = reproEvidence({ runs: [], experiments: reproExperiments("smoke") });
  * assertEquals(e.regime[0]!.overfits, false);
@@ -50,8 +50,8 @@ export function reproEvidence(input: ClaimsInput): ReproEvidence {
  * @returns The two paths.
  * @example
  * ```ts
- * import { readEvidence, reproEvidence, writeEvidence } from "./evidence_files.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { readEvidence, reproEvidence, writeEvidence } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await writeEvidence(dir, reproEvidence({ runs: [], experiments: reproExperiments("smoke") }));
@@ -90,7 +90,7 @@ async function readJson(path: string): Promise<unknown> {
  *   `regime.json` reads as an empty list).
  * @example
  * ```ts
- * import { readEvidence } from "./evidence_files.ts";
+ * import { readEvidence } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await readEvidence("/nonexistent-folder"), undefined);
  * ```
@@ -131,8 +131,8 @@ export async function readEvidence(dir: string): Promise<ReproEvidence | undefin
  * @returns The evidence written.
  * @example
  * ```ts
- * import { readEvidence, updateEvidence } from "./evidence_files.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { readEvidence, updateEvidence } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * const e = await updateEvidence(dir, { runs: [], experiments: reproExperiments("smoke") });

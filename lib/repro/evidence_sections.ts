@@ -26,8 +26,8 @@ export type EvidenceInput = ClaimsInput & { readonly evidence?: ReproEvidence };
  * @returns The regime and verdicts.
  * @example
  * ```ts
- * import { evidenceOf } from "./evidence_sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { evidenceOf } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(evidenceOf({ experiments: reproExperiments("smoke"), runs: [] }).verdicts.length, 16);
  * ```
@@ -58,7 +58,7 @@ const finiteSeries = (ys: readonly (number | null)[]) =>
  * @returns A section.
  * @example
  * ```ts
- * import { regimeSection } from "./evidence_sections.ts";
+ * import { regimeSection } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const s = regimeSection({ regime: [], verdicts: [] });
  * assertEquals(s.table!.rows.length, 0);
@@ -134,7 +134,7 @@ export function regimeSection(evidence: ReproEvidence): ReportSection {
  * @returns Rows labelled `claim: A − B`, coloured by outcome.
  * @example
  * ```ts
- * import { comparisonRows } from "./evidence_sections.ts";
+ * import { comparisonRows } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(comparisonRows({ regime: [], verdicts: [] }), []);
  * ```
@@ -163,8 +163,8 @@ export function comparisonRows(
  * @returns A section.
  * @example
  * ```ts
- * import { claimsSection, evidenceOf } from "./evidence_sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { claimsSection, evidenceOf } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const s = claimsSection(evidenceOf({ experiments: reproExperiments("smoke"), runs: [] }), [10]);
  * assertEquals(s.table!.rows.map((r) => r.verdict), ["not testable here"]);
@@ -223,8 +223,8 @@ export function claimsSection(
  * @returns One section per task with runs.
  * @example
  * ```ts
- * import { lossCurveSections } from "./evidence_sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { lossCurveSections } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(lossCurveSections({ experiments: reproExperiments("smoke"), runs: [] }), []);
  * ```

@@ -91,7 +91,7 @@ async function isDir(path: string): Promise<boolean> {
  * @returns The resources; free them with {@linkcode disposeRunResources}.
  * @example
  * ```ts ignore
- * import { loadRunResources } from "./execute.ts";
+ * import { loadRunResources } from "@loradrop/core/repro";
  * const resources = await loadRunResources("use-lite");
  * ```
  */
@@ -108,7 +108,7 @@ export function loadRunResources(model: "use-lite"): Promise<UseLiteRunResources
  * @returns The resources; free them with {@linkcode disposeRunResources}.
  * @example
  * ```ts ignore
- * import { loadRunResources } from "./execute.ts";
+ * import { loadRunResources } from "@loradrop/core/repro";
  * const resources = await loadRunResources("roberta-large", { modelDir: "/data/roberta-large" });
  * ```
  */
@@ -174,7 +174,7 @@ function disposeEncoder(base: HfEncoderModel): void {
  * @returns Nothing.
  * @example
  * ```ts ignore
- * import { disposeRunResources, loadRunResources } from "./execute.ts";
+ * import { disposeRunResources, loadRunResources } from "@loradrop/core/repro";
  * disposeRunResources(await loadRunResources("use-lite"));
  * ```
  */
@@ -254,7 +254,7 @@ function envGlueDir(): string | undefined {
  * @returns The task's folder.
  * @example
  * ```ts
- * import { glueTaskDir } from "./execute.ts";
+ * import { glueTaskDir } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.mkdir(`${dir}/STS-B`);
@@ -309,7 +309,7 @@ const glueCache = new Map<string, Promise<Task>>();
  * @returns The task.
  * @example
  * ```ts
- * import { loadRunTask } from "./execute.ts";
+ * import { loadRunTask } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const glue = new URL("../../tests/fixtures/glue", import.meta.url).pathname;
  * assertEquals((await loadRunTask("stsb", glue)).card.kind, "regression");
@@ -347,8 +347,8 @@ export async function loadRunTask(name: string, glueDir?: string): Promise<Task>
  * @returns The task.
  * @example
  * ```ts
- * import { loadSpecTask } from "./execute.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { loadSpecTask } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const spec = reproExperiments("smoke")[0]!.runs[0]!;
  * assertEquals((await loadSpecTask(spec)).card.name, spec.task);
@@ -472,8 +472,8 @@ function schedule(spec: RunSpec, trainSize: number): { steps: number; evalEvery:
  * @throws {RunLockedError} When another live process is training the run.
  * @example
  * ```ts ignore
- * import { executeRun, loadRunResources } from "./execute.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { executeRun, loadRunResources } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * const spec = reproExperiments("smoke")[0]!.runs[0]!;
  * const run = await executeRun(spec, await loadRunResources("use-lite"), { dir: "results/x", backend: "wasm" });
  * ```

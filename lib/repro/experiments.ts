@@ -302,7 +302,7 @@ function run(
  * @returns True for hiddenKey, hiddenKey-both and the +js variant.
  * @example
  * ```ts
- * import { hasConsistency } from "./experiments.ts";
+ * import { hasConsistency } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals([hasConsistency("hiddenKey"), hasConsistency("hiddenKey-minus")], [true, false]);
  * ```
@@ -338,7 +338,7 @@ function methodRuns(scale: Scale, method: string, rates: readonly number[]): Run
  * runs, the method comparisons, the rank sweep, the cost runs.
  * @example
  * ```ts
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const smoke = reproExperiments("smoke");
  * assert(smoke.every((e) => e.runs.every((r) => r.steps > 0)));

@@ -33,7 +33,7 @@ export interface KnownEvidenceOptions {
  * @returns What was shown, or undefined when there is neither.
  * @example
  * ```ts
- * import { displayKnownEvidence } from "./known_evidence.ts";
+ * import { displayKnownEvidence } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const lines: string[] = [];
  * const shown = await displayKnownEvidence("/nonexistent-folder", "smoke", [10], {

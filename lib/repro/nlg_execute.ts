@@ -91,7 +91,7 @@ async function firstFile(dir: string, names: readonly string[]): Promise<string>
  * @returns The resources; free them with {@linkcode disposeNlgResources}.
  * @example
  * ```ts ignore
- * import { loadNlgResources } from "./nlg_execute.ts";
+ * import { loadNlgResources } from "@loradrop/core/nlg";
  * const resources = await loadNlgResources("smoke");
  * console.log(resources.baseName, resources.train.length);
  * ```
@@ -196,8 +196,8 @@ export interface ExecuteNlgRunOptions {
  * @returns The stored run.
  * @example
  * ```ts ignore
- * import { executeNlgRun, loadNlgResources } from "./nlg_execute.ts";
- * import { nlgRunSpecs } from "./nlg_experiments.ts";
+ * import { executeNlgRun, loadNlgResources } from "@loradrop/core/nlg";
+ * import { nlgRunSpecs } from "@loradrop/core/nlg";
  * const resources = await loadNlgResources("smoke");
  * const run = await executeNlgRun(nlgRunSpecs("smoke")[0]!, resources, { dir: "results/nlg-smoke", backend: "wasm" });
  * console.log(run.nlg.scores);

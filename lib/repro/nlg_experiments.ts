@@ -110,7 +110,7 @@ const SPECS: Readonly<Record<NlgPreset, NlgPresetSpec>> = {
  * @returns The preset's spec.
  * @example
  * ```ts
- * import { nlgPresetSpec } from "./nlg_experiments.ts";
+ * import { nlgPresetSpec } from "@loradrop/core/nlg";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(nlgPresetSpec("paper").finetune.decoding.numBeams, 10);
  * assertThrows(() => nlgPresetSpec("full" as "smoke"), RangeError, "full");
@@ -134,7 +134,7 @@ export function nlgPresetSpec(preset: NlgPreset): NlgPresetSpec {
  * @returns The run specs.
  * @example
  * ```ts
- * import { nlgRunSpecs } from "./nlg_experiments.ts";
+ * import { nlgRunSpecs } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const runs = nlgRunSpecs("quick");
  * assertEquals(runs.length, 5 * 3);

@@ -98,7 +98,7 @@ export interface NlgTableRow {
  * @returns One row per method.
  * @example
  * ```ts
- * import { nlgTable } from "./nlg_sections.ts";
+ * import { nlgTable } from "@loradrop/core/nlg";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * const run = (seed: number, bleu: number) => ({ spec: { method: "baseline", seed }, nlg: { scores: { bleu, nist: 1, meteor: 1, rougeL: 1, cider: 1 } } });
  * const rows = nlgTable([run(0, 10), run(1, 20)] as never);
@@ -146,7 +146,7 @@ export interface NlgReportInput {
  * @returns A table section.
  * @example
  * ```ts
- * import { nlgTableSection } from "./nlg_sections.ts";
+ * import { nlgTableSection } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(nlgTableSection({ preset: "smoke", runs: [] }).table!.rows.length, 0);
  * ```
@@ -191,7 +191,7 @@ export function nlgTableSection(input: NlgReportInput): ReportSection {
  * @returns A text section.
  * @example
  * ```ts
- * import { nlgScaleSection } from "./nlg_sections.ts";
+ * import { nlgScaleSection } from "@loradrop/core/nlg";
  * import { assertStringIncludes } from "@std/assert";
  * assertStringIncludes(nlgScaleSection({ preset: "smoke", runs: [] }).text!, "GPT-2 Medium");
  * ```
@@ -235,7 +235,7 @@ export function nlgScaleSection(input: NlgReportInput): ReportSection {
  * @returns A figure section (no figure without runs).
  * @example
  * ```ts
- * import { nlgCurvesSection } from "./nlg_sections.ts";
+ * import { nlgCurvesSection } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(nlgCurvesSection({ preset: "smoke", runs: [] }).figure, undefined);
  * ```
@@ -264,7 +264,7 @@ export function nlgCurvesSection(input: NlgReportInput): ReportSection {
  * @returns A table section.
  * @example
  * ```ts
- * import { nlgExamplesSection } from "./nlg_sections.ts";
+ * import { nlgExamplesSection } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(nlgExamplesSection({ preset: "smoke", runs: [] }).table!.rows, []);
  * ```
@@ -296,7 +296,7 @@ export function nlgExamplesSection(input: NlgReportInput, count = 3): ReportSect
  * @returns The sections.
  * @example
  * ```ts
- * import { nlgSections } from "./nlg_sections.ts";
+ * import { nlgSections } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(nlgSections({ preset: "smoke", runs: [] }).length, 4);
  * ```

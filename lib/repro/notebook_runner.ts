@@ -42,7 +42,7 @@ import { type ClaimVerdict, evaluateClaims } from "./verdicts.ts";
  * @returns The preset.
  * @example
  * ```ts
- * import { notebookPreset } from "./notebook_runner.ts";
+ * import { notebookPreset } from "@loradrop/core/repro";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(notebookPreset("smoke"), "smoke");
  * assertEquals(notebookPreset(""), "quick");
@@ -82,7 +82,7 @@ const resourcesByModel = new Map<string, Promise<RunResources>>();
  * @returns The shared resources.
  * @example
  * ```ts ignore
- * import { sharedRunResources } from "./notebook_runner.ts";
+ * import { sharedRunResources } from "@loradrop/core/repro";
  * const { base, tokenizer } = await sharedRunResources("use-lite");
  * ```
  */
@@ -103,7 +103,7 @@ export function sharedRunResources(model = "use-lite"): Promise<RunResources> {
  * @returns The executor.
  * @example
  * ```ts
- * import { defaultNotebookExecutor } from "./notebook_runner.ts";
+ * import { defaultNotebookExecutor } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(typeof defaultNotebookExecutor(), "function"); // nothing is loaded until a run starts
  * ```
@@ -157,10 +157,10 @@ export interface NotebookRuns {
  * @returns The label.
  * @example
  * ```ts
- * import { runLabel } from "./notebook_runner.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { runLabel } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
- * const spec = reproExperiments("smoke")[0]!.runs[0]!;
+ * const spec = reproExperiments("smoke").find((e) => e.id === "overfit")!.runs[0]!;
  * assertEquals(runLabel(spec), "baseline r=1 on sentiment-low, seed 0");
  * ```
  */
@@ -229,7 +229,7 @@ function storedCurves(
  * @returns The report input over every stored run of the folder, and what was run now.
  * @example
  * ```ts
- * import { runNotebookExperiments } from "./notebook_runner.ts";
+ * import { runNotebookExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * const printed: string[] = [];
@@ -367,7 +367,7 @@ export async function runNotebookExperiments(options: NotebookRunOptions): Promi
  * @returns The measurements, or undefined when the file does not exist.
  * @example
  * ```ts
- * import { readEquivalence } from "./notebook_runner.ts";
+ * import { readEquivalence } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await readEquivalence("/nonexistent-folder"), undefined);
  * ```
@@ -433,8 +433,8 @@ export async function writeEquivalence(dir: string, result: EquivalenceResult): 
  * @returns Their verdicts, in claim order.
  * @example
  * ```ts
- * import { claimVerdicts } from "./notebook_runner.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { claimVerdicts } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const input = { preset: "smoke" as const, experiments: reproExperiments("smoke"), runs: [] };
  * const v = claimVerdicts(input, [1, 16]);
@@ -465,7 +465,7 @@ export function claimVerdicts(input: ReportInput, claims: readonly number[]): Cl
  *   ending with it shows no result).
  * @example
  * ```ts
- * import { displaySections } from "./notebook_runner.ts";
+ * import { displaySections } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const printed: string[] = [];
  * await displaySections([{ heading: "A", text: "b", table: { rows: [{ x: 1 }], columns: ["x"] } }], {

@@ -23,7 +23,7 @@ import { mean, pairedComparison, sampleStd } from "./stats.ts";
  * @returns The value below which a t(df) variable falls with probability `p`.
  * @example
  * ```ts
- * import { tQuantile } from "./paired.ts";
+ * import { tQuantile } from "@loradrop/core/repro";
  * import { assertAlmostEquals, assertThrows } from "@std/assert";
  * assertAlmostEquals(tQuantile(0.975, 4), 2.776445, 1e-6);
  * assertThrows(() => tQuantile(0.975, 0), RangeError, "received 0");
@@ -63,7 +63,7 @@ export interface PairedInterval {
  * @returns The summary.
  * @example
  * ```ts
- * import { pairedInterval } from "./paired.ts";
+ * import { pairedInterval } from "@loradrop/core/repro";
  * import { assert, assertAlmostEquals } from "@std/assert";
  * const r = pairedInterval([1, 2, 3]);
  * assertAlmostEquals(r.mean, 2, 1e-12);
@@ -110,7 +110,7 @@ export function pairedInterval(
  * @returns The smallest n ≥ 2 whose detectable difference is ≤ `delta`.
  * @example
  * ```ts
- * import { pairsNeeded } from "./paired.ts";
+ * import { pairsNeeded } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(pairsNeeded(1, 1.5), 20); // ≈ ((1.96 + 0.84) · 1.5 / 1)² ≈ 18, + the t correction
  * ```
@@ -139,7 +139,7 @@ export function pairsNeeded(delta: number, sd: number): number {
  * @returns The adjusted p-values, in the input order.
  * @example
  * ```ts
- * import { holmAdjust } from "./paired.ts";
+ * import { holmAdjust } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(holmAdjust([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06]);
  * ```

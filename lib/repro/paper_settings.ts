@@ -179,7 +179,7 @@ function positive(value: number | undefined, name: string, integer: boolean): vo
  * @example
  * ```ts
  * import { overrideRuns } from "./paper_settings.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert, assertThrows } from "@std/assert";
  * const small = overrideRuns(reproExperiments("paper"), { tasks: ["rte"], seeds: [0], steps: 2 });
  * const runs = small.flatMap((e) => e.runs);

@@ -28,7 +28,7 @@ export interface PaperTable1Row {
  *
  * @example
  * ```ts
- * import { PAPER_TABLE1 } from "./paper_tables.ts";
+ * import { PAPER_TABLE1 } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(PAPER_TABLE1.find((r) => r.preset === "hiddenKey")?.avg, 92.01);
  * ```

@@ -48,7 +48,7 @@ export interface ReferenceResults {
  * @returns `<repository>/reference/<preset>`.
  * @example
  * ```ts
- * import { referenceDir } from "./reference.ts";
+ * import { referenceDir } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * assert(referenceDir("quick").endsWith("/reference/quick"));
  * ```
@@ -65,7 +65,7 @@ export function referenceDir(preset: string): string {
  * @returns The reference, or undefined.
  * @example
  * ```ts
- * import { readReference } from "./reference.ts";
+ * import { readReference } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await readReference("/nonexistent-folder"), undefined);
  * ```
@@ -104,7 +104,7 @@ export async function readReference(dir: string): Promise<ReferenceResults | und
  * @returns E.g. `reference results (commit 1a2b3c4, Debian 12, 2 cores, backend wasm, 2026-12-03)`.
  * @example
  * ```ts
- * import { referenceLabel } from "./reference.ts";
+ * import { referenceLabel } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(
  *   referenceLabel({ commit: "1a2b3c4d5e", machine: "Debian 12, 2 cores", backend: "wasm", date: "2026-12-03T10:00:00Z" }),
@@ -137,7 +137,7 @@ export interface ShownEvidence {
  * @returns The evidence, or undefined when neither exists.
  * @example
  * ```ts
- * import { localOrReference } from "./reference.ts";
+ * import { localOrReference } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await localOrReference("/nonexistent-folder", "smoke", "/nonexistent-reference"), undefined);
  * ```
@@ -208,7 +208,7 @@ function standardError(ci: readonly [number, number], n: number): number {
  * @returns The agreement per claim and overall.
  * @example
  * ```ts
- * import { compareWithReference } from "./reference.ts";
+ * import { compareWithReference } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const c = { label: "A − B", n: 6, difference: 1, ci95: [0.5, 1.5] as const };
  * const verdict = (d: number) => ({ claim: 10, verdict: "reproduced", comparisons: [{ ...c, difference: d, ci95: [d - 0.5, d + 0.5] as const }] });
@@ -273,7 +273,7 @@ export function compareWithReference(
  * @returns A sentence.
  * @example
  * ```ts
- * import { agreementLine } from "./reference.ts";
+ * import { agreementLine } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(
  *   agreementLine({ rule: "", agree: true, regimeDiffers: [], claims: [] }, "reference results (x)"),

@@ -80,7 +80,7 @@ export interface RegimeResult {
  * @returns The curves (empty without evaluations).
  * @example
  * ```ts
- * import { regimeCurve } from "./regime.ts";
+ * import { regimeCurve } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = {
  *   spec: { seed: 0 },
@@ -137,7 +137,7 @@ const fmt = (x: number) => x.toFixed(3);
  * @returns The regime, with the numbers and the reason.
  * @example
  * ```ts
- * import { taskRegime } from "./regime.ts";
+ * import { taskRegime } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(taskRegime("t", []).overfits, false);
  * ```
@@ -233,7 +233,7 @@ export function taskRegime(task: string, runs: readonly StoredRun[]): RegimeResu
  * @returns One result per task.
  * @example
  * ```ts
- * import { regimeByTask } from "./regime.ts";
+ * import { regimeByTask } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(regimeByTask([], ["a", "b"]).map((r) => r.reason), [
  *   "no long baseline run of this task",

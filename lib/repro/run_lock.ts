@@ -84,7 +84,7 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
  * @returns The description.
  * @example
  * ```ts
- * import { describeHolder } from "./run_lock.ts";
+ * import { describeHolder } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(
  *   describeHolder({ pid: 7, host: "a", startedAt: "2026-01-01T00:00:00.000Z" }),
@@ -106,7 +106,7 @@ export function describeHolder(holder: LockHolder): string {
  * @returns The held lock; call `release()` when the run is stored or has failed.
  * @example
  * ```ts
- * import { acquireRunLock, RunLockedError } from "./run_lock.ts";
+ * import { acquireRunLock, RunLockedError } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * const lock = await acquireRunLock(dir, "abc");
@@ -180,7 +180,7 @@ export async function acquireRunLock(dir: string, name: string): Promise<RunLock
  * @returns What `work` returns.
  * @example
  * ```ts
- * import { withRunLock } from "./run_lock.ts";
+ * import { withRunLock } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * assertEquals(await withRunLock(dir, "abc", () => Promise.resolve(42)), 42);

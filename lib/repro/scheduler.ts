@@ -26,7 +26,7 @@ export interface Shard {
  * @returns The shard, 0-based.
  * @example
  * ```ts
- * import { parseShard } from "./scheduler.ts";
+ * import { parseShard } from "@loradrop/core/repro";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(parseShard("2/4"), { index: 1, count: 4 });
  * assertThrows(() => parseShard("5/4"), RangeError, '"5/4"');
@@ -70,8 +70,8 @@ export interface CorruptRun extends PlannedRun {
  * @returns The runs to do, the ones already done, and the corrupt stored ones among those to do.
  * @example
  * ```ts
- * import { planGrid } from "./scheduler.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { planGrid } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const specs = reproExperiments("smoke").flatMap((e) => e.runs);
  * const dir = await Deno.makeTempDir();
@@ -158,7 +158,7 @@ export interface RunGridOptions {
  * @returns Which runs finished and which failed.
  * @example
  * ```ts
- * import { runGrid } from "./scheduler.ts";
+ * import { runGrid } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const out = await runGrid([], { dir: await Deno.makeTempDir(), backend: "cpu", jobs: 1, executeInProcess: async () => {} });
  * assertEquals(out.finished.length, 0);

@@ -72,8 +72,8 @@ function tasksOf(experiments: readonly ExperimentSpec[]): string[] {
  * @returns A text section.
  * @example
  * ```ts
- * import { scaleSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { scaleSection } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertStringIncludes } from "@std/assert";
  * const s = scaleSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
  * assertStringIncludes(s.text!, "RoBERTa-large");
@@ -113,8 +113,8 @@ export function scaleSection(input: ReportInput): ReportSection {
  * @returns The sections.
  * @example
  * ```ts
- * import { reportSections } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reportSections } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const s = reportSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
  * assert(s.length > 3);
@@ -143,8 +143,8 @@ export function reportSections(input: ReportInput): ReportSection[] {
  * @returns Sections (figures only where runs exist).
  * @example
  * ```ts
- * import { overfitSections } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { overfitSections } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(overfitSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] })[0]!.figure, undefined);
  * ```
@@ -202,8 +202,8 @@ export function overfitSections(input: ReportInput): ReportSection[] {
  * @returns A section (text, and a k-curve figure when measured).
  * @example
  * ```ts
- * import { equivalenceSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { equivalenceSection } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertStringIncludes } from "@std/assert";
  * const s = equivalenceSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] });
  * assertStringIncludes(s.text!, "not measured");
@@ -251,8 +251,8 @@ export function equivalenceSection(input: ReportInput): ReportSection {
  * @returns Sections.
  * @example
  * ```ts
- * import { frameworkSections } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { frameworkSections } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * assert(frameworkSections({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).length >= 1);
  * ```
@@ -302,8 +302,8 @@ export function frameworkSections(input: ReportInput): ReportSection[] {
  * @returns A table section.
  * @example
  * ```ts
- * import { compensationSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { compensationSection } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(compensationSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 0);
  * ```
@@ -334,8 +334,8 @@ export function compensationSection(input: ReportInput): ReportSection {
  * @returns A table section.
  * @example
  * ```ts
- * import { significanceSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { significanceSection } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(significanceSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 4);
  * ```
@@ -368,8 +368,8 @@ export function significanceSection(input: ReportInput): ReportSection {
  * @returns A table section.
  * @example
  * ```ts
- * import { costSection } from "./sections.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { costSection } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(costSection({ preset: "smoke", experiments: reproExperiments("smoke"), runs: [] }).table!.rows.length, 0);
  * ```

@@ -25,7 +25,7 @@ export type ScoreKind = "best" | "final";
  * @returns The score, or undefined without an evaluation.
  * @example
  * ```ts
- * import { scoreOf } from "./selection.ts";
+ * import { scoreOf } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = { record: { best: { value: 0.75 }, final: { value: 0.5 } } };
  * assertEquals([scoreOf(run as never, "best"), scoreOf(run as never, "final")], [75, 50]);
@@ -53,7 +53,7 @@ export interface Contender {
  * @returns The contender.
  * @example
  * ```ts
- * import { methodsContender } from "./selection.ts";
+ * import { methodsContender } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const c = methodsContender("DropKey", ["dropKey-column"]);
  * assertEquals(c.settingOf({ spec: { method: "dropKey-column", rate: 0.1, rank: 8 } } as never), "dropKey-column p=0.1");
@@ -101,7 +101,7 @@ export interface ContenderScores {
  * @returns The key.
  * @example
  * ```ts
- * import { pairKey } from "./selection.ts";
+ * import { pairKey } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(pairKey("a", 1), "a\u00001");
  * ```
@@ -121,7 +121,7 @@ export function pairKey(task: string, seed: number): string {
  * @returns The scores and the protocol.
  * @example
  * ```ts
- * import { contenderScores, methodsContender } from "./selection.ts";
+ * import { contenderScores, methodsContender } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const run = (rate: number, seed: number, v: number) =>
  *   ({ spec: { task: "t", method: "m", rank: 8, rate, seed }, record: { best: { value: v }, final: { value: v } } });

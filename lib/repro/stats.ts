@@ -26,7 +26,7 @@ function checkValues(values: readonly number[], what: string): void {
  * @returns The median.
  * @example
  * ```ts
- * import { median } from "./stats.ts";
+ * import { median } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(median([3, 1, 2, 10]), 2.5);
  * ```
@@ -45,7 +45,7 @@ export function median(values: readonly number[]): number {
  * @returns The arithmetic mean.
  * @example
  * ```ts
- * import { mean } from "./stats.ts";
+ * import { mean } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(mean([1, 2, 6]), 3);
  * ```
@@ -62,7 +62,7 @@ export function mean(values: readonly number[]): number {
  * @returns The sample standard deviation.
  * @example
  * ```ts
- * import { sampleStd } from "./stats.ts";
+ * import { sampleStd } from "@loradrop/core/repro";
  * import { assertAlmostEquals } from "@std/assert";
  * assertAlmostEquals(sampleStd([1, 2, 3, 4]), 1.2909944, 1e-6);
  * ```
@@ -94,7 +94,7 @@ export interface PairedComparison {
  * @returns The comparison.
  * @example
  * ```ts
- * import { pairedComparison } from "./stats.ts";
+ * import { pairedComparison } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const r = pairedComparison([0.9, 0.8, 0.85, 0.95], [0.8, 0.7, 0.8, 0.9]);
  * assert(r.tTestP < 0.05 && r.meanDifference > 0);

@@ -41,8 +41,8 @@ export const RUN_FORMAT_VERSION = 2;
  * @returns A hex SHA-256.
  * @example
  * ```ts
- * import { runSpecHash } from "./store.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { runSpecHash } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const spec = reproExperiments("smoke")[0]!.runs[0]!;
  * assertEquals(await runSpecHash(spec, "wasm"), await runSpecHash({ ...spec }, "wasm"));
@@ -65,7 +65,7 @@ const HASH_PATTERN = /^[0-9a-f]{64}$/;
  * @returns True for 64 lowercase hex digits.
  * @example
  * ```ts
- * import { isRunHash } from "./store.ts";
+ * import { isRunHash } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(isRunHash("0".repeat(64)), true);
  * assertEquals(isRunHash("../../../pwned"), false);
@@ -96,8 +96,8 @@ function runPath(dir: string, specHash: string): string {
  * @returns The run, or the reason it is not a valid one.
  * @example
  * ```ts
- * import { runSpecHash, validateStoredRun } from "./store.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { runSpecHash, validateStoredRun } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert, assertEquals } from "@std/assert";
  * const spec = reproExperiments("smoke")[0]!.runs[0]!;
  * const specHash = await runSpecHash(spec, "cpu");
@@ -150,7 +150,7 @@ export async function validateStoredRun(
  * @returns Nothing.
  * @example
  * ```ts
- * import { readStoredRuns, saveStoredRun } from "./store.ts";
+ * import { readStoredRuns, saveStoredRun } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * assertEquals((await readStoredRuns(dir)).length, 0);
@@ -182,7 +182,7 @@ export type StoredRunState =
  * @returns Finished (with the run), missing, or corrupt (with the reason).
  * @example
  * ```ts
- * import { storedRunState } from "./store.ts";
+ * import { storedRunState } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * const hash = "a".repeat(64);
@@ -222,7 +222,7 @@ export async function storedRunState(dir: string, specHash: string): Promise<Sto
  * @returns True when its file exists and is valid.
  * @example
  * ```ts
- * import { hasStoredRun } from "./store.ts";
+ * import { hasStoredRun } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await hasStoredRun(await Deno.makeTempDir(), "a".repeat(64)), false);
  * ```
@@ -240,7 +240,7 @@ export async function hasStoredRun(dir: string, specHash: string): Promise<boole
  * naming it and why.
  * @example
  * ```ts
- * import { readStoredRun } from "./store.ts";
+ * import { readStoredRun } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await readStoredRun(await Deno.makeTempDir(), "a".repeat(64)), undefined);
  * ```
@@ -271,7 +271,7 @@ export interface ReadStoredRunsOptions {
  * @returns The runs (empty when the folder does not exist yet).
  * @example
  * ```ts
- * import { readStoredRuns } from "./store.ts";
+ * import { readStoredRuns } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(await readStoredRuns("/nonexistent-folder"), []);
  * ```
@@ -322,7 +322,7 @@ export async function readStoredRuns(
  * @returns How many runs were copied.
  * @example
  * ```ts
- * import { mergeStoredRuns } from "./store.ts";
+ * import { mergeStoredRuns } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * assertEquals(await mergeStoredRuns(await Deno.makeTempDir(), []), 0);
  * const shard = await Deno.makeTempDir();

@@ -74,7 +74,7 @@ async function fileDigest(path: string, role: string): Promise<TaskDataFile> {
  * @returns The data spec.
  * @example
  * ```ts
- * import { describeTaskData } from "./task_data.ts";
+ * import { describeTaskData } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.csv`, "text,label\nyes,1\nno,0\n");
@@ -109,7 +109,7 @@ export async function describeTaskData(options: TaskDataOptions): Promise<TaskDa
  * @returns A JSON value for the run's hash.
  * @example
  * ```ts
- * import { taskDataIdentity } from "./task_data.ts";
+ * import { taskDataIdentity } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const at = (dir: string) => ({ train: { path: `${dir}/a.csv`, sha256: "aa" }, dev: { path: `${dir}/b.csv`, sha256: "bb" } });
  * assertEquals(taskDataIdentity(at("/x")), taskDataIdentity(at("/y")));
@@ -128,7 +128,7 @@ export function taskDataIdentity(data: TaskDataSpec): JsonValue {
  * @returns The name.
  * @example
  * ```ts
- * import { defaultTaskName } from "./task_data.ts";
+ * import { defaultTaskName } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(defaultTaskName("/data/reviews_train.csv"), "reviews_train");
  * ```
@@ -150,7 +150,7 @@ const loaded = new Map<string, Promise<Task>>();
  * @returns The task.
  * @example
  * ```ts
- * import { describeTaskData, loadTaskData } from "./task_data.ts";
+ * import { describeTaskData, loadTaskData } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.jsonl`, '{"text":"good","label":"pos"}\n{"text":"bad","label":"neg"}\n');

@@ -67,8 +67,8 @@ export interface UserTaskPlanOptions {
  * @returns The two experiments.
  * @example
  * ```ts
- * import { userTaskExperiments } from "./user_experiments.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { userTaskExperiments } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const template = reproExperiments("smoke")[0]!.runs[0]!;
  * const [regime, comparison] = userTaskExperiments({

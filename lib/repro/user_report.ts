@@ -62,9 +62,9 @@ const PROTOCOL =
  * @returns The verdicts (methods without finished pairs get `not enough pairs`).
  * @example
  * ```ts
- * import { userTaskVerdicts } from "./user_report.ts";
- * import { userTaskExperiments } from "./user_experiments.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { userTaskVerdicts } from "@loradrop/core/repro";
+ * import { userTaskExperiments } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const template = reproExperiments("smoke")[0]!.runs[0]!;
  * const experiments = userTaskExperiments({ template, rate: 0.1, klWeight: 1, methods: ["hiddenKey"], seeds: [0, 1] });
@@ -194,9 +194,9 @@ function sections(
  * @returns The paths written.
  * @example
  * ```ts
- * import { writeUserTaskReport } from "./user_report.ts";
- * import { userTaskExperiments } from "./user_experiments.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { writeUserTaskReport } from "@loradrop/core/repro";
+ * import { userTaskExperiments } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const template = reproExperiments("smoke")[0]!.runs[0]!;
  * const experiments = userTaskExperiments({ template, rate: 0.1, klWeight: 1, methods: ["hiddenKey"], seeds: [0, 1] });

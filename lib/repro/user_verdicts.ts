@@ -62,7 +62,7 @@ export interface SeedScores {
  * @returns The scores (runs without an evaluation are left out).
  * @example
  * ```ts
- * import { seedScores } from "./user_verdicts.ts";
+ * import { seedScores } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const record = { best: { metric: "accuracy", value: 0.8, step: 2 }, final: { metric: "accuracy", value: 0.75, step: 4 } };
  * const scores = seedScores([{ seed: 3, record: record as never }]);
@@ -91,7 +91,7 @@ export function seedScores(
  * @returns The difference, its 95% CI and the outcome.
  * @example
  * ```ts
- * import { pairedDifference } from "./user_verdicts.ts";
+ * import { pairedDifference } from "@loradrop/core/repro";
  * import { assert, assertEquals } from "@std/assert";
  * const base = new Map([[0, 80], [1, 70], [2, 75], [3, 90]]);
  * const d = pairedDifference(new Map([[0, 90], [1, 80], [2, 80], [3, 95]]), base);
@@ -141,7 +141,7 @@ const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`
  * @returns The verdict.
  * @example
  * ```ts
- * import { methodVerdict } from "./user_verdicts.ts";
+ * import { methodVerdict } from "@loradrop/core/repro";
  * import { assertStringIncludes } from "@std/assert";
  * const base = { metric: "accuracy", best: new Map([[0, 80], [1, 70]]), final: new Map([[0, 80], [1, 70]]) };
  * const same = methodVerdict("hiddenKey", base, base);
@@ -190,7 +190,7 @@ export interface RegimeVerdict extends RegimeResult {
  * @returns The rule's result and the sentence.
  * @example
  * ```ts
- * import { regimeVerdict } from "./user_verdicts.ts";
+ * import { regimeVerdict } from "@loradrop/core/repro";
  * import { assertEquals, assertStringIncludes } from "@std/assert";
  * const evaluations = [1, 2, 3, 4].map((step, i) => ({ step, epoch: 0, loss: [0.5, 0.4, 0.5, 0.6][i]!, metrics: { accuracy: [0.7, 0.8, 0.78, 0.76][i]! } }));
  * const record = { steps: 4, evaluations, best: { metric: "accuracy", value: 0.8, step: 2 }, curves: { taskLoss: [0.9, 0.6, 0.4, 0.3] } };

@@ -223,8 +223,8 @@ const only = (m: string) => methodsContender(m, [m]);
  * @returns One result per task of the regime experiment and of the grid.
  * @example
  * ```ts
- * import { reproRegime } from "./verdicts.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { reproRegime } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(reproRegime({ runs: [], experiments: reproExperiments("smoke") })[0]!.overfits, false);
  * ```
@@ -311,8 +311,8 @@ function slopes(data: ClaimData, family: readonly string[]): Map<string, Pair & 
  * @returns One verdict per claim, in claim order.
  * @example
  * ```ts
- * import { evaluateClaims } from "./verdicts.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { evaluateClaims } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const v = evaluateClaims({ runs: [], experiments: reproExperiments("smoke") });
  * assert(v.every((c) => c.verdict === "not testable here"));
@@ -331,8 +331,8 @@ export function evaluateClaims(input: ClaimsInput): ClaimVerdict[] {
  * @returns One verdict per claim, in claim order.
  * @example
  * ```ts
- * import { evaluateClaimsWithRegime } from "./verdicts.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { evaluateClaimsWithRegime } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * const v = evaluateClaimsWithRegime({ runs: [], experiments: reproExperiments("smoke") }, []);
  * assertEquals(v[0]!.claim, 1);

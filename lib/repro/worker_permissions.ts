@@ -45,7 +45,7 @@ function isDirectory(path: string): boolean {
  * @returns True when the worker needs the network for it.
  * @example
  * ```ts
- * import { modelNeedsDownload } from "./worker_permissions.ts";
+ * import { modelNeedsDownload } from "@loradrop/core/repro";
  * import { assertEquals } from "@std/assert";
  * assertEquals(modelNeedsDownload("use-lite"), false);
  * assertEquals(modelNeedsDownload(await Deno.makeTempDir()), false);
@@ -62,8 +62,8 @@ export function modelNeedsDownload(model: string): boolean {
  * @returns The flags.
  * @example
  * ```ts
- * import { workerPermissionFlags } from "./worker_permissions.ts";
- * import { reproExperiments } from "./experiments.ts";
+ * import { workerPermissionFlags } from "@loradrop/core/repro";
+ * import { reproExperiments } from "@loradrop/core/repro";
  * import { assert } from "@std/assert";
  * const specs = reproExperiments("smoke")[0]!.runs;
  * const flags = workerPermissionFlags({ dir: "results/smoke", backend: "wasm", specs });

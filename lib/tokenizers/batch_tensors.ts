@@ -24,7 +24,7 @@ export interface BatchTensors {
  * @returns The tensors.
  * @example
  * ```ts
- * import { batchTensors } from "./batch_tensors.ts";
+ * import { batchTensors } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";

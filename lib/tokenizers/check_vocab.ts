@@ -15,8 +15,8 @@ import type { TextTokenizer } from "./load.ts";
  * @returns Nothing; throws an Error naming both sizes on a mismatch.
  * @example
  * ```ts
- * import { checkTokenizerMatchesModel } from "./check_vocab.ts";
- * import { loadUseLiteTokenizer } from "./use_lite.ts";
+ * import { checkTokenizerMatchesModel } from "@loradrop/core/tokenizers";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
  * import { assertThrows } from "@std/assert";
  * const tokenizer = await loadUseLiteTokenizer();
  * checkTokenizerMatchesModel(tokenizer, 8002);

@@ -150,8 +150,8 @@ function encodeText(
  * @returns The batch.
  * @example
  * ```ts
- * import { encodeBatch } from "./encode_batch.ts";
- * import { loadUseLiteTokenizer } from "./use_lite.ts";
+ * import { encodeBatch } from "@loradrop/core/tokenizers";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * const tokenizer = await loadUseLiteTokenizer();
  * const batch = encodeBatch(tokenizer, ["The movie was wonderful and moving.", "Bad."]);

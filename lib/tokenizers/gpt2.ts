@@ -35,7 +35,7 @@ const EOS = "<|endoftext|>";
  * @returns The two files' texts, by file name.
  * @example
  * ```ts
- * import { gpt2TokenizerFiles } from "./gpt2.ts";
+ * import { gpt2TokenizerFiles } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * const files = gpt2TokenizerFiles({ "h": 0, "i": 1, "hi": 2, "<|endoftext|>": 3 }, "#version: 0.2\nh i\n");
  * const json = JSON.parse(files["tokenizer.json"]!);
@@ -136,7 +136,7 @@ export function gpt2TokenizerFiles(
  * @returns The tokenizer (50,257 ids).
  * @example
  * ```ts
- * import { loadGpt2Tokenizer } from "./gpt2.ts";
+ * import { loadGpt2Tokenizer } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * const tokenizer = await loadGpt2Tokenizer();
  * assertEquals(tokenizer.encode("Hello world"), [15496, 995]);

@@ -182,8 +182,8 @@ function checkIds(ids: Iterable<number | bigint>, vocabSize: number, name: strin
  * @returns The tokenizer.
  * @example
  * ```ts
- * import { loadTokenizerFromDir } from "./load.ts";
- * import { loadUseLiteTokenizer } from "./use_lite.ts";
+ * import { loadTokenizerFromDir } from "@loradrop/core/tokenizers";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const use = await loadUseLiteTokenizer();
  * const again = await loadTokenizerFromDir(use.dir);

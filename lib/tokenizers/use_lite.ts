@@ -67,7 +67,7 @@ const RESERVED_SCORE = -1e4;
  * @returns The two files' texts, by file name.
  * @example
  * ```ts
- * import { useLiteTokenizerFiles } from "./use_lite.ts";
+ * import { useLiteTokenizerFiles } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * const files = useLiteTokenizerFiles([["�", 0], ["<s>", 0], ["</s>", 0], ["e1", 0], ["e2", 0], ["e3", 0], ["▁a", -1]]);
  * const json = JSON.parse(files["tokenizer.json"]!);
@@ -155,7 +155,7 @@ export function useLiteTokenizerFiles(
  * @returns The tokenizer (8,000 ids).
  * @example
  * ```ts
- * import { loadUseLiteTokenizer } from "./use_lite.ts";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
  * import { assertEquals } from "@std/assert";
  * const tokenizer = await loadUseLiteTokenizer();
  * assertEquals(tokenizer.encode("The movie was wonderful and moving."), [34, 888, 33, 3781, 12, 1747, 6]);

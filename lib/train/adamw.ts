@@ -71,7 +71,7 @@ function checkHyper(name: string, value: number, lo: number, hi: number): number
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { createAdamW, disposeAdamW } from "./adamw.ts";
+ * import { createAdamW, disposeAdamW } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.ones([2]));
@@ -128,7 +128,7 @@ export function createAdamW(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { adamWUpdate, createAdamW, disposeAdamW } from "./adamw.ts";
+ * import { adamWUpdate, createAdamW, disposeAdamW } from "@loradrop/core/train";
  * import { assertAlmostEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.tensor1d([1]));
@@ -188,7 +188,7 @@ export function adamWUpdate(opt: AdamW, grads: NamedTensors, lr: number): void {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { adamWStateTensors, createAdamW, disposeAdamW } from "./adamw.ts";
+ * import { adamWStateTensors, createAdamW, disposeAdamW } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.ones([3]));
@@ -218,7 +218,7 @@ export function adamWStateTensors(opt: AdamW): { tensors: NamedTensors; step: nu
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { createAdamW, disposeAdamW, loadAdamWState } from "./adamw.ts";
+ * import { createAdamW, disposeAdamW, loadAdamWState } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.ones([2]));
@@ -270,7 +270,7 @@ export function loadAdamWState(opt: AdamW, tensors: NamedTensors, step: number):
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { createAdamW, disposeAdamW } from "./adamw.ts";
+ * import { createAdamW, disposeAdamW } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.ones([2]));

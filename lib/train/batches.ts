@@ -76,8 +76,8 @@ export interface DataOrder {
  * @returns The data order.
  * @example
  * ```ts
- * import { createDataOrder } from "./batches.ts";
- * import { randomKey } from "../random.ts";
+ * import { createDataOrder } from "@loradrop/core/train";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * const order = createDataOrder(randomKey(0), 10, { batchSize: 4 });
  * assertEquals(order.batchesPerEpoch, 3);
@@ -135,7 +135,7 @@ export function createDataOrder(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { disposeLabeledBatch } from "./batches.ts";
+ * import { disposeLabeledBatch } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const before = tf.memory().numTensors;

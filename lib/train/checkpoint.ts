@@ -65,7 +65,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import { loadCheckpoint, saveCheckpoint } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const dir = await Deno.makeTempDir();
@@ -129,7 +129,7 @@ export async function saveCheckpoint(
  * @returns The checkpoint, or undefined.
  * @example
  * ```ts
- * import { loadCheckpoint } from "./checkpoint.ts";
+ * import { loadCheckpoint } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * assertEquals(await loadCheckpoint(dir, "run-a"), undefined);
@@ -199,7 +199,7 @@ export async function loadCheckpoint(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { restoreVariables } from "./checkpoint.ts";
+ * import { restoreVariables } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const w = tf.variable(tf.zeros([2]));

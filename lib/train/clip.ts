@@ -27,7 +27,7 @@ export interface ClippedGradients {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { clipByGlobalNorm } from "./clip.ts";
+ * import { clipByGlobalNorm } from "@loradrop/core/train";
  * import { assertAlmostEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * tf.tidy(() => {

@@ -41,11 +41,11 @@ export interface EvalResult {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
- * import { evaluate } from "./evaluate.ts";
+ * import { randomKey } from "@loradrop/core";
+ * import { evaluate } from "@loradrop/core/train";
  * import { assert, assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const model = createTaskModel(tinyEncoder(), { head: { kind: "classification", numClasses: 2, pooling: "mean" } }, randomKey(0));

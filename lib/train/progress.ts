@@ -47,7 +47,7 @@ function stderrIsTerminal(): boolean {
  * @returns The progress display.
  * @example
  * ```ts
- * import { createProgress } from "./progress.ts";
+ * import { createProgress } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * const bar = createProgress(10, 0, false);
  * bar.update(1, 0.69);
@@ -103,7 +103,7 @@ export interface CountProgress {
  * @returns The bar.
  * @example
  * ```ts
- * import { createCountProgress } from "./progress.ts";
+ * import { createCountProgress } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * const bar = createCountProgress(3, "runs", false);
  * bar.tick(0);

@@ -116,7 +116,7 @@ export interface RunRecord {
  * @returns The best one, or undefined when there is none.
  * @example
  * ```ts
- * import { bestEvaluation } from "./run_record.ts";
+ * import { bestEvaluation } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * const evals = [
  *   { step: 10, epoch: 1, metrics: { accuracy: 0.7 }, loss: 0.6 },

@@ -28,7 +28,7 @@ export interface LinearScheduleOptions {
  * @returns `warmupSteps`, or `ceil(warmupRatio · totalSteps)`, or 0.
  * @example
  * ```ts
- * import { resolveWarmupSteps } from "./schedule.ts";
+ * import { resolveWarmupSteps } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * assertEquals(resolveWarmupSteps({ peakLr: 1e-3, totalSteps: 100, warmupRatio: 0.06 }), 6);
  * assertEquals(resolveWarmupSteps({ peakLr: 1e-3, totalSteps: 1000, warmupSteps: 500 }), 500);
@@ -78,7 +78,7 @@ export function resolveWarmupSteps(options: LinearScheduleOptions): number {
  * @returns The learning rate for this update.
  * @example
  * ```ts
- * import { linearWarmupDecay } from "./schedule.ts";
+ * import { linearWarmupDecay } from "@loradrop/core/train";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * const options = { peakLr: 1e-3, totalSteps: 10, warmupSteps: 2 };
  * assertEquals(linearWarmupDecay(0, options), 0);

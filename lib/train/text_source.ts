@@ -38,10 +38,10 @@ const CHUNK = 256;
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { loadUseLiteTokenizer } from "../tokenizers/use_lite.ts";
- * import { textBatchSource } from "./text_source.ts";
- * import { disposeLabeledBatch } from "./batches.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { loadUseLiteTokenizer } from "@loradrop/core/tokenizers";
+ * import { textBatchSource } from "@loradrop/core/train";
+ * import { disposeLabeledBatch } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const tokenizer = await loadUseLiteTokenizer();

@@ -243,10 +243,10 @@ function sampleMemory(peak: PeakMemory): PeakMemory {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { train } from "./train.ts";
+ * import { train } from "@loradrop/core/train";
  * import { assert, assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const base = tinyEncoder();

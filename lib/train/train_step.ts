@@ -110,12 +110,12 @@ function checkLabels(model: TaskModel, batch: LabeledBatch): void {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../backend.ts";
- * import { createTaskModel } from "../models/task_model.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { createTaskModel } from "@loradrop/core/models";
  * import { tinyEncoder } from "../models/_tiny_encoder.ts";
- * import { randomKey } from "../random.ts";
- * import { createAdamW, disposeAdamW } from "./adamw.ts";
- * import { trainStep } from "./train_step.ts";
+ * import { randomKey } from "@loradrop/core";
+ * import { createAdamW, disposeAdamW } from "@loradrop/core/train";
+ * import { trainStep } from "@loradrop/core/train";
  * import { assert } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const model = createTaskModel(tinyEncoder(), { head: { kind: "classification", numClasses: 2, pooling: "mean" } }, randomKey(0));

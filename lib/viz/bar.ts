@@ -30,7 +30,7 @@ export interface BarSeries {
  * @returns A Plotly figure.
  * @example
  * ```ts
- * import { barFigure } from "./bar.ts";
+ * import { barFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const fig = barFigure(["SST-2", "RTE"], [{ name: "LoRA", values: [90, 70], errors: [0.5, 1] }]);
  * assertEquals(fig.data[0]?.error_y, { type: "data", array: [0.5, 1], visible: true });

@@ -49,7 +49,7 @@ let divCounter = 0;
  * @returns An id like `loradrop-plot-3-1a2b3c4d`.
  * @example
  * ```ts
- * import { newDivId } from "./bundle.ts";
+ * import { newDivId } from "@loradrop/core/viz";
  * import { assertNotEquals } from "@std/assert";
  * assertNotEquals(newDivId(), newDivId());
  * ```
@@ -80,8 +80,8 @@ export const FIGURE_FALLBACK_CLASS = "loradrop-plot-fallback";
  * @returns The HTML text.
  * @example
  * ```ts
- * import { FIGURE_FALLBACK_CLASS, figureHtml } from "./bundle.ts";
- * import { lineFigure } from "./line.ts";
+ * import { FIGURE_FALLBACK_CLASS, figureHtml } from "@loradrop/core/viz";
+ * import { lineFigure } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * const html = figureHtml(lineFigure([{ name: "</script>", y: [1, 2] }]), "plot-1");
  * assertStringIncludes(html, 'id="plot-1"');
@@ -144,8 +144,8 @@ first figure output loads. Scripts run where the notebook is trusted: after runn
  * @returns The summary.
  * @example
  * ```ts
- * import { figureText } from "./bundle.ts";
- * import { lineFigure } from "./line.ts";
+ * import { figureText } from "@loradrop/core/viz";
+ * import { lineFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const text = figureText(lineFigure([{ name: "loss", y: [2, 1.5] }], { title: "Training" }));
  * assertEquals(text, "Figure: Training\n  loss (scatter): 2 points, y from 2 to 1.5");
@@ -179,8 +179,8 @@ export function figureText(figure: Figure): string {
  * @returns The bundle for `Deno.jupyter.display(bundle, { raw: true })`.
  * @example
  * ```ts
- * import { figureBundle, PLOTLY_MIME } from "./bundle.ts";
- * import { barFigure } from "./bar.ts";
+ * import { figureBundle, PLOTLY_MIME } from "@loradrop/core/viz";
+ * import { barFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const fig = barFigure(["a"], [{ name: "x", values: [1] }]);
  * const bundle = figureBundle(fig);

@@ -70,7 +70,7 @@ function denoJupyter(): DenoJupyter | undefined {
  * @returns True inside `deno jupyter`.
  * @example
  * ```ts
- * import { inJupyter } from "./display.ts";
+ * import { inJupyter } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * assertEquals(inJupyter(), false); // doc tests run under `deno test`
  * ```
@@ -85,7 +85,7 @@ export function inJupyter(): boolean {
  * @returns The target.
  * @example
  * ```ts
- * import { defaultDisplayTarget } from "./display.ts";
+ * import { defaultDisplayTarget } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * assertEquals(defaultDisplayTarget().display, undefined); // not in Jupyter here
  * ```
@@ -113,7 +113,7 @@ let displayCounter = 0;
  * @returns The display id.
  * @example
  * ```ts
- * import { displayBundle } from "./display.ts";
+ * import { displayBundle } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const printed: string[] = [];
  * await displayBundle({ "text/plain": "hello" }, { target: { print: (t) => printed.push(t) } });
@@ -164,8 +164,8 @@ export async function displayBundle(
  *   ending with it shows no result).
  * @example
  * ```ts
- * import { displayFigure } from "./display.ts";
- * import { lineFigure } from "./line.ts";
+ * import { displayFigure } from "@loradrop/core/viz";
+ * import { lineFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const sent: Record<string, unknown>[] = [];
  * const target = { display: (b: Record<string, unknown>) => void sent.push(b), print: () => {} };
@@ -191,7 +191,7 @@ const targetsWithPlotlyJs = new WeakSet<DisplayTarget>();
  * @returns Nothing (a promise resolved once the loader is out).
  * @example
  * ```ts
- * import { ensurePlotlyJs } from "./display.ts";
+ * import { ensurePlotlyJs } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const sent: unknown[] = [];
  * const target = { display: (b: unknown) => void sent.push(b), print: () => {} };
@@ -215,7 +215,7 @@ export async function ensurePlotlyJs(options: DisplayOptions = {}): Promise<void
  * @returns Nothing (a promise resolved once the loader is out).
  * @example
  * ```ts
- * import { displayPlotlyJs } from "./display.ts";
+ * import { displayPlotlyJs } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * const sent: Record<string, unknown>[] = [];
  * const target = { display: (b: Record<string, unknown>) => void sent.push(b), print: () => {} };
@@ -243,7 +243,7 @@ export async function displayPlotlyJs(options: DisplayOptions = {}): Promise<voi
  * @returns Nothing (a promise resolved once the display is out).
  * @example
  * ```ts
- * import { displayTable } from "./display.ts";
+ * import { displayTable } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const printed: string[] = [];
  * await displayTable([{ a: 1 }], ["a"], { target: { print: (t) => printed.push(t) } });

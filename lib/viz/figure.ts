@@ -68,7 +68,7 @@ export const SERIES_COLORS: readonly string[] = [
  * @returns A `#rrggbb` colour.
  * @example
  * ```ts
- * import { seriesColor, SERIES_COLORS } from "./figure.ts";
+ * import { seriesColor, SERIES_COLORS } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * assertEquals(seriesColor(0), "#1f77b4");
  * assertEquals(seriesColor(SERIES_COLORS.length), seriesColor(0));
@@ -91,7 +91,7 @@ export function seriesColor(index: number): string {
  * @returns A Plotly layout.
  * @example
  * ```ts
- * import { baseLayout } from "./figure.ts";
+ * import { baseLayout } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const layout = baseLayout({ title: "Loss", xTitle: "step" });
  * assertEquals((layout.title as { text: string }).text, "Loss");
@@ -137,7 +137,7 @@ function checkSize(name: string, value: number): void {
  * @returns The values as a plain array (typed arrays are converted).
  * @example
  * ```ts
- * import { finiteValues } from "./figure.ts";
+ * import { finiteValues } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(finiteValues("lineFigure", "loss", "y", new Float32Array([1, 2])), [1, 2]);
  * assertThrows(() => finiteValues("lineFigure", "loss", "y", [1, NaN]), RangeError);

@@ -31,7 +31,7 @@ export interface ForestRow {
  * @returns A Plotly figure.
  * @example
  * ```ts
- * import { forestFigure } from "./forest.ts";
+ * import { forestFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const fig = forestFigure([
  *   { label: "A − B", estimate: 1, low: 0.5, high: 1.5, group: "reproduced" },

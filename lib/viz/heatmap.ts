@@ -29,7 +29,7 @@ export interface HeatmapOptions extends FigureOptions {
  * @returns A Plotly figure holding one `heatmap` trace.
  * @example
  * ```ts
- * import { heatmapFigure } from "./heatmap.ts";
+ * import { heatmapFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const fig = heatmapFigure([[1, 0], [0, 1]], { zmin: 0, zmax: 1 });
  * assertEquals(fig.data[0]?.z, [[1, 0], [0, 1]]);

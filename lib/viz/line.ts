@@ -33,7 +33,7 @@ export interface LineSeries {
  * @returns A Plotly figure.
  * @example
  * ```ts
- * import { lineFigure } from "./line.ts";
+ * import { lineFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const fig = lineFigure([{ name: "train", y: [3, 2, 1] }, { name: "eval", x: [0, 2], y: [3, 2] }]);
  * assertEquals(fig.data.length, 2);

@@ -58,7 +58,7 @@ interface MutableTrace extends PlotlyTrace {
  * @returns The live figure.
  * @example
  * ```ts
- * import { liveFigure } from "./live.ts";
+ * import { liveFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const calls: { update?: boolean }[] = [];
  * const target = { display: (_b: unknown, o: { update?: boolean }) => void calls.push(o), print: () => {} };

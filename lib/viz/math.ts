@@ -30,7 +30,7 @@ export interface MathPiece {
  * @returns The MathML text, on one line.
  * @example
  * ```ts
- * import { texToMathml } from "./math.ts";
+ * import { texToMathml } from "@loradrop/core/viz";
  * import { assertStringIncludes, assertThrows } from "@std/assert";
  * assertStringIncludes(texToMathml("\\frac{a}{b}"), "<mfrac><mi>a</mi><mi>b</mi></mfrac>");
  * assertStringIncludes(texToMathml("x", { display: true }), 'display="block"');
@@ -63,7 +63,7 @@ export function texToMathml(tex: string, options: { readonly display?: boolean }
  * @returns The pieces, in order; joined back they give the text (delimiters aside).
  * @example
  * ```ts
- * import { splitMath } from "./math.ts";
+ * import { splitMath } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * assertEquals(splitMath("a $x$ b $$y$$"), [
  *   { kind: "text", value: "a " }, { kind: "inline", value: "x" },
@@ -161,7 +161,7 @@ function unclosed(text: string, at: number, delimiter: string): SyntaxError {
  * @returns HTML.
  * @example
  * ```ts
- * import { textWithMathToHtml } from "./math.ts";
+ * import { textWithMathToHtml } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * const html = textWithMathToHtml("a <b> with $p = 0.1$");
  * assertStringIncludes(html, "a &lt;b&gt; with <math>");

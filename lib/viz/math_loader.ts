@@ -22,8 +22,8 @@ export const MATH_CLASS = "loradrop-math";
  * @returns The HTML text (a script).
  * @example
  * ```ts
- * import { mathLoaderHtml } from "./math_loader.ts";
- * import { packScript } from "./plotly_loader.ts";
+ * import { mathLoaderHtml } from "@loradrop/core/viz";
+ * import { packScript } from "@loradrop/core/viz";
  * import { assertStringIncludes, assertThrows } from "@std/assert";
  * const html = mathLoaderHtml(await packScript("var temml = {};"));
  * assertStringIncludes(html, "jp-RenderedMarkdown");
@@ -96,7 +96,7 @@ let cached: Promise<string> | undefined;
  * @returns The HTML text.
  * @example
  * ```ts
- * import { mathLoader } from "./math_loader.ts";
+ * import { mathLoader } from "@loradrop/core/viz";
  * import { assert } from "@std/assert";
  * const html = await mathLoader();
  * assert(html.length > 10_000 && html.length < 200_000);

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { displayFigure, lineFigure } from "./mod.ts";
+ * import { displayFigure, lineFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const printed: string[] = [];
  * await displayFigure(lineFigure([{ name: "loss", y: [1, 0.5] }]), {

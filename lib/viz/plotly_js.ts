@@ -24,7 +24,7 @@ function envPath(): string | undefined {
  * @returns An absolute file path.
  * @example
  * ```ts
- * import { plotlyJsPath } from "./plotly_js.ts";
+ * import { plotlyJsPath } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * assertStringIncludes(plotlyJsPath(), "plotly");
  * ```
@@ -54,7 +54,7 @@ export function plotlyJsPath(): string {
  * @returns The JavaScript source.
  * @example
  * ```ts
- * import { readPlotlyJs } from "./plotly_js.ts";
+ * import { readPlotlyJs } from "@loradrop/core/viz";
  * import { assert } from "@std/assert";
  * assert((await readPlotlyJs()).length > 1_000_000);
  * ```

@@ -26,7 +26,7 @@ export const PLOTLY_LOADER_CLASS = "loradrop-plotly-js";
  * @returns The base64 text of the gzip stream.
  * @example
  * ```ts
- * import { packScript } from "./plotly_loader.ts";
+ * import { packScript } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const packed = await packScript("var x = 1;");
  * const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
@@ -64,7 +64,7 @@ export async function packScript(source: string): Promise<string> {
  * @returns The HTML text.
  * @example
  * ```ts
- * import { packScript, plotlyLoaderHtml } from "./plotly_loader.ts";
+ * import { packScript, plotlyLoaderHtml } from "@loradrop/core/viz";
  * import { assertStringIncludes, assertThrows } from "@std/assert";
  * const html = plotlyLoaderHtml(await packScript("window.Plotly = { newPlot() {} };"));
  * assertStringIncludes(html, "DecompressionStream");
@@ -113,7 +113,7 @@ let cachedLoader: Promise<string> | undefined;
  * @returns The HTML text (about 1.9 MB).
  * @example
  * ```ts
- * import { plotlyLoader } from "./plotly_loader.ts";
+ * import { plotlyLoader } from "@loradrop/core/viz";
  * import { assert } from "@std/assert";
  * const html = await plotlyLoader();
  * assert(html.length > 1_000_000 && html.length < 3_000_000);

@@ -40,8 +40,8 @@ export interface ReportOptions {
  * @returns The page.
  * @example
  * ```ts
- * import { reportHtml } from "./report.ts";
- * import { lineFigure } from "./line.ts";
+ * import { reportHtml } from "@loradrop/core/viz";
+ * import { lineFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertStringIncludes } from "@std/assert";
  * const page = await reportHtml([
  *   { heading: "Loss", text: "The loss $L$.", figure: lineFigure([{ name: "train", y: [2, 1] }]) },
@@ -114,7 +114,7 @@ ${body}
  * @returns Nothing; the file is written.
  * @example
  * ```ts
- * import { writeReportHtml } from "./report.ts";
+ * import { writeReportHtml } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * const path = await Deno.makeTempFile({ suffix: ".html" });
  * await writeReportHtml(path, [{ text: "hello" }], { title: "T", plotlyJs: "var Plotly = {};" });

@@ -31,7 +31,7 @@ export interface ScatterSeries {
  * @returns A Plotly figure.
  * @example
  * ```ts
- * import { scatterFigure } from "./scatter.ts";
+ * import { scatterFigure } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const fig = scatterFigure([{ name: "runs", x: [0.1, 0.2], y: [0.8, 0.9], labels: ["a", "b"] }]);
  * assertEquals(fig.data[0]?.mode, "markers");

@@ -39,7 +39,7 @@ export interface FormattedTable {
  * @returns Header labels and cell texts.
  * @example
  * ```ts
- * import { formatTable } from "./table.ts";
+ * import { formatTable } from "@loradrop/core/viz";
  * import { assertEquals, assertThrows } from "@std/assert";
  * const t = formatTable([{ task: "RTE", acc: 0.71234 }], ["task", { key: "acc", digits: 2 }]);
  * assertEquals(t.cells, [["RTE", "0.71"]]);
@@ -94,7 +94,7 @@ export function formatTable(
  * @returns A Plotly figure holding one `table` trace.
  * @example
  * ```ts
- * import { tableFigure } from "./table.ts";
+ * import { tableFigure } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * const fig = tableFigure([{ a: 1, b: "x" }, { a: 2, b: "y" }], ["a", "b"]);
  * assertEquals(fig.data[0]?.type, "table");
@@ -131,7 +131,7 @@ export function tableFigure(
  * @returns The HTML text.
  * @example
  * ```ts
- * import { tableHtml } from "./table.ts";
+ * import { tableHtml } from "@loradrop/core/viz";
  * import { assertStringIncludes } from "@std/assert";
  * const html = tableHtml([{ name: "<b>", v: 1 }], ["name", "v"]);
  * assertStringIncludes(html, "<td>&lt;b&gt;</td>");
@@ -155,7 +155,7 @@ export function tableHtml(rows: readonly TableRow[], columns: readonly TableColu
  * @returns The text, one line per row after a header and a rule.
  * @example
  * ```ts
- * import { tableText } from "./table.ts";
+ * import { tableText } from "@loradrop/core/viz";
  * import { assertEquals } from "@std/assert";
  * assertEquals(tableText([{ a: "x", b: 10 }], ["a", "b"]), "a  b \n-  --\nx  10");
  * ```

@@ -34,7 +34,7 @@ function group(rows: readonly { mr: string; ref?: string }[], where: string): E2
  * @returns One example per distinct MR, with its references in file order.
  * @example
  * ```ts
- * import { parseE2eCsv } from "./e2e.ts";
+ * import { parseE2eCsv } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const csv = 'mr,ref\n"name[Aromi], eatType[pub]",Aromi is a pub.\n"name[Aromi], eatType[pub]","There is a pub, Aromi."\n';
  * assertEquals(parseE2eCsv(csv), [{ mr: "name[Aromi], eatType[pub]", references: ["Aromi is a pub.", "There is a pub, Aromi."] }]);
@@ -75,7 +75,7 @@ export function parseE2eCsv(text: string, where = "CSV"): E2eExample[] {
  * @returns One example per distinct MR.
  * @example
  * ```ts
- * import { loadE2e } from "./e2e.ts";
+ * import { loadE2e } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const file = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(file, 'MR\n"name[Aromi], area[riverside]"\n');

@@ -229,8 +229,8 @@ function realise(slots: readonly MrSlot[], d: Draws, test: boolean, forceHeldOut
  * @returns Train, validation and test examples.
  * @example
  * ```ts
- * import { generateE2eStyle } from "./e2e_synthetic.ts";
- * import { randomKey } from "../../random.ts";
+ * import { generateE2eStyle } from "@loradrop/core/nlg";
+ * import { randomKey } from "@loradrop/core";
  * import { assert, assertEquals } from "@std/assert";
  * const d = generateE2eStyle(randomKey(0), { sizes: { train: 5, validation: 2, test: 2 } });
  * assertEquals(d.train.length, 5);
@@ -295,7 +295,7 @@ export function generateE2eStyle(key: RandomKey, options: E2eStyleOptions = {}):
  * @returns The held-out templates, with `{v}`, `{name}`, `{type}`, `{rest}` placeholders.
  * @example
  * ```ts
- * import { heldOutTemplates } from "./e2e_synthetic.ts";
+ * import { heldOutTemplates } from "@loradrop/core/nlg";
  * import { assert } from "@std/assert";
  * assert(heldOutTemplates().some((t) => t.includes("{v}")));
  * ```

@@ -37,7 +37,7 @@ export const LORA_E2E_SLOT_NAMES: Readonly<Record<string, string>> = {
  * @returns The context string.
  * @example
  * ```ts
- * import { linearizeMr } from "./linearize.ts";
+ * import { linearizeMr } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(
  *   linearizeMr("name[Blue Spice], eatType[coffee shop], area[city centre]"),
@@ -57,7 +57,7 @@ export function linearizeMr(mr: string): string {
  * @returns The context string.
  * @example
  * ```ts
- * import { linearizeTriples } from "./linearize.ts";
+ * import { linearizeTriples } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(
  *   linearizeTriples([{ subject: "Aarhus_Airport", property: "cityServed", object: '"Aarhus, Denmark"' }]),
@@ -89,7 +89,7 @@ export interface LmExample {
  * @returns The prompt and target ids.
  * @example
  * ```ts
- * import { lmExample } from "./linearize.ts";
+ * import { lmExample } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const encode = (s: string) => [...s].map((c) => c.charCodeAt(0)); // a toy byte "tokeniser"
  * const ex = lmExample("a : b", "Hi", encode, { eosId: 0, separatorId: 1 });

@@ -19,7 +19,7 @@ export interface MrSlot {
  * @returns The slots.
  * @example
  * ```ts
- * import { parseMr } from "./mr.ts";
+ * import { parseMr } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(parseMr("name[The Eagle], customer rating[5 out of 5]"), [
  *   { attribute: "name", value: "The Eagle" },
@@ -61,7 +61,7 @@ export function parseMr(mr: string): MrSlot[] {
  * @returns `attr[value], attr[value], …`.
  * @example
  * ```ts
- * import { formatMr, parseMr } from "./mr.ts";
+ * import { formatMr, parseMr } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const mr = "name[Aromi], eatType[pub], familyFriendly[yes]";
  * assertEquals(formatMr(parseMr(mr)), mr);

@@ -39,7 +39,7 @@ export interface WebNlgOptions {
  * @returns The triple (parts trimmed; the object may itself contain `|`).
  * @example
  * ```ts
- * import { parseTriple } from "./webnlg.ts";
+ * import { parseTriple } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(parseTriple('Aarhus_Airport | cityServed | "Aarhus, Denmark"'), {
  *   subject: "Aarhus_Airport", property: "cityServed", object: '"Aarhus, Denmark"',
@@ -79,7 +79,7 @@ function lexText(lex: XmlElement): string {
  * @returns The entries in file order.
  * @example
  * ```ts
- * import { parseWebNlg } from "./webnlg.ts";
+ * import { parseWebNlg } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const xml = `<benchmark><entries><entry category="Airport" eid="Id1" size="1">
  *   <modifiedtripleset><mtriple>Aarhus_Airport | cityServed | "Aarhus, Denmark"</mtriple></modifiedtripleset>
@@ -145,7 +145,7 @@ async function xmlFiles(path: string): Promise<string[]> {
  * @returns The entries.
  * @example
  * ```ts
- * import { loadWebNlg } from "./webnlg.ts";
+ * import { loadWebNlg } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/t.xml`, `<benchmark><entries><entry category="Artist" eid="Id5">

@@ -38,7 +38,7 @@ interface Beam {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { beamSearch } from "./beam.ts";
+ * import { beamSearch } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * // Token 1 is likelier first (0.6 vs 0.4), but after it the model is unsure (0.5/0.5) while

@@ -21,7 +21,7 @@ import type { DecodedSequence, DecodingOptions, StepFunction } from "./types.ts"
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { greedyDecode } from "./greedy.ts";
+ * import { greedyDecode } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * // A "model" that prefers the token after the last one, and EOS (0) after token 3.

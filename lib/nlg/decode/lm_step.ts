@@ -32,7 +32,7 @@ export interface LmStepOptions {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { lmStepFunction } from "./lm_step.ts";
+ * import { lmStepFunction } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * // A toy "LM" whose logits at each position are one-hot of (id + 1) mod 4.

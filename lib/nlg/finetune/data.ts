@@ -38,7 +38,7 @@ export interface LmSourceOptions {
  * @returns Ids and labels of equal length.
  * @example
  * ```ts
- * import { shiftedLmExample } from "./data.ts";
+ * import { shiftedLmExample } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const { ids, labels } = shiftedLmExample({ prompt: Int32Array.of(7, 8, 2), target: Int32Array.of(9, 2) });
  * assertEquals([...ids], [7, 8, 2, 9]);
@@ -73,8 +73,8 @@ export function shiftedLmExample(example: LmExample): { ids: Int32Array; labels:
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { lmBatchSource } from "./data.ts";
- * import { disposeLabeledBatch } from "../../train/batches.ts";
+ * import { lmBatchSource } from "@loradrop/core/nlg";
+ * import { disposeLabeledBatch } from "@loradrop/core/train";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const encode = (s: string) => s.trim().split(" ").map((w) => w.length + 10);

@@ -85,10 +85,10 @@ export interface NlgRunResult {
  * @returns The training record, the scores and the generations.
  * @example
  * ```ts
- * import { initBackend } from "../../backend.ts";
- * import { finetuneE2e } from "./finetune.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { finetuneE2e } from "@loradrop/core/nlg";
  * import { tinyDecoder } from "../../models/_tiny_decoder.ts";
- * import { NLG_FINETUNE_PRESETS } from "./presets.ts";
+ * import { NLG_FINETUNE_PRESETS } from "@loradrop/core/nlg";
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assert, assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });

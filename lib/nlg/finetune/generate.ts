@@ -45,7 +45,7 @@ export interface GenerateOptions extends GenerationSettings {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { generateTexts } from "./generate.ts";
+ * import { generateTexts } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * // A toy LM that always prefers token (last + 1), and EOS (0) after token 4.

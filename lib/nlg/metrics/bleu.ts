@@ -56,7 +56,7 @@ export interface BleuResult {
  * @returns The score, precisions, brevity penalty and lengths.
  * @example
  * ```ts
- * import { corpusBleu } from "./bleu.ts";
+ * import { corpusBleu } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // 4 of 4 unigrams, 2 of 3 bigrams, 1 of 2 trigrams, 0 of 1 4-grams match:
  * const r = corpusBleu(["the cat sat down"], [["the cat sat on the mat down"]], { smooth: "none" });

@@ -52,7 +52,7 @@ interface Vec {
  * @returns The corpus score and per-segment scores.
  * @example
  * ```ts
- * import { cider } from "./cider.ts";
+ * import { cider } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // Two segments; "x" is the only unigram, and only n-gram, of segment 0's hypothesis and
  * // reference, so the clipped cosine of order 1 is 1 and the other orders have no n-grams.

@@ -109,7 +109,7 @@ function countChunks(matches: readonly [number, number][]): number {
  * @returns The sentence score in [0, 1).
  * @example
  * ```ts
- * import { meteorSentence } from "./meteor.ts";
+ * import { meteorSentence } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // 3 matches in 2 chunks ("a b" and "d"): P = 3/4, R = 3/3, Fmean = 0.75 / (0.675 + 0.1),
  * // penalty = 0.5 · (2/3)³.
@@ -176,7 +176,7 @@ export function meteorSentence(
  * @returns The mean METEOR in [0, 1].
  * @example
  * ```ts
- * import { meteor } from "./meteor.ts";
+ * import { meteor } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // Identical 4-word sentences: Fmean = 1, one chunk of 4 → penalty 0.5·(1/4)³.
  * assertAlmostEquals(meteor(["The Eagle is cheap"], [["x", "the eagle is cheap"]]), 1 - 0.5 / 64, 1e-12);

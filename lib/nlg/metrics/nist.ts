@@ -54,7 +54,7 @@ function lengthPenalty(sys: number, ref: number): number {
  * @returns The NIST score (≥ 0; E2E systems score about 8-9).
  * @example
  * ```ts
- * import { corpusNist } from "./nist.ts";
+ * import { corpusNist } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // refs "a b" and "a c": 4 words; info(a) = log2(4/2) = 1, info(b) = log2(4/1) = 2,
  * // info(a b) = log2(count(a)/count(a b)) = log2(2/1) = 1. Hypothesis "a b": (1 + 2)/2 + 1/1.

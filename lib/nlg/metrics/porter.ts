@@ -204,7 +204,7 @@ function step5(word: string): string {
  * @returns Its stem.
  * @example
  * ```ts
- * import { porterStem } from "./porter.ts";
+ * import { porterStem } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(["caresses", "ponies", "dies", "hopping", "relational", "happy", "enjoy"].map(porterStem),
  *   ["caress", "poni", "die", "hop", "relat", "happi", "enjoy"]);

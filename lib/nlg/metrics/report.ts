@@ -33,7 +33,7 @@ export interface E2eScores {
  * @returns BLEU, NIST, METEOR, ROUGE-L and CIDEr on the table's scales.
  * @example
  * ```ts
- * import { e2eScores } from "./report.ts";
+ * import { e2eScores } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * const s = e2eScores(["The Eagle is a pub in the city centre."], [["The Eagle is a pub in the city centre."]]);
  * assertAlmostEquals(s.bleu, 100);
@@ -72,7 +72,7 @@ export interface WebNlgScores {
  * @returns Scores per group; a group without entries is `undefined`.
  * @example
  * ```ts
- * import { webNlgScores } from "./report.ts";
+ * import { webNlgScores } from "@loradrop/core/nlg";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * const s = webNlgScores(["a b c d", "x y"], [["a b c d"], ["p q"]], [true, false]);
  * assertEquals(s.seen?.ter, 0);

@@ -29,7 +29,7 @@ export interface RougeLOptions {
  * @returns The LCS length.
  * @example
  * ```ts
- * import { lcsLength } from "./rouge_l.ts";
+ * import { lcsLength } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(lcsLength(["a", "b", "c", "d"], ["b", "x", "d"]), 2);
  * ```
@@ -58,7 +58,7 @@ export function lcsLength(a: readonly string[], b: readonly string[]): number {
  * @returns The mean ROUGE-L F in [0, 1] (the paper's tables print it ×100).
  * @example
  * ```ts
- * import { rougeL } from "./rouge_l.ts";
+ * import { rougeL } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // LCS("a b c d", "a c d e") = 3: P = R = 3/4, so F = 3/4.
  * assertAlmostEquals(rougeL(["a b c d"], [["a c d e"]]), 0.75, 1e-12);

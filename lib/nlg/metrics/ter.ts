@@ -226,7 +226,7 @@ function bestShift(
  * @returns `[edits, referenceLength]`.
  * @example
  * ```ts
- * import { terEdits } from "./ter.ts";
+ * import { terEdits } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * // One shift moves "c d" to the front: 1 edit instead of 4 substitutions.
  * assertEquals(terEdits(["a", "b", "c", "d"], ["c", "d", "a", "b"]), [1, 4]);
@@ -264,7 +264,7 @@ export function terEdits(
  * @returns The score, total edits and total average reference length.
  * @example
  * ```ts
- * import { corpusTer } from "./ter.ts";
+ * import { corpusTer } from "@loradrop/core/nlg";
  * import { assertAlmostEquals } from "@std/assert";
  * // 1 deletion against the closer reference; the average reference length is (3 + 1) / 2 = 2.
  * const r = corpusTer(["A b c d"], [["a b c", "x"]]);

@@ -21,7 +21,7 @@ export type NlgTokenize = "13a" | "whitespace" | "coco" | ((text: string) => str
  * @returns Its tokens.
  * @example
  * ```ts
- * import { tokenize13a } from "./tokenize.ts";
+ * import { tokenize13a } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(tokenize13a("It costs £20-25, (cheap)."), ["It", "costs", "£20", "-", "25", ",", "(", "cheap", ")", "."]);
  * assertEquals(tokenize13a("Rated 3.5 out of 5."), ["Rated", "3.5", "out", "of", "5", "."]);
@@ -49,7 +49,7 @@ export function tokenize13a(text: string): string[] {
  * @returns Its tokens (none for a blank sentence).
  * @example
  * ```ts
- * import { splitWhitespace } from "./tokenize.ts";
+ * import { splitWhitespace } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(splitWhitespace("  a  b\tc "), ["a", "b", "c"]);
  * ```
@@ -91,7 +91,7 @@ const COCO_PUNCTUATION = new Set([
  * @returns Its tokens.
  * @example
  * ```ts
- * import { tokenizeCoco } from "./tokenize.ts";
+ * import { tokenizeCoco } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(tokenizeCoco("The Eagle isn't cheap: £20-25."), ["the", "eagle", "is", "n't", "cheap", "£20-25"]);
  * ```
@@ -115,7 +115,7 @@ export function tokenizeCoco(text: string): string[] {
  * @returns A function from a sentence to its tokens.
  * @example
  * ```ts
- * import { resolveTokenizer } from "./tokenize.ts";
+ * import { resolveTokenizer } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(resolveTokenizer("13a", true)("The Eagle."), ["the", "eagle", "."]);
  * ```

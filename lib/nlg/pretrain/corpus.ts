@@ -57,7 +57,7 @@ const wordCount = (s: string): number => s.split(/\s+/).filter((w) => w.length >
  * @returns The non-empty paragraphs, single-spaced.
  * @example
  * ```ts
- * import { paragraphs } from "./corpus.ts";
+ * import { paragraphs } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(paragraphs("Call me\nIshmael.\n\n\nSome years ago."), ["Call me Ishmael.", "Some years ago."]);
  * ```
@@ -76,7 +76,7 @@ export function paragraphs(text: string): string[] {
  * @returns One document per synset.
  * @example
  * ```ts
- * import { wordnetGlosses } from "./corpus.ts";
+ * import { wordnetGlosses } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const line = '02084071 05 n 02 dog 0 domestic_dog 0 000 | a member of the genus Canis; "the dog barked"';
  * assertEquals(wordnetGlosses("  licence header\n" + line + "\n"), ['dog: a member of the genus Canis; "the dog barked"']);
@@ -133,7 +133,7 @@ async function sourceDocuments(source: CorpusSource, lookup: PackageLookup): Pro
  * @returns Train and validation documents and word counts.
  * @example
  * ```ts
- * import { loadPretrainCorpus } from "./corpus.ts";
+ * import { loadPretrainCorpus } from "@loradrop/core/nlg";
  * import { assert } from "@std/assert";
  * const corpus = await loadPretrainCorpus({ sources: ["mobyDick"], maxWordsPerSource: 5000 });
  * assert(corpus.train.length > corpus.validation.length && corpus.validation.length > 0);

@@ -23,7 +23,7 @@ const HF_ACTIVATIONS: Readonly<Record<string, string>> = {
  * @returns The JSON object.
  * @example
  * ```ts
- * import { gpt2ConfigJson } from "./hf_export.ts";
+ * import { gpt2ConfigJson } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const config = { vocabSize: 50, maxPositions: 8, hiddenDim: 16, numLayers: 1, numHeads: 2, headDim: 8, ffnDim: 32, layerNormEps: 1e-5, activation: "gelu-tanh" } as const;
  * const json = gpt2ConfigJson({ config, weights: {} as never });
@@ -111,11 +111,11 @@ function gpt2Tensors(model: DecoderModel): Record<string, Tensor> {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { initBackend } from "../../backend.ts";
- * import { saveDecoderAsGpt2 } from "./hf_export.ts";
- * import { disposeTrainableDecoder, initDecoder } from "./init.ts";
- * import { loadHfModel } from "../../io/hf_model.ts";
- * import { randomKey } from "../../random.ts";
+ * import { initBackend } from "@loradrop/core";
+ * import { saveDecoderAsGpt2 } from "@loradrop/core/nlg";
+ * import { disposeTrainableDecoder, initDecoder } from "@loradrop/core/nlg";
+ * import { loadHfModel } from "@loradrop/core/io";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
  * const config = { vocabSize: 50, maxPositions: 8, hiddenDim: 16, numLayers: 1, numHeads: 2, headDim: 8, ffnDim: 32, layerNormEps: 1e-5, activation: "gelu-tanh" } as const;

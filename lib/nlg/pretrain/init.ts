@@ -34,7 +34,7 @@ function normals(key: RandomKey, count: number, std: number): Float32Array {
  * @returns Shapes by Hugging Face GPT-2 key.
  * @example
  * ```ts
- * import { gpt2Shapes } from "./init.ts";
+ * import { gpt2Shapes } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const config = { vocabSize: 50, maxPositions: 8, hiddenDim: 16, numLayers: 1, numHeads: 2, headDim: 8, ffnDim: 32, layerNormEps: 1e-5, activation: "gelu-tanh" } as const;
  * const shapes = gpt2Shapes(config);
@@ -80,8 +80,8 @@ export function gpt2Shapes(config: DecoderConfig): Record<string, number[]> {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { disposeTrainableDecoder, initDecoder, weightsFromGpt2Keys } from "./init.ts";
- * import { randomKey } from "../../random.ts";
+ * import { disposeTrainableDecoder, initDecoder, weightsFromGpt2Keys } from "@loradrop/core/nlg";
+ * import { randomKey } from "@loradrop/core";
  * import { assert } from "@std/assert";
  * await tf.setBackend("cpu");
  * const config = { vocabSize: 50, maxPositions: 8, hiddenDim: 16, numLayers: 1, numHeads: 2, headDim: 8, ffnDim: 32, layerNormEps: 1e-5, activation: "gelu-tanh" } as const;
@@ -136,8 +136,8 @@ export function weightsFromGpt2Keys(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { disposeTrainableDecoder, initDecoder } from "./init.ts";
- * import { randomKey } from "../../random.ts";
+ * import { disposeTrainableDecoder, initDecoder } from "@loradrop/core/nlg";
+ * import { randomKey } from "@loradrop/core";
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const config = { vocabSize: 50, maxPositions: 8, hiddenDim: 16, numLayers: 2, numHeads: 2, headDim: 8, ffnDim: 32, layerNormEps: 1e-5, activation: "gelu-tanh" } as const;
@@ -179,8 +179,8 @@ export function initDecoder(config: DecoderConfig, key: RandomKey): TrainableDec
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { disposeTrainableDecoder, initDecoder } from "./init.ts";
- * import { randomKey } from "../../random.ts";
+ * import { disposeTrainableDecoder, initDecoder } from "@loradrop/core/nlg";
+ * import { randomKey } from "@loradrop/core";
  * import { assertEquals } from "@std/assert";
  * await tf.setBackend("cpu");
  * const before = tf.memory().numTensors;

@@ -102,7 +102,7 @@ export const PRETRAIN_PRESETS: Readonly<Record<"smoke" | "default", PretrainSett
  * @returns The decoder configuration.
  * @example
  * ```ts
- * import { PRETRAIN_PRESETS, pretrainDecoderConfig } from "./presets.ts";
+ * import { PRETRAIN_PRESETS, pretrainDecoderConfig } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const c = pretrainDecoderConfig(PRETRAIN_PRESETS.default, 8000);
  * assertEquals([c.vocabSize, c.headDim, c.activation], [8000, 32, "gelu-tanh"]);

@@ -121,7 +121,7 @@ export interface PretrainedDecoder {
  * @returns The folder.
  * @example
  * ```ts
- * import { loradropCacheDir } from "./pretrain.ts";
+ * import { loradropCacheDir } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * assertEquals(loradropCacheDir("/tmp/x"), "/tmp/x");
  * ```
@@ -234,7 +234,7 @@ async function tokenStreams(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
- * import { streamCrossEntropy } from "./pretrain.ts";
+ * import { streamCrossEntropy } from "@loradrop/core/nlg";
  * import { tinyDecoder } from "../../models/_tiny_decoder.ts";
  * import { assert } from "@std/assert";
  * await tf.setBackend("cpu");
@@ -281,7 +281,7 @@ export function streamCrossEntropy(
  * @returns The decoder read back from its folder, the tokenizer and the run's info.
  * @example
  * ```ts ignore
- * import { pretrainDecoder } from "./pretrain.ts";
+ * import { pretrainDecoder } from "@loradrop/core/nlg";
  * const { model, info } = await pretrainDecoder({ preset: "smoke" });
  * console.log(model.config, info?.validationPerplexity);
  * ```

@@ -16,7 +16,7 @@
  * @returns The stream.
  * @example
  * ```ts
- * import { encodeDocuments } from "./tokens.ts";
+ * import { encodeDocuments } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const encode = (w: string) => [...w].map((c) => c.charCodeAt(0) - 96); // a toy tokenizer
  * assertEquals([...encodeDocuments(["ab a", "b"], encode, 0)], [1, 2, 1, 0, 2, 0]);
@@ -69,7 +69,7 @@ export function encodeDocuments(
  * @returns Row-major `(B, T)` inputs and labels.
  * @example
  * ```ts
- * import { lmWindows } from "./tokens.ts";
+ * import { lmWindows } from "@loradrop/core/nlg";
  * import { assertEquals } from "@std/assert";
  * const { inputs, labels } = lmWindows(Int32Array.of(5, 6, 7, 8, 9), [0, 2], 2);
  * assertEquals([...inputs], [5, 6, 7, 8]);
