@@ -403,6 +403,7 @@ async function runTheGrid(
     dir,
     backend: info.active,
     jobs: options.jobs,
+    workerScript: new URL("./repro_worker.ts", import.meta.url),
     executeInProcess: async (run) => {
       await executeRun(run.spec, await shared(), { dir, backend: info.active, progress: false });
     },

@@ -19,6 +19,7 @@ const outcome = await runGrid(todo, {
   dir,
   backend: info.active,
   jobs,
+  workerScript: new URL("../cli/repro_worker.ts", import.meta.url),
   progress: false,
   executeInProcess: async (run) => {
     resources ??= await loadRunResources("use-lite");

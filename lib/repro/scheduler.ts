@@ -139,6 +139,11 @@ export interface RunGridOptions {
   readonly jobs: number;
   /** In-process execution (used when `jobs` is 1). */
   readonly executeInProcess?: (run: PlannedRun) => Promise<void>;
+  /**
+   * The worker process's entry point, needed when `jobs` > 1: a script that reads run specs on
+   * stdin and executes them (the command line's `cli/repro_worker.ts`).
+   */
+  readonly workerScript?: string | URL;
   /** Draw a progress bar over the grid (default: when stderr is a terminal). */
   readonly progress?: boolean;
   /**
@@ -185,6 +190,11 @@ export async function runGrid(
     options.onRunEnd?.(run, error, isBusy);
   };
   try {
+    if (options.jobs > 1 && todo.length > 1 && options.workerScript === undefined) {
+      throw new TypeError(
+        `Cannot run the grid: ${options.jobs} jobs need options.workerScript (the worker process's entry point), received none`,
+      );
+    }
     if (options.jobs === 1 || todo.length <= 1) {
       if (!options.executeInProcess) {
         throw new TypeError("Cannot run the grid in this process: executeInProcess is missing");
@@ -217,7 +227,7 @@ async function runWorker(
   options: RunGridOptions,
   end: (run: PlannedRun, error?: string, busy?: boolean) => void,
 ): Promise<void> {
-  const script = new URL("../../cli/repro_worker.ts", import.meta.url).href;
+  const script = String(options.workerScript);
   const permissions = workerPermissionFlags({
     dir: options.dir,
     backend: options.backend,
