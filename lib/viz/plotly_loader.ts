@@ -47,11 +47,10 @@ export async function packScript(source: string): Promise<string> {
       new Blob([source]).stream().pipeThrough(new CompressionStream("gzip")),
     ).arrayBuffer(),
   );
-  let binary = "";
-  for (let i = 0; i < gz.length; i += 0x8000) {
-    binary += String.fromCharCode(...gz.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  // One character per byte, for btoa (no spread: it overflows the call stack on large inputs).
+  const chars = new Array<string>(gz.length);
+  for (let i = 0; i < gz.length; i++) chars[i] = String.fromCharCode(gz[i]!);
+  return btoa(chars.join(""));
 }
 
 /**
