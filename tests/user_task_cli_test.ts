@@ -41,7 +41,9 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     // Pure: the flags of a smoke cell build exactly the smoke grid's spec.
-    const cell = reproExperiments("smoke")[0]!.runs.find((r) => r.rank === 1 && r.seed === 0)!;
+    const cell = reproExperiments("smoke").find((e) => e.id === "overfit")!.runs.find((r) =>
+      r.rank === 1 && r.seed === 0
+    )!;
     const flags = {
       steps: "12",
       "eval-every": "12",
