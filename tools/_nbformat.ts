@@ -22,6 +22,14 @@ function nextId(prefix: string): string {
   return `${prefix}-${String(counter).padStart(2, "0")}`;
 }
 
+/**
+ * Cell text as written: raw, except that "\`" and "\${" become "`" and "${" (so a cell may hold
+ * both, and LaTeX). Use as a tag: `` md(t`...`) ``.
+ */
+export function t(strings: TemplateStringsArray, ...values: unknown[]): string {
+  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
+}
+
 /** A markdown cell. */
 export function md(text: string): NotebookCell {
   return { cell_type: "markdown", id: nextId("md"), metadata: {}, source: lines(text) };

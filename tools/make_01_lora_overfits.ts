@@ -5,12 +5,8 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
+import { RESULTS_SETUP } from "./_repro_cells.ts";
 
 const cells = [
   md(t`
@@ -63,9 +59,7 @@ import {
 } from "@loradrop/core/repro";
 import { displayFigure, displayTable, lineFigure, scatterFigure } from "@loradrop/core/viz";
 
-const preset = notebookPreset();
-const backend = await initFastestBackend({ log: console.log });
-const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
+${RESULTS_SETUP}
 const overfit = reproExperiments(preset).find((e) => e.id === "overfit")!;
 const task = overfit.runs[0]!.task;
 // The sweep's ranks; rank 8 (α = 16) is also the other experiments' baseline, so it joins the sweep.

@@ -6,12 +6,8 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
+import { RESULTS_SETUP } from "./_repro_cells.ts";
 
 const cells = [
   md(t`
@@ -64,9 +60,7 @@ import {
   scatterFigure,
 } from "@loradrop/core/viz";
 
-const preset = notebookPreset();
-const backend = await initFastestBackend({ log: console.log });
-const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
+${RESULTS_SETUP}
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 `),
   md(t`

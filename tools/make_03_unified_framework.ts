@@ -6,12 +6,8 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
+import { knownEvidenceCells, RESULTS_SETUP, verdictsCells } from "./_repro_cells.ts";
 
 const cells = [
   md(t`
@@ -63,23 +59,11 @@ import {
 } from "@loradrop/core/repro";
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
-const preset = notebookPreset();
-const backend = await initFastestBackend({ log: console.log });
-const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
+${RESULTS_SETUP}
 const framework = reproExperiments(preset).find((e) => e.id === "framework")!;
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 `),
-  md(t`
-## What is known before anything runs here
-
-The verdicts of this notebook's claims as \`results/<preset>/verdicts.json\` holds them — or, when
-this preset has no local results yet, as the **committed reference results** (\`reference/<preset>/\`)
-hold them, labelled with the commit, machine, backend and date that made them. Each claim is decided
-by paired differences over (task, seed) with 95% CIs; the forest plot shows every difference.
-`),
-  code(t`
-await displayKnownEvidence(dir, preset, [4, 5, 6, 7]);
-`),
+  ...knownEvidenceCells([4, 5, 6, 7]),
   md(t`
 ## The grid at this preset
 
@@ -185,21 +169,12 @@ await displayTable(["dropKey", "hiddenCut", "dropAttention"].map((family) => {
   };
 }), ["position", "paper: best pattern", "here: best pattern", "here: patterns measured"]);
 `),
-  md(t`
-## Verdicts
-
-Claims 4-7 of the paper (listed in \`docs/claims.md\`) as \`verdicts.json\` holds them, each decided by
-paired differences over (task, seed) with a 95% CI and Holm's correction across the claim's
-comparisons (in the forest plot, a bar that crosses 0 is inconclusive, never reproduced). They are
-only tested on tasks where the no-dropout baseline overfits (notebook 01's regime check). A claim needs the methods
+  ...verdictsCells(
+    [4, 5, 6, 7],
+    `. A claim needs the methods
 it compares: with the \`smoke\` and \`quick\` grids (a few methods, one rate) some are not testable,
-and the verdict says so rather than guessing.
-`),
-  code(t`
-// Writes regime.json and verdicts.json of this results folder from the stored runs, then shows them.
-const evidence = await updateEvidence(dir, input);
-await displaySections([claimsSection(evidence, [4, 5, 6, 7])]);
-`),
+and the verdict says so rather than guessing.`,
+  ),
   md(t`
 Next: \`04_hiddenkey\` combines the best position-pattern pairs and adds the consistency loss.
 `),

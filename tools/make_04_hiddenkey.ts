@@ -5,12 +5,8 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
+import { knownEvidenceCells, RESULTS_SETUP, verdictsCells } from "./_repro_cells.ts";
 
 const cells = [
   md(t`
@@ -59,23 +55,11 @@ import {
 } from "@loradrop/core/repro";
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
-const preset = notebookPreset();
-const backend = await initFastestBackend({ log: console.log });
-const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
+${RESULTS_SETUP}
 const experiments = reproExperiments(preset).filter((e) => e.id === "compensation" || e.id === "significance");
 console.log("preset " + preset + " on backend " + backend.active + "; results in " + dir);
 `),
-  md(t`
-## What is known before anything runs here
-
-The verdicts of this notebook's claims as \`results/<preset>/verdicts.json\` holds them — or, when
-this preset has no local results yet, as the **committed reference results** (\`reference/<preset>/\`)
-hold them, labelled with the commit, machine, backend and date that made them. Each claim is decided
-by paired differences over (task, seed) with 95% CIs; the forest plot shows every difference.
-`),
-  code(t`
-await displayKnownEvidence(dir, preset, [8, 9, 10, 11]);
-`),
+  ...knownEvidenceCells([8, 9, 10, 11]),
   md(t`
 ## The methods as plans
 
@@ -173,20 +157,11 @@ await displayTable([
   })),
 ], ["task", "HiddenKey⁻", "HiddenKey", "KL gain"]);
 `),
-  md(t`
-## Verdicts
-
-Claims 8-11 of the paper (listed in \`docs/claims.md\`) as \`verdicts.json\` holds them, each decided by
-paired differences over (task, seed) with a 95% CI and Holm's correction across the claim's
-comparisons (in the forest plot, a bar that crosses 0 is inconclusive, never reproduced). They are
-only tested on tasks where the no-dropout baseline overfits (notebook 01's regime check); claims whose methods this
-preset does not run (e.g. + input / + output outside \`full\`) are reported as not testable.
-`),
-  code(t`
-// Writes regime.json and verdicts.json of this results folder from the stored runs, then shows them.
-const evidence = await updateEvidence(dir, input);
-await displaySections([claimsSection(evidence, [8, 9, 10, 11])]);
-`),
+  ...verdictsCells(
+    [8, 9, 10, 11],
+    `; claims whose methods this
+preset does not run (e.g. + input / + output outside \`full\`) are reported as not testable.`,
+  ),
   md(t`
 Next: \`05_cost\` measures what the second pass costs, and the variant that trains both branches.
 `),

@@ -5,12 +5,8 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
+import { RESULTS_SETUP } from "./_repro_cells.ts";
 
 const cells = [
   md(t`
@@ -53,9 +49,7 @@ import {
 } from "@loradrop/core/repro";
 import { barFigure, displayFigure, displayTable } from "@loradrop/core/viz";
 
-const preset = notebookPreset();
-const backend = await initFastestBackend({ log: console.log });
-const dir = (Deno.env.get("LORADROP_RESULTS") ?? "../results") + "/" + preset;
+${RESULTS_SETUP}
 const cost = reproExperiments(preset).find((e) => e.id === "cost")!;
 // The both-branch variant: from the preset when it times it, else one run beside HiddenKey's.
 const hiddenKeyRun = cost.runs.find((r) => r.method === "hiddenKey")!;

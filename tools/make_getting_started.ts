@@ -5,12 +5,7 @@
  *
  * @module
  */
-import { code, md, notebookJson } from "./_nbformat.ts";
-
-/** Raw text, except that "\`" and "\${" become "`" and "${" (so cells may hold both and LaTeX). */
-function t(strings: TemplateStringsArray, ...values: unknown[]): string {
-  return String.raw(strings, ...values).replaceAll("\\`", "`").replaceAll("\\${", "${");
-}
+import { code, md, notebookJson, t } from "./_nbformat.ts";
 
 const cells = [
   md(t`
