@@ -26,34 +26,14 @@ export interface MeteorOptions {
 
 type Enum = [number, string][];
 
-/** nltk's exact matching: hypothesis words from last to first take the last free equal reference word. */
-function matchExact(hyp: Enum, ref: Enum): [[number, number][], Enum, Enum] {
-  const positions = new Map<string, number[]>();
-  ref.forEach(([, w], j) => {
-    const list = positions.get(w);
-    if (list) list.push(j);
-    else positions.set(w, [j]);
-  });
-  const matches: [number, number][] = [];
-  const usedH = new Set<number>();
-  const usedR = new Set<number>();
-  for (let i = hyp.length - 1; i >= 0; i--) {
-    const list = positions.get(hyp[i]![1]);
-    if (list && list.length > 0) {
-      const j = list.pop()!;
-      usedH.add(i);
-      usedR.add(j);
-      matches.push([hyp[i]![0], ref[j]![0]]);
-    }
-  }
-  return [matches, hyp.filter((_, i) => !usedH.has(i)), ref.filter((_, j) => !usedR.has(j))];
-}
-
-/** nltk's synonym stage: among the hypothesis word's synonyms, the one with the latest free reference position. */
-function matchSynonyms(
+/**
+ * One matching stage as nltk runs it: hypothesis words from last to first each take, among the
+ * words `candidates` allows for them, the one with the latest free reference position.
+ */
+function matchStage(
   hyp: Enum,
   ref: Enum,
-  synonyms: (word: string) => Iterable<string>,
+  candidates: (word: string) => Iterable<string>,
 ): [[number, number][], Enum, Enum] {
   const positions = new Map<string, number[]>();
   ref.forEach(([, w], j) => {
@@ -65,12 +45,9 @@ function matchSynonyms(
   const usedH = new Set<number>();
   const usedR = new Set<number>();
   for (let i = hyp.length - 1; i >= 0; i--) {
-    const word = hyp[i]![1];
-    const syns = new Set([...synonyms(word)].filter((s) => !s.includes("_")));
-    syns.add(word);
     let bestJ = -1;
     let bestWord: string | undefined;
-    for (const s of syns) {
+    for (const s of candidates(hyp[i]![1])) {
       const list = positions.get(s);
       if (list && list.length > 0 && list[list.length - 1]! > bestJ) {
         bestJ = list[list.length - 1]!;
@@ -85,6 +62,16 @@ function matchSynonyms(
     }
   }
   return [matches, hyp.filter((_, i) => !usedH.has(i)), ref.filter((_, j) => !usedR.has(j))];
+}
+
+/** nltk's exact stage: a word matches only itself. */
+const exactly = (word: string): string[] => [word];
+
+/** nltk's synonym stage: a word matches itself or one of its synonyms (multi-word ones excluded). */
+function itselfOrSynonyms(
+  synonyms: (word: string) => Iterable<string>,
+): (word: string) => Set<string> {
+  return (word) => new Set([...synonyms(word)].filter((s) => !s.includes("_"))).add(word);
 }
 
 /** Number of chunks: runs of matches adjacent in both the hypothesis and the reference. */
@@ -132,18 +119,18 @@ export function meteorSentence(
   let ref: Enum = reference.map((w, j) => [j, w]);
   const all: [number, number][] = [];
   let found: [number, number][];
-  [found, hyp, ref] = matchExact(hyp, ref);
+  [found, hyp, ref] = matchStage(hyp, ref, exactly);
   for (const pair of found) all.push(pair);
   if (options.stem) {
     const stem = options.stem;
     const stemmedH: Enum = hyp.map(([i, w]) => [i, stem(w)]);
     const stemmedR: Enum = ref.map(([j, w]) => [j, stem(w)]);
     // As nltk, the synonym stage then sees the stemmed forms of the words still unmatched.
-    [found, hyp, ref] = matchExact(stemmedH, stemmedR);
+    [found, hyp, ref] = matchStage(stemmedH, stemmedR, exactly);
     for (const pair of found) all.push(pair);
   }
   if (options.synonyms) {
-    [found, hyp, ref] = matchSynonyms(hyp, ref, options.synonyms);
+    [found, hyp, ref] = matchStage(hyp, ref, itselfOrSynonyms(options.synonyms));
     for (const pair of found) all.push(pair);
   }
   const m = all.length;
