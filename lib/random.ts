@@ -117,6 +117,22 @@ export function foldIn(key: RandomKey, data: number): RandomKey {
   return { words: [a, b] };
 }
 
+/** The sfc32 stream seeded by a key, warmed up: each call returns its next 32-bit output. */
+function sfc32(key: RandomKey): () => number {
+  let a = key.words[0] | 0, b = key.words[1] | 0, c = (key.words[0] ^ 0xdeadbeef) | 0, d = 1;
+  const next = () => {
+    const t = (a + b | 0) + d | 0;
+    d = d + 1 | 0;
+    a = b ^ b >>> 9;
+    b = c + (c << 3) | 0;
+    c = c << 21 | c >>> 11;
+    c = c + t | 0;
+    return t;
+  };
+  for (let i = 0; i < 12; i++) next(); // warm up the stream
+  return next;
+}
+
 /**
  * Draws `count` uniform floats in [0, 1) from a key (sfc32 stream seeded by the key).
  *
@@ -140,25 +156,9 @@ export function uniform(key: RandomKey, count: number): Float32Array {
     );
   }
   const out = new Float32Array(count);
-  let a = key.words[0] | 0, b = key.words[1] | 0, c = (key.words[0] ^ 0xdeadbeef) | 0, d = 1;
-  for (let i = 0; i < 12; i++) { // warm up the stream
-    const t = (a + b | 0) + d | 0;
-    d = d + 1 | 0;
-    a = b ^ b >>> 9;
-    b = c + (c << 3) | 0;
-    c = c << 21 | c >>> 11;
-    c = c + t | 0;
-  }
-  for (let i = 0; i < count; i++) {
-    const t = (a + b | 0) + d | 0;
-    d = d + 1 | 0;
-    a = b ^ b >>> 9;
-    b = c + (c << 3) | 0;
-    c = c << 21 | c >>> 11;
-    c = c + t | 0;
-    // 24 high bits → exactly representable float32 in [0, 1).
-    out[i] = (t >>> 8) / 16777216;
-  }
+  const next = sfc32(key);
+  // 24 high bits → exactly representable float32 in [0, 1).
+  for (let i = 0; i < count; i++) out[i] = (next() >>> 8) / 16777216;
   return out;
 }
 
