@@ -1,6 +1,7 @@
 // Helpers shared by the built-in tasks: dedupe, split selection, standardisation, card building.
 import type { Example, Standardisation, Task, TaskInfo } from "./example.ts";
 import { permutation, randomKey } from "../random.ts";
+import { seededSplit } from "./split.ts";
 
 /** The three splits of a built-in task before standardisation. */
 export interface RawSplits {
@@ -35,6 +36,13 @@ export function dedupe(examples: readonly Example[]): Example[] {
     seen.add(k);
     return true;
   });
+}
+
+/** Drops duplicates ({@linkcode dedupe}), then splits the rest 80/10/10 by a seeded permutation. */
+export function dedupeAndSplit(examples: readonly Example[], seed: number): RawSplits {
+  const unique = dedupe(examples);
+  const [train, dev, test] = seededSplit(seed, unique.length, [0.8, 0.1, 0.1]);
+  return { train: pick(unique, train!), dev: pick(unique, dev!), test: pick(unique, test!) };
 }
 
 /** The first `n` examples of a seeded permutation of `examples` (all of them when fewer). */

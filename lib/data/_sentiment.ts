@@ -1,8 +1,7 @@
 // The `sentiment` task: short product/movie/restaurant reviews from sentiment@5.0.2's fixtures.
 import type { Example } from "./example.ts";
-import { dedupe, pick, type RawSplits } from "./_build.ts";
+import { dedupeAndSplit, type RawSplits } from "./_build.ts";
 import { type PackageLookup, readPackageText } from "./package_files.ts";
-import { seededSplit } from "./split.ts";
 
 export const SENTIMENT_PACKAGE = { name: "sentiment", version: "5.0.2" } as const;
 export const SENTIMENT_FILES = [
@@ -31,11 +30,5 @@ export async function sentimentSplits(lookup: PackageLookup, seed: number): Prom
       all.push({ text, label: r.class });
     });
   }
-  const examples = dedupe(all);
-  const [train, dev, test] = seededSplit(seed, examples.length, [0.8, 0.1, 0.1]);
-  return {
-    train: pick(examples, train!),
-    dev: pick(examples, dev!),
-    test: pick(examples, test!),
-  };
+  return dedupeAndSplit(all, seed);
 }

