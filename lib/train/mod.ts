@@ -33,4 +33,5 @@ export * from "./progress.ts";
 export * from "./run_record.ts";
 export * from "./train_step.ts";
 export * from "./memory_check.ts";
+export * from "./loop.ts";
 export * from "./train.ts";

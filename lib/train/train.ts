@@ -1,7 +1,7 @@
 /**
- * The fine-tuning loop: AdamW with linear warm-up and decay over `model.trainable`, the two-pass
- * dropout step, periodic dev evaluation, events for live curves, a results record, and
- * checkpoints that make a killed run resumable to the same final result.
+ * Fine-tuning: the two-pass dropout step over `model.trainable` in the shared training loop
+ * (`./loop.ts`: AdamW with linear warm-up and decay, checkpoints that make a killed run resumable
+ * to the same final result), periodic dev evaluation, events for live curves and a results record.
  *
  * Files under `outDir` (when given):
  * - `results.jsonl`: one {@linkcode RunRecord} per finished run;
@@ -20,19 +20,13 @@ import { foldIn, type RandomKey, randomKey } from "../random.ts";
 import { type DropoutPlan, validatePlan } from "../dropout/spec.ts";
 import type { TaskModel } from "../models/task_model.ts";
 import type { NluMetricName } from "../metrics/metric.ts";
-import { adamWStateTensors, createAdamW, disposeAdamW, loadAdamWState } from "./adamw.ts";
+import { createAdamW, disposeAdamW } from "./adamw.ts";
 import { appendJsonLine, readJsonLines } from "./atomic_file.ts";
 import { type BatchSource, createDataOrder, disposeLabeledBatch } from "./batches.ts";
-import {
-  loadCheckpoint,
-  type LoadedCheckpoint,
-  restoreVariables,
-  saveCheckpoint,
-} from "./checkpoint.ts";
 import { configHash, type JsonValue } from "./config_hash.ts";
 import { evaluate } from "./evaluate.ts";
 import { checkStepMemory } from "./memory_check.ts";
-import { createProgress } from "./progress.ts";
+import { runTrainingLoop, type TrainingLoopState } from "./loop.ts";
 import {
   bestEvaluation,
   type EvalRecord,
@@ -43,7 +37,6 @@ import {
 } from "./run_record.ts";
 import { type LinearScheduleOptions, linearWarmupDecay } from "./schedule.ts";
 import { type StepResult, trainStep } from "./train_step.ts";
-import type { NamedTensors } from "../types.ts";
 
 // Each seed feeds its own stream, so equal seed numbers still give independent init, data order
 // and masks (randomKey(s) alone would hand all three the same key).
@@ -143,16 +136,13 @@ export interface TrainResult {
 }
 
 /** The loop's state, saved in every checkpoint's sidecar. */
-interface LoopState {
-  step: number;
+interface LoopState extends TrainingLoopState {
   startedAt: string;
   curves: TrainCurves;
   evaluations: EvalRecord[];
   wallTimeMs: number;
-  trainTimeMs: number;
   tokens: number;
   peakMemory: PeakMemory;
-  resumedAt: number[];
   data: { epoch: number; batchInEpoch: number; seed: number; key: readonly number[] };
   dropout: { seed: number; key: readonly number[] };
 }
@@ -359,103 +349,34 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
     try {
       const dropoutKey = streamKey(seeds.dropout, STREAM_DROPOUT);
-      let state: LoopState = {
-        step: 0,
-        startedAt: new Date().toISOString(),
-        curves: { loss: [], taskLoss: [], consistencyLoss: [], gradNorm: [], lr: [] },
-        evaluations: [],
-        wallTimeMs: 0,
-        trainTimeMs: 0,
-        tokens: 0,
-        peakMemory: sampleMemory({ numBytes: 0, numTensors: 0 }),
-        resumedAt: [],
-        data: { epoch: 0, batchInEpoch: 0, seed: seeds.data, key: [...dataKey.words] },
-        dropout: { seed: seeds.dropout, key: [...dropoutKey.words] },
-      };
-      let status: TrainResult["status"] = "trained";
-      let checkpoint: LoadedCheckpoint | undefined;
-      if (runDir !== undefined && resume) checkpoint = await loadCheckpoint(runDir, runId);
-      if (checkpoint !== undefined) {
-        restoreVariables(checkpoint, "param/", model.trainable);
-        const moments: NamedTensors = {};
-        try {
-          for (const [name, entry] of checkpoint.tensors) {
-            if (name.startsWith("m/") || name.startsWith("v/")) {
-              moments[name] = tf.tensor(entry.data, [...entry.shape], "float32");
-            }
-          }
-          state = checkpoint.sidecar.state as unknown as LoopState;
-          loadAdamWState(opt, moments, state.step);
-        } finally {
-          tf.dispose(Object.values(moments));
-        }
-        if (state.step >= steps && resultsPath !== undefined) {
-          const previous = (await readJsonLines(resultsPath)).find((r) =>
-            (r as RunRecord | null)?.runId === runId
-          ) as RunRecord | undefined;
-          if (previous !== undefined) {
-            const finished = model;
-            model = undefined; // handed to the caller
-            return { record: previous, model: finished, status: "already-finished" };
-          }
-        }
-        state.resumedAt.push(state.step);
-        status = "resumed";
-      }
-
       const eventsPath = runDir === undefined ? undefined : `${runDir}/events.jsonl`;
       const sessionStart = performance.now();
-      const wallBefore = state.wallTimeMs;
+      let wallBefore = 0; // the wall time of earlier sessions, from a checkpoint
       const wallNow = () => wallBefore + (performance.now() - sessionStart);
-      const save = async (): Promise<void> => {
-        if (runDir === undefined) return;
-        state.wallTimeMs = wallNow();
-        const tensors: NamedTensors = {};
-        for (const [name, v] of Object.entries(model!.trainable)) tensors[`param/${name}`] = v;
-        Object.assign(tensors, adamWStateTensors(opt).tensors);
-        await saveCheckpoint(runDir, runId, state.step, tensors, state as unknown as JsonValue);
-      };
-      if (eventsPath !== undefined && status === "resumed") {
-        await appendJsonLine(eventsPath, {
-          type: "resume",
-          step: state.step,
-          at: new Date().toISOString(),
-        });
-      }
-
-      const runEval = async (): Promise<boolean> => {
-        if (options.dev === undefined) return false;
-        const result = evaluate(model!, options.dev, {
-          batchSize: evalBatchSize,
-          metrics,
-          plan: options.plan,
-        });
-        const record: EvalRecord = {
-          step: state.step,
-          epoch: state.step / perEpoch,
-          metrics: result.metrics,
-          loss: result.loss,
-        };
-        state.evaluations.push(record);
-        state.peakMemory = sampleMemory(state.peakMemory);
-        if (eventsPath !== undefined) await appendJsonLine(eventsPath, { type: "eval", ...record });
-        await options.onEval?.({ ...record, totalSteps: steps });
-        return true;
-      };
-
-      // an oversized batch is refused in a second, not after minutes of paging and a wasm abort
-      if (state.step < steps) await checkStepMemory(model, options.train, options.plan, batchSize);
-      const progress = createProgress(steps, state.step, options.progress);
-      try {
-        while (state.step < steps) {
+      let previous: RunRecord | undefined; // the stored record of a finished run
+      const loop = await runTrainingLoop<LoopState, StepResult>({
+        totalSteps: steps,
+        schedule,
+        optimizer: opt,
+        state: {
+          step: 0,
+          startedAt: new Date().toISOString(),
+          curves: { loss: [], taskLoss: [], consistencyLoss: [], gradNorm: [], lr: [] },
+          evaluations: [],
+          wallTimeMs: 0,
+          trainTimeMs: 0,
+          tokens: 0,
+          peakMemory: sampleMemory({ numBytes: 0, numTensors: 0 }),
+          resumedAt: [],
+          data: { epoch: 0, batchInEpoch: 0, seed: seeds.data, key: [...dataKey.words] },
+          dropout: { seed: seeds.dropout, key: [...dropoutKey.words] },
+        },
+        step: (state, lr) => {
           const step = state.step;
-          const t0 = performance.now();
-          const position = order.at(step);
-          const batch = options.train.batch(position.indices);
-          const lr = linearWarmupDecay(step, schedule);
+          const batch = options.train.batch(order.at(step).indices);
           let result: StepResult;
           try {
-            result = trainStep(model, opt, batch, options.plan, foldIn(dropoutKey, step), {
+            result = trainStep(model!, opt, batch, options.plan, foldIn(dropoutKey, step), {
               lr,
               maxGradNorm,
               ...(options.regressionConsistencyOn === undefined
@@ -477,7 +398,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
                 " (lower the learning rate or the dropout rates)",
             );
           }
-          state.trainTimeMs += performance.now() - t0;
           state.tokens += batch.tokens;
           state.curves.loss.push(result.loss);
           state.curves.taskLoss.push(result.taskLoss);
@@ -490,26 +410,84 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             numBytes: Math.max(state.peakMemory.numBytes, result.peakBytes),
             numTensors: state.peakMemory.numTensors,
           });
-          state.step = step + 1;
-          const next = order.at(state.step);
+          const next = order.at(step + 1);
           state.data = { ...state.data, epoch: next.epoch, batchInEpoch: next.batchInEpoch };
-          progress.update(state.step, result.loss);
-          await options.onStep?.({
+          return result;
+        },
+        onStep: (state, result, lr) =>
+          options.onStep?.({
             ...result,
             step: state.step,
             totalSteps: steps,
             epoch: state.step / perEpoch,
             lr,
-          });
-          const evaluated = (evalEvery !== undefined && state.step % evalEvery === 0) ||
-              state.step === steps
-            ? await runEval()
-            : false;
-          if (evaluated || state.step % checkpointEvery === 0 || state.step === steps) await save();
-        }
-      } finally {
-        progress.stop();
+          }),
+        ...(options.dev === undefined ? {} : {
+          evaluate: {
+            every: evalEvery,
+            run: async (state: LoopState) => {
+              const result = evaluate(model!, options.dev!, {
+                batchSize: evalBatchSize,
+                metrics,
+                plan: options.plan,
+              });
+              const record: EvalRecord = {
+                step: state.step,
+                epoch: state.step / perEpoch,
+                metrics: result.metrics,
+                loss: result.loss,
+              };
+              state.evaluations.push(record);
+              state.peakMemory = sampleMemory(state.peakMemory);
+              if (eventsPath !== undefined) {
+                await appendJsonLine(eventsPath, { type: "eval", ...record });
+              }
+              await options.onEval?.({ ...record, totalSteps: steps });
+            },
+          },
+        }),
+        ...(runDir === undefined ? {} : {
+          checkpoint: {
+            dir: runDir,
+            runId,
+            every: checkpointEvery,
+            afterEvaluation: true,
+            atEnd: true,
+            resume,
+            // A finished run whose record is stored is not trained again.
+            finished: async () => {
+              if (resultsPath === undefined) return false;
+              previous = (await readJsonLines(resultsPath)).find((r) =>
+                (r as RunRecord | null)?.runId === runId
+              ) as RunRecord | undefined;
+              return previous !== undefined;
+            },
+            onResume: async (state: LoopState) => {
+              wallBefore = state.wallTimeMs;
+              await appendJsonLine(eventsPath!, {
+                type: "resume",
+                step: state.step,
+                at: new Date().toISOString(),
+              });
+            },
+            beforeSave: (state: LoopState) => {
+              state.wallTimeMs = wallNow();
+            },
+          },
+        }),
+        // an oversized batch is refused in a second, not after minutes of paging and a wasm abort
+        beforeFirstStep: async () => {
+          await checkStepMemory(model!, options.train, options.plan, batchSize);
+        },
+        progress: options.progress,
+      });
+      const state = loop.state;
+      if (loop.status === "already-finished") {
+        const finished = model;
+        model = undefined; // handed to the caller
+        return { record: previous!, model: finished, status: "already-finished" };
       }
+      const status: TrainResult["status"] = loop.status === "resumed" ? "resumed" : "trained";
 
       const mainMetric = metrics[0]!;
       const lastEval = state.evaluations.at(-1);
