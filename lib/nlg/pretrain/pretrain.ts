@@ -22,20 +22,15 @@ import { crossEntropy } from "../../losses/mod.ts";
 import { loadHfDecoder } from "../../io/hf_model.ts";
 import { loadUseLiteTokenizer } from "../../tokenizers/use_lite.ts";
 import type { TextTokenizer } from "../../tokenizers/load.ts";
-import {
-  adamWStateTensors,
-  adamWUpdate,
-  createAdamW,
-  disposeAdamW,
-  loadAdamWState,
-} from "../../train/adamw.ts";
-import { clipByGlobalNorm } from "../../train/clip.ts";
-import { loadCheckpoint, restoreVariables, saveCheckpoint } from "../../train/checkpoint.ts";
+import type { DropoutPlan } from "../../dropout/spec.ts";
+import type { TaskModel } from "../../models/task_model.ts";
+import { createAdamW, disposeAdamW } from "../../train/adamw.ts";
+import { disposeLabeledBatch } from "../../train/batches.ts";
 import { configHash, type JsonValue } from "../../train/config_hash.ts";
 import { writeFileAtomic } from "../../train/atomic_file.ts";
-import { createProgress } from "../../train/progress.ts";
-import { linearWarmupDecay } from "../../train/schedule.ts";
-import type { NamedTensors, Tensor2D } from "../../types.ts";
+import { runTrainingLoop } from "../../train/loop.ts";
+import { type StepResult, trainStep } from "../../train/train_step.ts";
+import type { Tensor2D } from "../../types.ts";
 import { loadPretrainCorpus } from "./corpus.ts";
 import { encodeDocuments, lmWindows } from "./tokens.ts";
 import {
@@ -53,6 +48,28 @@ export const PRETRAIN_EOS_ID = 2;
 
 /** Bumped when the meaning of a cached decoder changes. */
 const FORMAT = 1;
+
+/** Pretraining drops nothing. */
+const NO_DROPS: DropoutPlan = { drops: [] };
+
+/**
+ * The decoder as a task model whose trainable variables are all its weights and whose loss is
+ * the next-token cross-entropy, for `trainStep`. Its forward pass is the inference pass (no drops).
+ */
+function languageModel(model: TrainableDecoder): TaskModel {
+  return {
+    kind: "classification",
+    trainable: model.variables,
+    objective: { taskLoss: (output, labels) => crossEntropy(output.logits, labels) },
+    forward: (batch) => {
+      const logits = decoderForward(model, { inputIds: batch.inputIds }, { plan: NO_DROPS }, {
+        training: false,
+      }); // (B, T, V)
+      return { logits, pooled: logits };
+    },
+    dispose: () => disposeTrainableDecoder(model),
+  };
+}
 
 /** What `pretrain.json` holds. */
 export interface PretrainInfo {
@@ -333,119 +350,83 @@ export async function pretrainDecoder(options: PretrainOptions = {}): Promise<Pr
   const dataKey = foldIn(randomKey(settings.seed), 1);
   const opt = createAdamW(model.variables, { weightDecay: settings.weightDecay });
   const checkpointDir = `${dir}/checkpoint`;
-  const runId = hash;
   const backend = tf.getBackend();
   try {
-    let state = {
-      step: 0,
-      loss: [] as number[],
-      validation: [] as { step: number; loss: number; perplexity: number }[],
-      resumedAt: [] as number[],
-      trainTimeMs: 0,
-    };
-    let status: PretrainedDecoder["status"] = "trained";
-    const checkpoint = options.force === true
-      ? undefined
-      : await loadCheckpoint(checkpointDir, runId);
-    if (checkpoint !== undefined) {
-      restoreVariables(checkpoint, "param/", model.variables);
-      const moments: NamedTensors = {};
-      try {
-        for (const [name, entry] of checkpoint.tensors) {
-          if (name.startsWith("m/") || name.startsWith("v/")) {
-            moments[name] = tf.tensor(entry.data, [...entry.shape], "float32");
-          }
-        }
-        state = checkpoint.sidecar.state as unknown as typeof state;
-        loadAdamWState(opt, moments, state.step);
-      } finally {
-        tf.dispose(Object.values(moments));
-      }
-      state.resumedAt.push(state.step);
-      status = "resumed";
-      log(`resuming from step ${state.step} of ${settings.steps}`);
-    }
-    const save = async () => {
-      const tensors: NamedTensors = {};
-      for (const [name, v] of Object.entries(model.variables)) tensors[`param/${name}`] = v;
-      Object.assign(tensors, adamWStateTensors(opt).tensors);
-      await saveCheckpoint(
-        checkpointDir,
-        runId,
-        state.step,
-        tensors,
-        state as unknown as JsonValue,
-      );
-    };
-    const validate = () => {
-      const loss = streamCrossEntropy(model, streams.validation, {
-        length: t,
-        windows: settings.validationWindows,
-      });
-      const record = { step: state.step, loss, perplexity: Math.exp(loss) };
-      state.validation.push(record);
-      options.onEval?.(record);
-      log(`step ${state.step}: validation perplexity ${record.perplexity.toFixed(2)}`);
-    };
-    const schedule = {
-      peakLr: settings.lr,
-      totalSteps: settings.steps,
-      warmupSteps: settings.warmupSteps,
-    };
-    const vars = Object.values(model.variables);
-    const names = Object.keys(model.variables);
-    const byVarName = new Map(names.map((n) => [model.variables[n]!.name, n]));
-    const progress = createProgress(settings.steps, state.step, options.progress);
     const b = settings.batchSize;
-    try {
-      while (state.step < settings.steps) {
-        if (options.stopAfter !== undefined && state.step >= options.stopAfter) {
-          await save();
-          return await finish("stopped", undefined);
-        }
-        const t0 = performance.now();
+    const taskModel = languageModel(model);
+    const loop = await runTrainingLoop({
+      totalSteps: settings.steps,
+      schedule: {
+        peakLr: settings.lr,
+        totalSteps: settings.steps,
+        warmupSteps: settings.warmupSteps,
+      },
+      optimizer: opt,
+      state: {
+        step: 0,
+        loss: [] as number[],
+        validation: [] as { step: number; loss: number; perplexity: number }[],
+        resumedAt: [] as number[],
+        trainTimeMs: 0,
+      },
+      step: (state, lr) => {
         const starts = randomInts(foldIn(dataKey, state.step), b, streams.train.length - t - 1);
         const { inputs, labels } = lmWindows(streams.train, starts, t);
-        const lr = linearWarmupDecay(state.step, schedule);
-        const { value, grads } = tf.tidy(() => {
-          const ids = tf.tensor2d(inputs, [b, t], "int32") as Tensor2D;
-          const target = tf.tensor2d(labels, [b, t], "int32");
-          const { value, grads } = tf.variableGrads(() => {
-            const logits = decoderForward(model, { inputIds: ids }, { plan: { drops: [] } }, {
-              training: false,
-            });
-            return crossEntropy(logits, target) as tf.Scalar;
-          }, vars);
-          const named: NamedTensors = {};
-          for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
-          return { value, grads: clipByGlobalNorm(named, 1).grads };
-        });
-        const loss = value.dataSync()[0]!;
+        const batch = {
+          inputs: {
+            inputIds: tf.tensor2d(inputs, [b, t], "int32"),
+            attentionMask: tf.ones([b, t]) as Tensor2D, // every window is full: no padding
+          },
+          labels: tf.tensor2d(labels, [b, t], "int32"),
+          tokens: b * t,
+        };
+        let result: StepResult;
         try {
-          if (!Number.isFinite(loss)) {
-            throw new Error(
-              `Cannot pretrain: the loss became ${loss} at step ${
-                state.step + 1
-              }; lower the learning rate`,
-            );
-          }
-          adamWUpdate(opt, grads, lr);
+          // No drops: the step's key draws nothing.
+          result = trainStep(taskModel, opt, batch, NO_DROPS, dataKey, { lr, maxGradNorm: 1 });
         } finally {
-          tf.dispose([value, ...Object.values(grads)]);
+          disposeLabeledBatch(batch);
         }
-        state.trainTimeMs += performance.now() - t0;
-        state.loss.push(loss);
-        state.step += 1;
-        progress.update(state.step, loss);
-        options.onStep?.({ step: state.step, totalSteps: settings.steps, loss, lr });
-        if (state.step % settings.evalEvery === 0 || state.step === settings.steps) validate();
-        if (state.step % settings.checkpointEvery === 0 && state.step < settings.steps) {
-          await save();
+        if (!result.applied) {
+          throw new Error(
+            `Cannot pretrain: the loss became ${result.loss} at step ${
+              state.step + 1
+            }; lower the learning rate`,
+          );
         }
-      }
-    } finally {
-      progress.stop();
-    }
+        state.loss.push(result.loss);
+        return result;
+      },
+      onStep: (state, result, lr) =>
+        options.onStep?.({ step: state.step, totalSteps: settings.steps, loss: result.loss, lr }),
+      evaluate: {
+        every: settings.evalEvery,
+        run: (state) => {
+          const loss = streamCrossEntropy(model, streams.validation, {
+            length: t,
+            windows: settings.validationWindows,
+          });
+          const record = { step: state.step, loss, perplexity: Math.exp(loss) };
+          state.validation.push(record);
+          options.onEval?.(record);
+          log(`step ${state.step}: validation perplexity ${record.perplexity.toFixed(2)}`);
+        },
+      },
+      checkpoint: {
+        dir: checkpointDir,
+        runId: hash,
+        every: settings.checkpointEvery,
+        afterEvaluation: false,
+        atEnd: false, // the finished decoder is written instead
+        resume: options.force !== true,
+        onResume: (state) => log(`resuming from step ${state.step} of ${settings.steps}`),
+      },
+      progress: options.progress,
+      stopAfter: options.stopAfter,
+    });
+    if (loop.status === "stopped") return await finish("stopped", undefined);
+    const state = loop.state;
+    const status = loop.status === "resumed" ? "resumed" : "trained";
     const last = state.validation.at(-1)!;
     const info: PretrainInfo = {
       settings,
