@@ -14,16 +14,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { foldIn, type RandomKey } from "../random.ts";
 import type { DropoutPlan } from "../dropout/spec.ts";
 import { crossEntropy } from "../losses/mod.ts";
-import type { Tensor, Tensor2D, Tensor3D, Variable } from "../types.ts";
-import {
-  type DropContext,
-  initLora,
-  type LoraConfig,
-  loraScale,
-  type LoraWeights,
-} from "./_deps.ts";
+import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
+import { type DropContext, type LoraConfig, loraScale, type LoraWeights } from "./_deps.ts";
 import { decoderForward, type DecoderModel, latterHalfPlan } from "./decoder.ts";
 import { MODULE_NAMES, type ModuleName } from "./_deps.ts";
+import { initLayerAdapters } from "./layer_adapters.ts";
 import type { TaskBatch, TaskModel, TaskOutput } from "./task_model.ts";
 
 /** Labels with this value (any negative value) are not counted: prompt and padding positions. */
@@ -170,21 +165,13 @@ export function createDecoderTaskModel(
   }
   const scale = loraScale(config);
   const numLayers = base.config.numLayers;
-  const trainable: Record<string, Variable> = {};
-  const adapters: Record<string, LoraWeights> = {};
-  const loraKey = foldIn(key, 0);
-  let j = 0;
-  for (let layer = 0; layer < numLayers; layer++) {
-    for (const module of MODULE_NAMES) {
-      if (!targets.includes(module)) continue;
-      const [inDim, outDim] = moduleDims(base, module);
-      const adapter = initLora(foldIn(loraKey, j++), inDim, outDim, config);
-      const name = `layers.${layer}.${module}`;
-      adapters[name] = adapter;
-      trainable[`${name}.lora_a`] = adapter.a;
-      trainable[`${name}.lora_b`] = adapter.b;
-    }
-  }
+  const { adapters, trainable } = initLayerAdapters(
+    foldIn(key, 0),
+    numLayers,
+    targets,
+    (_layer, module) => moduleDims(base, module),
+    config,
+  );
   let disposed = false;
   const run = (batch: TaskBatch, plan: DropoutPlan, ctx: DropContext): Tensor3D => {
     if (disposed) throw new Error("Cannot run a decoder task model: it was disposed");

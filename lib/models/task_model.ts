@@ -10,15 +10,14 @@ import { foldIn, type RandomKey, uniform } from "../random.ts";
 import type { DropoutPlan } from "../dropout/spec.ts";
 import {
   type DropContext,
-  initLora,
   type LinearWeights,
   type LoraConfig,
   loraScale,
-  type LoraWeights,
   validateLoraConfig,
 } from "./_deps.ts";
 import { MODULE_NAMES, type ModuleName } from "./_deps.ts";
-import { adapterKey, encoderForward, type EncoderInput, validateEncoder } from "./encoder.ts";
+import { initLayerAdapters } from "./layer_adapters.ts";
+import { encoderForward, type EncoderInput, validateEncoder } from "./encoder.ts";
 import type { EncoderModel } from "./encoder_config.ts";
 import {
   applyPooler,
@@ -239,21 +238,13 @@ export function createTaskModel(
     );
   }
   const scale = loraScale(loraConfig);
-  const trainable: Record<string, Variable> = {};
-  const adapters: Record<string, LoraWeights> = {};
-  const loraKey = foldIn(key, 0);
-  let j = 0;
-  for (let layer = 0; layer < base.config.layers.length; layer++) {
-    for (const module of MODULE_NAMES) {
-      if (!loraConfig.targets!.includes(module)) continue;
-      const [inDim, outDim] = encoderModuleDims(base, layer, module);
-      const adapter = initLora(foldIn(loraKey, j++), inDim, outDim, loraConfig);
-      const name = adapterKey(layer, module);
-      adapters[name] = adapter;
-      trainable[`${name}.lora_a`] = adapter.a;
-      trainable[`${name}.lora_b`] = adapter.b;
-    }
-  }
+  const { adapters, trainable } = initLayerAdapters(
+    foldIn(key, 0),
+    base.config.layers.length,
+    loraConfig.targets!,
+    (layer, module) => encoderModuleDims(base, layer, module),
+    loraConfig,
+  );
   const dense = options.head.dense === true;
   if (dense && pooling === "pooler") {
     throw new TypeError(
