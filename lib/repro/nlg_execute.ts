@@ -16,8 +16,11 @@ import type { E2eExample } from "../nlg/data/types.ts";
 import { generateE2eStyle } from "../nlg/data/e2e_synthetic.ts";
 import { loadE2e } from "../nlg/data/e2e.ts";
 import { LORA_NLG_EOS_ID } from "../nlg/data/linearize.ts";
-import type { E2eScores } from "../nlg/metrics/report.ts";
-import { finetuneE2e, type FinetuneE2eOptions } from "../nlg/finetune/finetune.ts";
+import {
+  finetuneE2e,
+  type FinetuneE2eOptions,
+  type NlgRunResult,
+} from "../nlg/finetune/finetune.ts";
 import { PRETRAIN_EOS_ID, pretrainDecoder, type PretrainInfo } from "../nlg/pretrain/pretrain.ts";
 import { PRETRAIN_PRESETS } from "../nlg/pretrain/presets.ts";
 import type { RunSpec } from "./experiments.ts";
@@ -40,19 +43,8 @@ export interface NlgResources
 
 /** A stored NLG run: the trainer's record plus Table 2's scores and the generations. */
 export interface NlgStoredRun extends StoredRun {
-  /** The NLG results. */
-  readonly nlg: {
-    /** BLEU, NIST, METEOR, ROUGE-L, CIDEr on the test MRs. */
-    readonly scores: E2eScores;
-    /** Every generation with its MR and references. */
-    readonly generations: readonly {
-      mr: string;
-      hypothesis: string;
-      references: readonly string[];
-    }[];
-    /** Seconds of beam search. */
-    readonly generationSeconds: number;
-  };
+  /** The NLG results: Table 2's scores on the test MRs, the generations, seconds of beam search. */
+  readonly nlg: Pick<NlgRunResult, "scores" | "generations" | "generationSeconds">;
 }
 
 /** Options of {@linkcode loadNlgResources}. */
