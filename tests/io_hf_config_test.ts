@@ -17,7 +17,7 @@ const BERT = {
 
 Deno.test("parseHfConfig maps bert-base to a post-LN encoder with learned positions and token types", () => {
   const arch = parseHfConfig(BERT, "config.json");
-  if (arch.modelType !== "bert") throw new Error("expected bert");
+  if (arch.kind !== "encoder" || arch.modelType !== "bert") throw new Error("expected bert");
   const c = arch.encoder;
   assertEquals(c.layers.length, 12);
   assertEquals(c.layers[0], {
@@ -47,7 +47,7 @@ Deno.test("parseHfConfig gives RoBERTa its position offset (padding_idx + 1) and
     },
     "config.json",
   );
-  if (arch.modelType !== "roberta") throw new Error("expected roberta");
+  if (arch.kind !== "encoder" || arch.modelType !== "roberta") throw new Error("expected roberta");
   assertEquals([arch.encoder.positionOffset, arch.encoder.maxPositions], [2, 512]);
   assertEquals(arch.encoder.layerNormEps, 1e-5);
 });
@@ -64,7 +64,7 @@ Deno.test("parseHfConfig maps GPT-2 (n_inner null → 4·n_embd, gelu_new → ge
     activation_function: "gelu_new",
     layer_norm_epsilon: 1e-5,
   }, "config.json");
-  if (arch.modelType !== "gpt2") throw new Error("expected gpt2");
+  if (arch.kind !== "decoder" || arch.modelType !== "gpt2") throw new Error("expected gpt2");
   assertEquals(arch.decoder, {
     vocabSize: 50257,
     maxPositions: 1024,

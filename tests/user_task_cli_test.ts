@@ -231,7 +231,7 @@ Deno.test({
       assertEquals(meta.task.labels, ["neg", "pos"]);
       await initBackend({ backend: "cpu" });
       const { arch } = await readHfConfig(modelDir);
-      if (arch.modelType !== "bert") {
+      if (arch.kind !== "encoder" || arch.modelType !== "bert") {
         throw new TypeError(`expected BERT, received ${arch.modelType}`);
       }
       const adapter = await loadAdapter(`${tmp}/adapter`, {

@@ -1,43 +1,57 @@
 /**
- * PEFT's names for loradrop's modules: module paths per architecture, the `target_modules` value
- * written for a set of loradrop modules and how a config's `target_modules` selects modules.
+ * PEFT's names for loradrop's modules, read from the base's adapter layout (an architecture row or
+ * USE-lite's): module paths, the `target_modules` value written for a set of loradrop modules and
+ * how a config's `target_modules` selects modules.
  *
  * @module
  */
 import { MODULE_NAMES, type ModuleName } from "../models/drop_context.ts";
-import { HF_ENCODER_MODULE_PATHS } from "./hf_encoder.ts";
+import {
+  type AdapterLayout,
+  adapterLayout,
+  type AdapterModelType,
+  HF_MODEL_TYPES,
+  layerPath,
+} from "./architectures/table.ts";
 import { compileTargetRegex } from "./adapter_target_regex.ts";
+import { orList } from "../_or_list.ts";
 
-/** The base architectures an adapter can be saved for (`use-lite`: loradrop only, BERT key layout). */
-export type AdapterModelType = "bert" | "roberta" | "gpt2" | "use-lite";
+export type { AdapterModelType } from "./architectures/table.ts";
 
 /** PEFT task types loradrop writes and reads. */
 export type PeftTaskType = "SEQ_CLS" | "FEATURE_EXTRACTION" | "CAUSAL_LM";
 
-const GPT2_PATHS: Readonly<Record<ModuleName, string>> = {
-  q: "attn.c_attn",
-  k: "attn.c_attn",
-  v: "attn.c_attn",
-  o: "attn.c_proj",
-  "ffn-in": "mlp.c_fc",
-  "ffn-out": "mlp.c_proj",
-};
-
 /** loradrop's adapter keys `layers.{i}.{module}`. */
 export const ADAPTER_KEY = /^layers\.(\d+)\.(q|k|v|o|ffn-in|ffn-out)$/;
 
-/** The slices of GPT-2's fused `c_attn`, in its column order. */
+/** The slices of a fused q|k|v projection (GPT-2's `c_attn`), in its column order. */
 export const FUSED: readonly ModuleName[] = ["q", "k", "v"];
 
-/** The HF module path of `module` in layer `layer` (inside the base model, no task prefix). */
-export function modulePath(
-  modelType: AdapterModelType,
-  layer: number,
-  module: ModuleName,
-): string {
-  return modelType === "gpt2"
-    ? `h.${layer}.${GPT2_PATHS[module]}`
-    : `encoder.layer.${layer}.${HF_ENCODER_MODULE_PATHS[module]}`;
+/** The base names an adapter may be saved for, in messages: `bert, roberta, gpt2 or use-lite`. */
+export function adapterModelTypes(): string {
+  return orList([...HF_MODEL_TYPES, "use-lite"]);
+}
+
+/** The layout of `modelType`, or a TypeError `Cannot WHAT: modelType must be …`. */
+export function layoutFor(modelType: AdapterModelType, what: string): AdapterLayout {
+  const layout = adapterLayout(modelType);
+  if (layout === undefined) {
+    throw new TypeError(
+      `Cannot ${what}: modelType must be ${adapterModelTypes()}, received "${modelType}"`,
+    );
+  }
+  return layout;
+}
+
+/** The modules of a fused q|k|v projection: q, k, v when they share one path, else none. */
+export function fusedModules(layout: AdapterLayout): readonly ModuleName[] {
+  const m = layout.weights.modules;
+  return m.q === m.k && m.q === m.v ? FUSED : [];
+}
+
+/** The module path of `module` in layer `layer` (inside the base model, no task prefix). */
+export function modulePath(layout: AdapterLayout, layer: number, module: ModuleName): string {
+  return `${layerPath(layout.weights, layer)}.${layout.weights.modules[module]}`;
 }
 
 /** A row-major `(rows, cols)` matrix transposed to `(cols, rows)`, as float32. */
@@ -53,31 +67,27 @@ export function transposed(
   return out; // (cols, rows)
 }
 
-/** The PEFT `target_modules` for loradrop module names: a suffix list, or a regex if ambiguous. */
+/**
+ * The PEFT `target_modules` for loradrop module names: the layout's names (once each), or a regex
+ * over the module paths when a chosen name also ends another module's path (BERT's
+ * `output.dense` ends `attention.output.dense`).
+ */
 export function peftTargets(
-  modelType: AdapterModelType,
+  layout: AdapterLayout,
   targets: readonly ModuleName[],
 ): string[] | string {
-  if (modelType === "gpt2") {
-    const names = new Set<string>();
-    for (const t of MODULE_NAMES) {
-      if (!targets.includes(t)) continue;
-      names.add(FUSED.includes(t) ? "c_attn" : GPT2_PATHS[t]);
-    }
-    return [...names];
-  }
-  const suffix: Record<ModuleName, string> = {
-    q: "query",
-    k: "key",
-    v: "value",
-    o: "attention.output.dense",
-    "ffn-in": "intermediate.dense",
-    "ffn-out": "output.dense", // also a suffix of attention.output.dense: needs a regex
-  };
+  const { modules } = layout.weights;
+  const names = layout.peft.targetNames;
   const ordered = MODULE_NAMES.filter((t) => targets.includes(t));
-  if (!ordered.includes("ffn-out")) return ordered.map((t) => suffix[t]);
-  const paths = ordered.map((t) => HF_ENCODER_MODULE_PATHS[t].replaceAll(".", "\\."));
-  return `.*encoder\\.layer\\.\\d+\\.(${paths.join("|")})`;
+  const ambiguous = ordered.some((t) =>
+    MODULE_NAMES.some((other) =>
+      modules[other] !== modules[t] && peftSelects([names[t]])(modules[other])
+    )
+  );
+  if (!ambiguous) return [...new Set(ordered.map((t) => names[t]))];
+  const paths = [...new Set(ordered.map((t) => modules[t].replaceAll(".", "\\.")))];
+  const layer = layout.weights.layer.replaceAll(".", "\\.").replace("{i}", "\\d+");
+  return `.*${layer}\\.(${paths.join("|")})`;
 }
 
 /**

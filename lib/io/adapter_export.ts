@@ -11,12 +11,19 @@ import type { HeadLayout, TaskModel } from "../models/task_model.ts";
 import type { EvalRecord, RunRecord, TrainSeeds } from "../train/run_record.ts";
 import { writeFileAtomic } from "../train/atomic_file.ts";
 import { saveAdapter } from "./adapter_save.ts";
+import { architectureRow, encoderModelTypes, type HfEncoderType } from "./architectures/table.ts";
+import { orList } from "../_or_list.ts";
 
 /** The file, next to `adapter_config.json`, that {@linkcode saveTrainedAdapter} writes. */
 export const ADAPTER_METADATA_FILE = "loradrop_adapter.json";
 
-/** The base models a trained adapter can name. */
-export type TrainedBaseType = "use-lite" | "bert" | "roberta";
+/** The base models a trained adapter can name: USE-lite or an encoder of the architecture table. */
+export type TrainedBaseType = "use-lite" | HfEncoderType;
+
+/** The names of {@linkcode TrainedBaseType}: `use-lite` and the table's encoders. */
+function trainedBaseTypes(): string[] {
+  return ["use-lite", ...encoderModelTypes()];
+}
 
 /** What a trained adapter's folder records besides PEFT's files. */
 export interface TrainedAdapterMetadata {
@@ -85,20 +92,19 @@ function fail(dir: string, what: string): never {
 
 /** Whether PEFT's sequence-classification class for `modelType` computes the same head. */
 function checkHeadLayout(dir: string, modelType: TrainedBaseType, head: HeadLayout): void {
-  if (modelType === "roberta" && !(head.pooling === "first" && head.dense)) {
+  const row = architectureRow(modelType);
+  if (row?.kind !== "encoder") return; // USE-lite: any head
+  const expected = row.head;
+  const wantsDense = expected.dense !== undefined;
+  if (head.pooling !== expected.pooling || head.dense !== wantsDense) {
+    const denseWords = wantsDense
+      ? `${head.dense ? " with" : " without"} a dense layer`
+      : head.dense
+      ? " with a dense layer"
+      : "";
     fail(
       dir,
-      `RoBERTa's classification head is a trained dense + tanh on the first token (pooling "first" with dense: true), received pooling "${head.pooling}"${
-        head.dense ? " with" : " without"
-      } a dense layer`,
-    );
-  }
-  if (modelType === "bert" && !(head.pooling === "pooler" && !head.dense)) {
-    fail(
-      dir,
-      `BERT's classification head is bert.pooler then classifier (pooling "pooler", no dense layer), received pooling "${head.pooling}"${
-        head.dense ? " with a dense layer" : ""
-      }`,
+      `${row.title}'s classification head is ${expected.describe}, received pooling "${head.pooling}"${denseWords}`,
     );
   }
 }
@@ -107,7 +113,8 @@ function checkHeadLayout(dir: string, modelType: TrainedBaseType, head: HeadLayo
  * Writes a trained task model as a PEFT adapter (`adapter_config.json`,
  * `adapter_model.safetensors`, the head under `modules_to_save`) plus
  * {@linkcode ADAPTER_METADATA_FILE} with the task, the dropout method, rates and seeds; every file
- * is written atomically. For BERT and RoBERTa the head must have Hugging Face's layout, so that
+ * is written atomically. For BERT, RoBERTa (any layout of the architecture table) the head must
+ * have Hugging Face's layout (the layout's `head` descriptor), so that
  * `PeftModel.from_pretrained(AutoModelForSequenceClassification…)` computes the same logits.
  *
  * @param dir The folder (created if missing).
@@ -153,8 +160,11 @@ export async function saveTrainedAdapter(
   const { base, task, lora, input, record } = options;
   const head = model.headLayout;
   if (head === undefined) fail(dir, "the model has no pooled head (headLayout)");
-  if (!["use-lite", "bert", "roberta"].includes(base.modelType)) {
-    fail(dir, `base.modelType must be use-lite, bert or roberta, received "${base.modelType}"`);
+  if (!trainedBaseTypes().includes(base.modelType)) {
+    fail(
+      dir,
+      `base.modelType must be ${orList(trainedBaseTypes())}, received "${base.modelType}"`,
+    );
   }
   checkHeadLayout(dir, base.modelType, head);
   if (task.kind !== model.kind) {
@@ -255,9 +265,9 @@ export async function readAdapterMetadata(dir: string): Promise<TrainedAdapterMe
   }
   const m = meta as unknown as TrainedAdapterMetadata;
   if (
-    typeof m.base?.name !== "string" || !["use-lite", "bert", "roberta"].includes(m.base.modelType)
+    typeof m.base?.name !== "string" || !trainedBaseTypes().includes(m.base.modelType)
   ) {
-    bad(`base must name a use-lite, bert or roberta model, received ${JSON.stringify(m.base)}`);
+    bad(`base must name a ${orList(trainedBaseTypes())} model, received ${JSON.stringify(m.base)}`);
   }
   if (!["classification", "regression"].includes(m.task?.kind) || !Array.isArray(m.task.labels)) {
     bad(`task must have a kind and labels, received ${JSON.stringify(m.task)}`);

@@ -1,7 +1,7 @@
 /**
- * Hugging Face's classification heads for a task model over a BERT or RoBERTa checkpoint, laid
- * out as `AutoModelForSequenceClassification` builds them, so that a trained model exports whole
- * to PEFT: RoBERTa's `classifier.dense` + tanh + `classifier.out_proj` on the `<s>` token (a
+ * Hugging Face's classification heads for a task model over an encoder checkpoint, laid out as
+ * `AutoModelForSequenceClassification` builds them (the layout's `head` descriptor), so that a
+ * trained model exports whole to PEFT: RoBERTa's `classifier.dense` + tanh + `classifier.out_proj` on the `<s>` token (a
  * trainable dense head layer with first-token pooling), BERT's `bert.pooler.dense` + tanh on
  * `[CLS]` (the checkpoint's frozen pooler) then `classifier`. A checkpoint that already holds a
  * fine-tuned `classifier` (e.g. saved from a sequence-classification class) gives the head's
@@ -14,6 +14,7 @@ import type { HeadInit, TaskModelOptions } from "../models/task_model.ts";
 import type { LinearWeights } from "../lora/weights.ts";
 import type { HfEncoderModel } from "./hf_model.ts";
 import { checkWeightValues, readSafetensors, type SafetensorsEntry } from "./safetensors.ts";
+import { encoderArchitecture, type HeadNames } from "./architectures/table.ts";
 
 /** Options of {@linkcode hfClassificationHead}. */
 export interface HfHeadOptions {
@@ -28,11 +29,14 @@ export interface HfHeadOptions {
   readonly ignoreMismatchedHead?: boolean;
 }
 
-/** The checkpoint's `classifier.*` tensors (and the file they came from), if it has any. */
+/** The checkpoint's head tensors (`classifier.*`) and the files they came from, if it has any. */
 async function classifierTensors(
   model: HfEncoderModel,
+  head: HeadNames,
 ): Promise<{ tensors: Map<string, SafetensorsEntry>; source: string } | undefined> {
-  const keys = model.ignoredKeys.filter((k) => k.startsWith("classifier."));
+  const modules = head.dense === undefined ? [head.out] : [head.out, head.dense];
+  const isHead = (key: string) => modules.some((m) => key.startsWith(`${m}.`));
+  const keys = model.ignoredKeys.filter(isHead);
   if (keys.length === 0) return undefined;
   let files = [`${model.dir}/model.safetensors`];
   try {
@@ -45,7 +49,7 @@ async function classifierTensors(
   const tensors = new Map<string, SafetensorsEntry>();
   for (const file of files) {
     for (const [k, e] of (await readSafetensors(file)).tensors) {
-      if (k.startsWith("classifier.")) tensors.set(k, e);
+      if (isHead(k)) tensors.set(k, e);
     }
   }
   return { tensors, source: files.join(", ") };
@@ -112,21 +116,23 @@ export async function hfClassificationHead(
   const { kind } = options;
   const numOutputs = kind === "regression" ? 1 : options.numClasses;
   const hidden = model.config.layers.at(-1)!.hiddenDim;
-  if (model.modelType === "bert" && model.pooler === undefined) {
+  const row = encoderArchitecture(model.modelType, "build the classification head");
+  const layout = row.head;
+  if (layout.pooling === "pooler" && model.pooler === undefined) {
     throw new TypeError(
-      `Cannot build BERT's classification head: the checkpoint ${model.dir} has no pooler.dense`,
+      `Cannot build ${row.title}'s classification head: the checkpoint ${model.dir} has no ${row.weights.pooler}`,
     );
   }
-  const found = await classifierTensors(model);
+  const found = await classifierTensors(model, layout);
   let init: HeadInit | undefined;
   if (found !== undefined) {
     const { tensors, source } = found;
-    const outName = model.modelType === "roberta" ? "classifier.out_proj" : "classifier";
+    const outName = layout.out;
     const out = linearFrom(tensors, source, outName, hidden);
     if (out !== undefined && out.kernel.shape[1] === numOutputs) {
-      const dense = model.modelType === "roberta"
-        ? linearFrom(tensors, source, "classifier.dense", hidden)
-        : undefined;
+      const dense = layout.dense === undefined
+        ? undefined
+        : linearFrom(tensors, source, layout.dense, hidden);
       init = dense === undefined ? { out } : { out, dense };
     } else if (out !== undefined) {
       const outputs = out.kernel.shape[1];
@@ -138,7 +144,7 @@ export async function hfClassificationHead(
       }
     }
   }
-  const base = model.modelType === "roberta"
+  const base = layout.pooling === "first"
     ? { kind, pooling: "first" as const, dense: true }
     : { kind, pooling: "pooler" as const };
   return {

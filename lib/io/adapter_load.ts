@@ -20,10 +20,19 @@ import { checkWeightValues, readSafetensors, type SafetensorsEntry } from "./saf
 import {
   type AdapterModelType,
   FUSED,
+  fusedModules,
+  layoutFor,
   modulePath,
   peftSelects,
   transposed,
 } from "./_adapter_naming.ts";
+import {
+  type AdapterLayout,
+  architectureRow,
+  HF_MODEL_TYPES,
+  type HfDecoderType,
+  type HfEncoderType,
+} from "./architectures/table.ts";
 import type { AdapterContents } from "./adapter_save.ts";
 
 /** The settings read from `adapter_config.json`, in loradrop's terms. */
@@ -52,14 +61,14 @@ export interface LoadedAdapter extends AdapterContents {
   readonly settings: AdapterSettings;
   /** The LoRA scale α/r or α/√r to run the adapters with. */
   readonly loraScale: number;
-  /** RoBERTa's `classifier.dense` as a pooler (first token → dense → tanh) for the task model. */
+  /** The head's dense layer (RoBERTa's `classifier.dense`) as a pooler (first token → dense → tanh). */
   readonly pooler?: PoolerWeights;
 }
 
 /** What {@linkcode loadAdapter} needs of the base: its architecture and configuration. */
 export type AdapterBase =
-  | { readonly modelType: "bert" | "roberta" | "use-lite"; readonly config: EncoderConfig }
-  | { readonly modelType: "gpt2"; readonly config: DecoderConfig };
+  | { readonly modelType: HfEncoderType | "use-lite"; readonly config: EncoderConfig }
+  | { readonly modelType: HfDecoderType; readonly config: DecoderConfig };
 
 /** Optional expectations checked by {@linkcode loadAdapter}. */
 export interface LoadAdapterExpect {
@@ -78,16 +87,32 @@ function fail(dir: string, what: string): never {
 }
 
 /** `(in, out)` of each module of layer `i` of the base. */
-function moduleDims(base: AdapterBase, i: number, m: ModuleName): [number, number] {
-  if (base.modelType === "gpt2") {
-    const d = base.config.hiddenDim, f = base.config.ffnDim;
+function moduleDims(
+  layout: AdapterLayout,
+  base: AdapterBase,
+  i: number,
+  m: ModuleName,
+): [number, number] {
+  if (layout.kind === "decoder") {
+    const config = base.config as DecoderConfig;
+    const d = config.hiddenDim, f = config.ffnDim;
     return m === "ffn-in" ? [d, f] : m === "ffn-out" ? [f, d] : [d, d];
   }
-  return encoderModuleDims(base, i, m);
+  return encoderModuleDims({ config: base.config as EncoderConfig }, i, m);
 }
 
-function numLayersOf(base: AdapterBase): number {
-  return base.modelType === "gpt2" ? base.config.numLayers : base.config.layers.length;
+function numLayersOf(layout: AdapterLayout, base: AdapterBase): number {
+  return layout.kind === "decoder"
+    ? (base.config as DecoderConfig).numLayers
+    : (base.config as EncoderConfig).layers.length;
+}
+
+/** The fused projections' PEFT names a rank_pattern may name, in messages: `"c_attn" for gpt2`. */
+function fusedPatternNames(): string {
+  return HF_MODEL_TYPES.flatMap((name) => {
+    const row = architectureRow(name)!;
+    return fusedModules(row).length > 0 ? [`"${row.peft.targetNames.q}" for ${name}`] : [];
+  }).join(", ");
 }
 
 /** The float values of an adapter tensor; integer dtypes, NaN/±Infinity and huge values are errors. */
@@ -110,7 +135,7 @@ function floatValues(dir: string, key: string, e: SafetensorsEntry): Float32Arra
 function selectedModules(
   dir: string,
   target: readonly string[] | string,
-  modelType: AdapterModelType,
+  layout: AdapterLayout,
   inner: string,
   numLayers: number,
 ): ModuleName[] {
@@ -122,7 +147,7 @@ function selectedModules(
   }
   // The model's module names, once each (q, k and v share GPT-2's fused c_attn).
   const chosen = (layer: number) =>
-    MODULE_NAMES.filter((m) => selects(`${inner}${modulePath(modelType, layer, m)}`));
+    MODULE_NAMES.filter((m) => selects(`${inner}${modulePath(layout, layer, m)}`));
   const first = chosen(0);
   for (let i = 1; i < numLayers; i++) {
     const here = chosen(i);
@@ -136,7 +161,7 @@ function selectedModules(
     }
   }
   if (first.length === 0) {
-    fail(dir, `target_modules ${JSON.stringify(target)} selects no ${modelType} module`);
+    fail(dir, `target_modules ${JSON.stringify(target)} selects no ${layout.modelType} module`);
   }
   return first;
 }
@@ -153,7 +178,7 @@ interface ParsedConfig {
   readonly baseModelName: string | null;
 }
 
-async function readConfig(dir: string, modelType: AdapterModelType): Promise<ParsedConfig> {
+async function readConfig(dir: string, layout: AdapterLayout): Promise<ParsedConfig> {
   let cfg: Record<string, unknown>;
   try {
     cfg = JSON.parse(await Deno.readTextFile(`${dir}/adapter_config.json`));
@@ -192,9 +217,10 @@ async function readConfig(dir: string, modelType: AdapterModelType): Promise<Par
     if (pattern === null || typeof pattern !== "object" || Array.isArray(pattern)) {
       fail(dir, `${name} must be an object, received ${JSON.stringify(pattern)}`);
     }
+    const fusedName = fusedModules(layout).length > 0 ? layout.peft.targetNames.q : undefined;
     for (const [k, v] of Object.entries(pattern)) {
-      if (!(modelType === "gpt2" && k === "c_attn")) {
-        fail(dir, `${name} entry "${k}" is not supported (only "c_attn" for gpt2)`);
+      if (k !== fusedName) {
+        fail(dir, `${name} entry "${k}" is not supported (only ${fusedPatternNames()})`);
       }
       if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
         fail(dir, `${name} entry "${k}" must be a positive number, received ${JSON.stringify(v)}`);
@@ -269,22 +295,21 @@ export async function loadAdapter(
   base: AdapterBase,
   expect: LoadAdapterExpect = {},
 ): Promise<LoadedAdapter> {
-  const modelType = base.modelType;
-  const config = await readConfig(dir, modelType);
+  const modelType: AdapterModelType = base.modelType;
+  const layout = layoutFor(modelType, `load adapter ${dir}`);
+  const config = await readConfig(dir, layout);
   const { r, alpha, rsLora, target, modulesToSave, ranks, alphas } = config;
   const file = await readSafetensors(`${dir}/adapter_model.safetensors`);
   const keys = new Set(file.tensors.keys());
   // The wrapped class decides the prefix: a task class has bert./roberta./transformer.
-  const inner = modelType === "gpt2"
-    ? "transformer."
-    : modelType === "use-lite"
-    ? ""
-    : `${modelType}.`;
+  const inner = layout.weights.taskPrefix;
   const withInner = inner !== "" &&
     [...keys].some((k) => k.startsWith(`base_model.model.${inner}`));
   const prefix = `base_model.model.${withInner ? inner : ""}`;
-  const numLayers = numLayersOf(base);
-  const targets = selectedModules(dir, target, modelType, withInner ? inner : "", numLayers);
+  const numLayers = numLayersOf(layout, base);
+  const targets = selectedModules(dir, target, layout, withInner ? inner : "", numLayers);
+  const fused = fusedModules(layout);
+  const fusedName = layout.peft.targetNames.q;
   const slotText = file.metadata["loradrop.c_attn_slots"];
   const slots = slotText === undefined ? undefined : slotText.split(",") as ModuleName[];
   if (slots !== undefined && (slots.length === 0 || !slots.every((m) => FUSED.includes(m)))) {
@@ -316,9 +341,9 @@ export async function loadAdapter(
     let settingsR = r, settingsAlpha = alpha;
     for (let i = 0; i < numLayers; i++) {
       for (const m of targets) {
-        if (modelType === "gpt2" && FUSED.includes(m)) continue;
-        const [inDim, outDim] = moduleDims(base, i, m);
-        const path = `${prefix}${modulePath(modelType, i, m)}`;
+        if (fused.includes(m)) continue;
+        const [inDim, outDim] = moduleDims(layout, base, i, m);
+        const path = `${prefix}${modulePath(layout, i, m)}`;
         const a = take(`${path}.lora_A.weight`, [r, inDim]); // (r, in)
         const b = take(`${path}.lora_B.weight`, [outDim, r]); // (out, r)
         adapters[`layers.${i}.${m}`] = {
@@ -326,13 +351,13 @@ export async function loadAdapter(
           b: matrix(transposed(b, outDim, r), r, outDim), // (r, out)
         };
       }
-      if (modelType === "gpt2" && targets.includes("q")) {
-        const d = base.config.hiddenDim;
-        const rr = typeof ranks.c_attn === "number" ? ranks.c_attn : r;
+      if (fused.length > 0 && targets.includes("q")) {
+        const d = (base.config as DecoderConfig).hiddenDim;
+        const rr = typeof ranks[fusedName] === "number" ? ranks[fusedName] : r;
         if (!Number.isInteger(rr)) {
-          fail(dir, `rank_pattern c_attn must be an integer, received ${rr}`);
+          fail(dir, `rank_pattern ${fusedName} must be an integer, received ${rr}`);
         }
-        const path = `${prefix}${modulePath("gpt2", i, "q")}`;
+        const path = `${prefix}${modulePath(layout, i, "q")}`;
         const a = take(`${path}.lora_A.weight`, [rr, d]); // (r', in)
         const b = take(`${path}.lora_B.weight`, [3 * d, rr]); // (3D, r')
         const split = splitFused(dir, a, b, d, rr, slots);
@@ -343,7 +368,7 @@ export async function loadAdapter(
           };
         }
         // The slices' own α: the same scale with the slice rank.
-        const aa = typeof alphas.c_attn === "number" ? alphas.c_attn : alpha;
+        const aa = typeof alphas[fusedName] === "number" ? alphas[fusedName] : alpha;
         const sliceAlpha = rsLora ? aa * Math.sqrt(split.r / rr) : aa * split.r / rr;
         if (!targets.some((m) => !FUSED.includes(m))) {
           settingsR = split.r;
@@ -359,9 +384,11 @@ export async function loadAdapter(
     let head: LinearWeights | undefined;
     let headDense: LinearWeights | undefined;
     if (modulesToSave.includes("classifier")) {
-      if (modelType === "gpt2") fail(dir, "a classifier head on gpt2 is not supported");
-      const hidden = base.config.layers.at(-1)!.hiddenDim;
-      const headKey = modelType === "roberta" ? "classifier.out_proj" : "classifier";
+      if (layout.head === undefined) {
+        fail(dir, `a classifier head on ${modelType} is not supported`);
+      }
+      const hidden = (base.config as EncoderConfig).layers.at(-1)!.hiddenDim;
+      const headKey = layout.head.out;
       const w = file.tensors.get(`base_model.model.${headKey}.weight`);
       if (w === undefined) fail(dir, `key "base_model.model.${headKey}.weight" is missing`);
       if (w.shape.length !== 2) {
@@ -371,20 +398,22 @@ export async function loadAdapter(
         );
       }
       const c = w.shape[0]!;
-      // USE-lite's head may sit behind its 512-wide pooler; the task model checks the width.
-      const d = modelType === "use-lite" ? w.shape[1]! : hidden;
+      // A loradrop-only head (USE-lite's) may sit behind its 512-wide pooler; the task model
+      // checks the width.
+      const d = layout.head.pooling === undefined ? w.shape[1]! : hidden;
       head = {
         kernel: matrix(transposed(take(`base_model.model.${headKey}.weight`, [c, d]), c, d), d, c),
         bias: vec(take(`base_model.model.${headKey}.bias`, [c])),
       };
-      if (modelType === "roberta") {
+      const dense = layout.head.dense;
+      if (dense !== undefined) {
         headDense = {
           kernel: matrix(
-            transposed(take("base_model.model.classifier.dense.weight", [d, d]), d, d),
+            transposed(take(`base_model.model.${dense}.weight`, [d, d]), d, d),
             d,
             d,
           ),
-          bias: vec(take("base_model.model.classifier.dense.bias", [d])),
+          bias: vec(take(`base_model.model.${dense}.bias`, [d])),
         };
       }
     }
@@ -404,7 +433,7 @@ export async function loadAdapter(
       r: settingsR,
       alpha: settingsAlpha,
       rsLora,
-      targetModules: modelType === "gpt2"
+      targetModules: fused.length > 0
         ? MODULE_NAMES.filter((m) => adapters[`layers.0.${m}`] !== undefined)
         : targets,
       modulesToSave,

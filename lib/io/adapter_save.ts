@@ -23,11 +23,16 @@ import {
   ADAPTER_KEY,
   type AdapterModelType,
   FUSED,
+  fusedModules,
+  layoutFor,
   modulePath,
   peftTargets,
   type PeftTaskType,
   transposed,
 } from "./_adapter_naming.ts";
+import type { AdapterLayout } from "./architectures/table.ts";
+import { orList } from "../_or_list.ts";
+import { architectureRow, HF_MODEL_TYPES } from "./architectures/table.ts";
 
 export type { AdapterModelType, PeftTaskType } from "./_adapter_naming.ts";
 
@@ -126,13 +131,22 @@ export function taskModelAdapter(model: TaskModel, pooler?: PoolerWeights): Adap
   };
 }
 
-function checkSaveOptions(contents: AdapterContents, options: SaveAdapterOptions): number {
+/** The titles of the layouts whose head has a dense layer, for messages: `RoBERTa's`. */
+function denseHeadTitles(): string {
+  return orList(
+    HF_MODEL_TYPES.flatMap((name) => {
+      const row = architectureRow(name)!;
+      return row.kind === "encoder" && row.head.dense !== undefined ? [`${row.title}'s`] : [];
+    }),
+  );
+}
+
+function checkSaveOptions(
+  contents: AdapterContents,
+  options: SaveAdapterOptions,
+  layout: AdapterLayout,
+): number {
   const { modelType, targetModules, r } = options;
-  if (!["bert", "roberta", "gpt2", "use-lite"].includes(modelType)) {
-    throw new TypeError(
-      `Cannot save adapter: modelType must be bert, roberta, gpt2 or use-lite, received "${modelType}"`,
-    );
-  }
   if (targetModules.length === 0 || !targetModules.every((t) => MODULE_NAMES.includes(t))) {
     throw new TypeError(
       `Cannot save adapter: targetModules must be a non-empty subset of ${
@@ -175,14 +189,15 @@ function checkSaveOptions(contents: AdapterContents, options: SaveAdapterOptions
       }
     }
   }
-  if (contents.head !== undefined && modelType === "roberta" && contents.headDense === undefined) {
+  const dense = layout.head?.dense;
+  if (contents.head !== undefined && dense !== undefined && contents.headDense === undefined) {
     throw new TypeError(
-      "Cannot save adapter: a RoBERTa classifier needs headDense (classifier.dense: a trainable head.dense, or the pooler's dense layer)",
+      `Cannot save adapter: a ${layout.title} classifier needs headDense (${dense}: a trainable head.dense, or the pooler's dense layer)`,
     );
   }
-  if (contents.headDense !== undefined && modelType !== "roberta") {
+  if (contents.headDense !== undefined && dense === undefined) {
     throw new TypeError(
-      `Cannot save adapter: headDense (classifier.dense) exists in RoBERTa's head only, received modelType "${modelType}"`,
+      `Cannot save adapter: headDense (classifier.dense) exists in ${denseHeadTitles()} head only, received modelType "${modelType}"`,
     );
   }
   if (contents.head === undefined && contents.headDense !== undefined) {
@@ -256,12 +271,13 @@ export async function saveAdapter(
   options: SaveAdapterOptions,
 ): Promise<void> {
   const contents = "trainable" in source ? taskModelAdapter(source, options.pooler) : source;
-  const numLayers = checkSaveOptions(contents, options);
+  const layout = layoutFor(options.modelType, "save adapter");
+  const numLayers = checkSaveOptions(contents, options, layout);
   const { modelType, targetModules, r, alpha } = options;
   const rsLora = options.rsLora ?? false;
   const head = contents.head !== undefined;
   const taskType = options.taskType ??
-    (head ? "SEQ_CLS" : modelType === "gpt2" ? "CAUSAL_LM" : "FEATURE_EXTRACTION");
+    (head ? "SEQ_CLS" : layout.kind === "decoder" ? "CAUSAL_LM" : "FEATURE_EXTRACTION");
   const modulesToSave = options.modulesToSave ?? (head ? ["classifier"] : []);
   if (head !== modulesToSave.includes("classifier")) {
     throw new TypeError(
@@ -270,46 +286,46 @@ export async function saveAdapter(
       })`,
     );
   }
-  if (head && modelType === "gpt2") {
-    throw new TypeError("Cannot save adapter: a classification head on gpt2 is not supported");
+  if (head && layout.head === undefined) {
+    throw new TypeError(
+      `Cannot save adapter: a classification head on ${modelType} is not supported`,
+    );
   }
   // The wrapped class decides the prefix: a task class nests the base under bert./roberta./transformer.
-  const inner = taskType === "FEATURE_EXTRACTION" || modelType === "use-lite"
-    ? ""
-    : modelType === "gpt2"
-    ? "transformer."
-    : `${modelType}.`;
+  const inner = taskType === "FEATURE_EXTRACTION" ? "" : layout.weights.taskPrefix;
   const prefix = `base_model.model.${inner}`;
   const tensors: Record<string, SafetensorsInput> = {};
   const rankPattern: Record<string, number> = {};
   const alphaPattern: Record<string, number> = {};
-  const fused = modelType === "gpt2" ? FUSED.filter((t) => targetModules.includes(t)) : [];
+  const fused = fusedModules(layout).filter((t) => targetModules.includes(t));
+  const fusedName = layout.peft.targetNames.q;
   for (let i = 0; i < numLayers; i++) {
     for (const t of MODULE_NAMES) {
       if (!targetModules.includes(t) || fused.includes(t)) continue;
       const w = contents.adapters[`layers.${i}.${t}`]!;
-      const path = `${prefix}${modulePath(modelType, i, t)}`;
+      const path = `${prefix}${modulePath(layout, i, t)}`;
       tensors[`${path}.lora_A.weight`] = await matrixT(w.a); // (r, in)
       tensors[`${path}.lora_B.weight`] = await matrixT(w.b); // (out, r)
     }
     if (fused.length > 0) {
       const { a, b } = await fusedCAttn(contents, i, fused, r);
-      const path = `${prefix}${modulePath("gpt2", i, "q")}`;
+      const path = `${prefix}${modulePath(layout, i, "q")}`;
       tensors[`${path}.lora_A.weight`] = a;
       tensors[`${path}.lora_B.weight`] = b;
       if (fused.length > 1) {
-        rankPattern["c_attn"] = r * fused.length;
+        rankPattern[fusedName] = r * fused.length;
         // Keep the scale: α'/r' = α/r, or α'/√r' = α/√r with rsLora.
-        alphaPattern["c_attn"] = rsLora ? alpha * Math.sqrt(fused.length) : alpha * fused.length;
+        alphaPattern[fusedName] = rsLora ? alpha * Math.sqrt(fused.length) : alpha * fused.length;
       }
     }
   }
   if (head) {
-    const out = modelType === "roberta" ? "classifier.out_proj" : "classifier";
+    const out = layout.head!.out;
     if (contents.headDense !== undefined) {
       const dense = contents.headDense;
-      tensors["base_model.model.classifier.dense.weight"] = await matrixT(dense.kernel);
-      if (dense.bias) tensors["base_model.model.classifier.dense.bias"] = await vector(dense.bias);
+      const name = `base_model.model.${layout.head!.dense}`;
+      tensors[`${name}.weight`] = await matrixT(dense.kernel);
+      if (dense.bias) tensors[`${name}.bias`] = await vector(dense.bias);
     }
     tensors[`base_model.model.${out}.weight`] = await matrixT(contents.head!.kernel);
     if (contents.head!.bias) {
@@ -323,10 +339,10 @@ export async function saveAdapter(
     r,
     lora_alpha: alpha,
     lora_dropout: 0.0,
-    target_modules: peftTargets(modelType, targetModules),
+    target_modules: peftTargets(layout, targetModules),
     modules_to_save: modulesToSave.length === 0 ? null : [...modulesToSave],
     bias: "none",
-    fan_in_fan_out: modelType === "gpt2",
+    fan_in_fan_out: layout.weights.kernelLayout === "in-out",
     use_rslora: rsLora,
     use_dora: false,
     init_lora_weights: true,

@@ -1,7 +1,9 @@
 /**
- * Reading a Hugging Face `config.json` into loradrop's model configurations: BERT and RoBERTa
- * become an {@linkcode EncoderConfig} (post-LN, learned positions, token types; RoBERTa with its
- * position offset), GPT-2 becomes a {@linkcode DecoderConfig}. Anything else (another
+ * Reading a Hugging Face `config.json` into loradrop's model configurations, by the row of its
+ * `model_type` in the architecture table (which keys hold which size, their defaults, settings
+ * not supported): BERT and RoBERTa become an {@linkcode EncoderConfig} (post-LN, learned
+ * positions, token types; RoBERTa with its position offset), GPT-2 becomes a
+ * {@linkcode DecoderConfig}. Anything else (another
  * `model_type`, relative positions, cross-attention, unusual activations) is an Error naming it.
  *
  * @module
@@ -9,24 +11,33 @@
 import type { EncoderConfig } from "../models/encoder_config.ts";
 import type { DecoderConfig } from "../models/decoder.ts";
 import type { Activation } from "../models/ffn.ts";
+import {
+  architectureRow,
+  type ConfigKeys,
+  type DecoderArchitecture,
+  type EncoderArchitecture,
+  HF_MODEL_TYPES,
+  type HfDecoderType,
+  type HfEncoderType,
+} from "./architectures/table.ts";
 
-/** The Hugging Face architectures loradrop loads. */
-export type HfModelType = "bert" | "roberta" | "gpt2";
+export { HF_MODEL_TYPES, type HfModelType } from "./architectures/table.ts";
 
-/** Every supported `model_type`. */
-export const HF_MODEL_TYPES: readonly HfModelType[] = ["bert", "roberta", "gpt2"];
-
-/** A parsed `config.json`: an encoder (BERT, RoBERTa) or a decoder (GPT-2). */
+/** A parsed `config.json`: an encoder (BERT, RoBERTa, …) or a decoder (GPT-2). */
 export type HfArchitecture =
   | {
-    /** `bert` or `roberta`. */
-    readonly modelType: "bert" | "roberta";
+    /** `encoder`. */
+    readonly kind: "encoder";
+    /** The `model_type` (`bert`, `roberta` or a registered encoder layout). */
+    readonly modelType: HfEncoderType;
     /** The encoder configuration. */
     readonly encoder: EncoderConfig;
   }
   | {
-    /** `gpt2`. */
-    readonly modelType: "gpt2";
+    /** `decoder`. */
+    readonly kind: "decoder";
+    /** The `model_type` (`gpt2` or a registered decoder layout). */
+    readonly modelType: HfDecoderType;
     /** The decoder configuration. */
     readonly decoder: DecoderConfig;
     /** `tie_word_embeddings` (default true): the LM head reuses the token embeddings. */
@@ -45,24 +56,28 @@ function fail(source: string, what: string): never {
  * spend seconds allocating before failing with "Invalid array length".
  */
 const MAX_SIZE: Readonly<Record<string, number>> = {
-  num_hidden_layers: 1_000,
-  n_layer: 1_000,
-  num_attention_heads: 1_024,
-  n_head: 1_024,
-  hidden_size: 65_536,
-  n_embd: 65_536,
-  intermediate_size: 262_144,
-  n_inner: 262_144,
-  max_position_embeddings: 1_048_576,
-  n_positions: 1_048_576,
-  vocab_size: 4_194_304,
-  type_vocab_size: 1_024,
-  pad_token_id: 4_194_304,
+  numLayers: 1_000,
+  numHeads: 1_024,
+  hiddenDim: 65_536,
+  ffnDim: 262_144,
+  maxPositions: 1_048_576,
+  vocabSize: 4_194_304,
+  typeVocabSize: 1_024,
+  padTokenId: 4_194_304,
 };
 
-function int(json: Json, key: string, source: string, fallback?: number): number {
+/** The sizes a layout's config names, by loradrop's field (the key's name comes from the row). */
+type SizeField = keyof typeof MAX_SIZE & string;
+
+function int(
+  json: Json,
+  key: string,
+  field: SizeField,
+  source: string,
+  fallback?: number,
+): number {
   const v = json[key] ?? fallback;
-  const max = MAX_SIZE[key] ?? Number.MAX_SAFE_INTEGER;
+  const max = MAX_SIZE[field] ?? Number.MAX_SAFE_INTEGER;
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max) {
     fail(
       source,
@@ -116,32 +131,37 @@ export function hfActivation(name: unknown, source: string): Activation {
   }
 }
 
-function encoderConfig(json: Json, modelType: "bert" | "roberta", source: string): EncoderConfig {
-  if (json.is_decoder === true || json.add_cross_attention === true) {
-    fail(source, `${modelType} as a decoder (is_decoder / add_cross_attention) is not supported`);
-  }
-  const positionType = json.position_embedding_type ?? "absolute";
-  if (positionType !== "absolute") {
-    fail(
-      source,
-      `position_embedding_type ${
-        JSON.stringify(positionType)
-      } is not supported; expected "absolute"`,
-    );
-  }
-  const hidden = int(json, "hidden_size", source);
-  const numHeads = int(json, "num_attention_heads", source);
+/** The width, heads and head size of a config, checked for divisibility. */
+function widthAndHeads(
+  json: Json,
+  keys: ConfigKeys,
+  source: string,
+): { hidden: number; numHeads: number } {
+  const hidden = int(json, keys.hiddenDim, "hiddenDim", source);
+  const numHeads = int(json, keys.numHeads, "numHeads", source);
   if (numHeads === 0 || hidden % numHeads !== 0) {
-    fail(source, `hidden_size ${hidden} is not divisible by num_attention_heads ${numHeads}`);
+    fail(source, `${keys.hiddenDim} ${hidden} is not divisible by ${keys.numHeads} ${numHeads}`);
   }
-  const numLayers = int(json, "num_hidden_layers", source);
-  const ffnDim = int(json, "intermediate_size", source);
-  const table = int(json, "max_position_embeddings", source);
-  const padTokenId = int(json, "pad_token_id", source, modelType === "roberta" ? 1 : 0);
-  // RoBERTa numbers real tokens from padding_idx + 1; BERT from 0.
-  const positionOffset = modelType === "roberta" ? padTokenId + 1 : 0;
+  return { hidden, numHeads };
+}
+
+function layerNormEps(json: Json, keys: ConfigKeys, fallback: number, source: string): number {
+  return keys.layerNormEps === undefined
+    ? fallback
+    : positive(json, keys.layerNormEps, source, fallback);
+}
+
+function encoderConfig(json: Json, row: EncoderArchitecture, source: string): EncoderConfig {
+  const { keys, defaults } = row.config;
+  const { hidden, numHeads } = widthAndHeads(json, keys, source);
+  const numLayers = int(json, keys.numLayers, "numLayers", source);
+  const ffnDim = int(json, keys.ffnDim, "ffnDim", source);
+  const table = int(json, keys.maxPositions, "maxPositions", source);
+  const padTokenId = int(json, keys.padTokenId, "padTokenId", source, defaults.padTokenId);
+  // `after-padding` (RoBERTa) numbers real tokens from padding_idx + 1; `zero` (BERT) from 0.
+  const positionOffset = row.config.positions === "after-padding" ? padTokenId + 1 : 0;
   if (table <= positionOffset) {
-    fail(source, `max_position_embeddings ${table} leaves no positions after the offset`);
+    fail(source, `${keys.maxPositions} ${table} leaves no positions after the offset`);
   }
   const layer = {
     inputDim: hidden,
@@ -151,53 +171,45 @@ function encoderConfig(json: Json, modelType: "bert" | "roberta", source: string
     ffnDim,
   };
   return {
-    vocabSize: int(json, "vocab_size", source),
+    vocabSize: int(json, keys.vocabSize, "vocabSize", source),
     embeddingDim: hidden,
     maxPositions: table - positionOffset,
     layers: Array.from({ length: numLayers }, () => layer),
     normalization: "post",
-    layerNormEps: positive(json, "layer_norm_eps", source, 1e-12),
-    activation: hfActivation(json.hidden_act ?? "gelu", source),
+    layerNormEps: layerNormEps(json, keys, defaults.layerNormEps, source),
+    activation: hfActivation(json[keys.activation] ?? defaults.activation, source),
     positionEmbedding: "learned",
     embeddingScale: 1,
     positionOffset,
-    typeVocabSize: int(json, "type_vocab_size", source, 2),
+    typeVocabSize: keys.typeVocabSize === undefined
+      ? 0
+      : int(json, keys.typeVocabSize, "typeVocabSize", source, defaults.typeVocabSize),
     embeddingLayerNorm: true,
     finalLayerNorm: false,
     padTokenId,
   };
 }
 
-function gpt2Config(json: Json, source: string): HfArchitecture {
-  if (json.add_cross_attention === true) fail(source, "gpt2 with cross-attention is not supported");
-  if (json.scale_attn_weights === false) {
-    fail(source, "scale_attn_weights false is not supported (loradrop scales by 1/√headDim)");
-  }
-  if (json.scale_attn_by_inverse_layer_idx === true) {
-    fail(source, "scale_attn_by_inverse_layer_idx true is not supported");
-  }
-  const hidden = int(json, "n_embd", source);
-  const numHeads = int(json, "n_head", source);
-  if (numHeads === 0 || hidden % numHeads !== 0) {
-    fail(source, `n_embd ${hidden} is not divisible by n_head ${numHeads}`);
-  }
-  const inner = json.n_inner === null || json.n_inner === undefined
-    ? 4 * hidden
-    : int(json, "n_inner", source);
-  const tied = json.tie_word_embeddings === undefined ? true : json.tie_word_embeddings === true;
+function decoderConfig(json: Json, row: DecoderArchitecture, source: string): HfArchitecture {
+  const { keys, defaults } = row.config;
+  const { hidden, numHeads } = widthAndHeads(json, keys, source);
+  // A null feed-forward width (GPT-2's n_inner) means ffnPerHidden × the width.
+  const inner = int(json, keys.ffnDim, "ffnDim", source, defaults.ffnPerHidden * hidden);
+  const tiedValue = json[keys.tiedEmbeddings];
   return {
-    modelType: "gpt2",
-    tiedEmbeddings: tied,
+    kind: "decoder",
+    modelType: row.modelType,
+    tiedEmbeddings: tiedValue === undefined ? true : tiedValue === true,
     decoder: {
-      vocabSize: int(json, "vocab_size", source),
-      maxPositions: int(json, "n_positions", source),
+      vocabSize: int(json, keys.vocabSize, "vocabSize", source),
+      maxPositions: int(json, keys.maxPositions, "maxPositions", source),
       hiddenDim: hidden,
-      numLayers: int(json, "n_layer", source),
+      numLayers: int(json, keys.numLayers, "numLayers", source),
       numHeads,
       headDim: hidden / numHeads,
       ffnDim: inner,
-      layerNormEps: positive(json, "layer_norm_epsilon", source, 1e-5),
-      activation: hfActivation(json.activation_function ?? "gelu_new", source),
+      layerNormEps: layerNormEps(json, keys, defaults.layerNormEps, source),
+      activation: hfActivation(json[keys.activation] ?? defaults.activation, source),
     },
   };
 }
@@ -207,7 +219,7 @@ function gpt2Config(json: Json, source: string): HfArchitecture {
  *
  * @param json The decoded config.
  * @param source The file's name, for error messages.
- * @returns The architecture: an encoder config for BERT/RoBERTa, a decoder config for GPT-2.
+ * @returns The architecture: an encoder config (BERT, RoBERTa), a decoder config (GPT-2).
  * @example
  * ```ts
  * import { parseHfConfig } from "@loradrop/core/io";
@@ -217,7 +229,7 @@ function gpt2Config(json: Json, source: string): HfArchitecture {
  *   num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 20, pad_token_id: 1,
  *   type_vocab_size: 1, layer_norm_eps: 1e-5, hidden_act: "gelu",
  * }, "config.json");
- * assertEquals(arch.modelType === "roberta" && arch.encoder.positionOffset, 2);
+ * assertEquals(arch.kind === "encoder" && arch.encoder.positionOffset, 2);
  * assertThrows(() => parseHfConfig({ model_type: "llama" }, "config.json"), Error, `"llama"`);
  * ```
  */
@@ -227,20 +239,20 @@ export function parseHfConfig(json: unknown, source: string): HfArchitecture {
   }
   const j = json as Json;
   const modelType = j.model_type;
-  switch (modelType) {
-    case "bert":
-    case "roberta":
-      return { modelType, encoder: encoderConfig(j, modelType, source) };
-    case "gpt2":
-      return gpt2Config(j, source);
-    default:
-      fail(
-        source,
-        `architecture model_type ${JSON.stringify(modelType)}${
-          Array.isArray(j.architectures) ? ` (${j.architectures.join(", ")})` : ""
-        } is not supported; expected one of ${HF_MODEL_TYPES.join(", ")}`,
-      );
+  const row = typeof modelType === "string" ? architectureRow(modelType) : undefined;
+  if (row === undefined) {
+    fail(
+      source,
+      `architecture model_type ${JSON.stringify(modelType)}${
+        Array.isArray(j.architectures) ? ` (${j.architectures.join(", ")})` : ""
+      } is not supported; expected one of ${HF_MODEL_TYPES.join(", ")}`,
+    );
   }
+  const unsupported = row.config.check?.(j);
+  if (unsupported !== undefined) fail(source, unsupported);
+  return row.kind === "decoder"
+    ? decoderConfig(j, row, source)
+    : { kind: "encoder", modelType: row.modelType, encoder: encoderConfig(j, row, source) };
 }
 
 /**

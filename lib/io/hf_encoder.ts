@@ -1,11 +1,12 @@
 /**
- * Mapping BERT and RoBERTa checkpoints (Hugging Face key layout) onto loradrop's encoder weights.
+ * Mapping encoder checkpoints (BERT, RoBERTa, … in Hugging Face's key layout) onto loradrop's
+ * encoder weights, by the names of the layout's descriptor (`architectures/`).
  *
- * Keys may carry the `bert.` / `roberta.` prefix of the task classes (`BertForMaskedLM`,
- * `RobertaForSequenceClassification`, …) or none (`BertModel`). Linear weights are stored
- * `(out, in)` by torch and become `(in, out)` kernels. Every expected key and shape is checked;
- * task heads of other classes (`cls.*`, `lm_head.*`, `classifier.*`, `qa_outputs.*`) and the
- * `position_ids` buffer are skipped and listed; any other key is an error.
+ * Keys may carry the task classes' prefix (`bert.` in `BertForMaskedLM`, `roberta.` in
+ * `RobertaForSequenceClassification`, …) or none (`BertModel`). Linear weights stored `(out, in)`
+ * by torch become `(in, out)` kernels. Every expected key and shape is checked; task heads of other
+ * classes (BERT: `cls.*`, `lm_head.*`, `classifier.*`, `qa_outputs.*`) and buffers
+ * (`position_ids`) are skipped and listed; any other key is an error.
  *
  * @module
  */
@@ -15,15 +16,15 @@ import type {
   EncoderWeights,
 } from "../models/encoder_config.ts";
 import type { PoolerWeights } from "../models/heads.ts";
-import type { LayerNormWeights } from "../models/layer_norm.ts";
-import type { LinearWeights } from "../lora/weights.ts";
 import type { CheckpointReader } from "./_checkpoint.ts";
+import { encoderArchitecture, type HfEncoderType, layerPath } from "./architectures/table.ts";
+import { layerNormOf, layoutPrefix, linearOf, skippedKeys } from "./_layout_weights.ts";
 
-/** Encoder weights read from a BERT or RoBERTa checkpoint. */
+/** Encoder weights read from an encoder checkpoint. */
 export interface HfEncoderWeights {
   /** The encoder's frozen weights. */
   readonly weights: EncoderWeights;
-  /** BERT's pooler (first token → dense → tanh) when the checkpoint has `pooler.dense`. */
+  /** The pretrained pooler (first token → dense → tanh) when the layout and checkpoint have one. */
   readonly pooler?: PoolerWeights;
   /** The key prefix found (`""`, `"bert."` or `"roberta."`). */
   readonly prefix: string;
@@ -31,22 +32,12 @@ export interface HfEncoderWeights {
   readonly ignoredKeys: readonly string[];
 }
 
-/** The HF module path of each LoRA-able module inside `encoder.layer.{i}.`. */
-export const HF_ENCODER_MODULE_PATHS = {
-  q: "attention.self.query",
-  k: "attention.self.key",
-  v: "attention.self.value",
-  o: "attention.output.dense",
-  "ffn-in": "intermediate.dense",
-  "ffn-out": "output.dense",
-} as const;
-
 /**
  * Finds the key prefix of an encoder checkpoint.
  *
  * @param has Whether a key exists.
- * @param modelType `bert` or `roberta`.
- * @returns `""` or `"{modelType}."`, or undefined when neither layout is present.
+ * @param modelType An encoder's `model_type` (`bert`, `roberta`, …).
+ * @returns `""` or the layout's task prefix, or undefined when neither layout is present.
  * @example
  * ```ts
  * import { hfEncoderPrefix } from "./hf_encoder.ts";
@@ -57,42 +48,18 @@ export const HF_ENCODER_MODULE_PATHS = {
  */
 export function hfEncoderPrefix(
   has: (key: string) => boolean,
-  modelType: "bert" | "roberta",
+  modelType: HfEncoderType,
 ): string | undefined {
-  for (const prefix of ["", `${modelType}.`]) {
-    if (has(`${prefix}embeddings.word_embeddings.weight`)) return prefix;
-  }
-  return undefined;
-}
-
-function layerNormOf(reader: CheckpointReader, base: string, d: number): LayerNormWeights {
-  // Checkpoints converted from TensorFlow name them gamma/beta.
-  const old = !reader.has(`${base}.weight`) && reader.has(`${base}.gamma`);
-  return {
-    gamma: reader.vector(`${base}.${old ? "gamma" : "weight"}`, d),
-    beta: reader.vector(`${base}.${old ? "beta" : "bias"}`, d),
-  };
-}
-
-function linearOf(
-  reader: CheckpointReader,
-  base: string,
-  inDim: number,
-  outDim: number,
-): LinearWeights {
-  return {
-    kernel: reader.linearKernel(`${base}.weight`, inDim, outDim),
-    bias: reader.vector(`${base}.bias`, outDim),
-  };
+  return layoutPrefix(has, encoderArchitecture(modelType, "find the key prefix").weights);
 }
 
 /**
- * Reads BERT / RoBERTa encoder weights from a checkpoint (tensors are created; on error none are
- * left behind).
+ * Reads an encoder's weights (BERT, RoBERTa, …) from a checkpoint by its layout's names (tensors
+ * are created; on error none are left behind).
  *
  * @param reader The checkpoint's tensors.
  * @param config The encoder configuration parsed from `config.json`.
- * @param modelType `bert` or `roberta`.
+ * @param modelType The encoder's `model_type` (its row in the architecture table).
  * @returns The weights, the pooler when present, the prefix and the skipped keys.
  * @example
  * ```ts
@@ -101,7 +68,7 @@ function linearOf(
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertEquals } from "@std/assert";
  * await initBackend({ backend: "cpu" });
- * // readHfEncoderWeights is what loadHfModel uses for BERT and RoBERTa folders.
+ * // readHfEncoderWeights is what loadHfModel uses for encoder folders.
  * const model = await loadHfModel(new URL("../../tests/fixtures/hf/bert", import.meta.url).pathname);
  * assertEquals(model.kind === "encoder" && model.weights.layers.length, 2);
  * tf.dispose(model.weights as unknown as tf.TensorContainer);
@@ -110,65 +77,60 @@ function linearOf(
 export function readHfEncoderWeights(
   reader: CheckpointReader,
   config: EncoderConfig,
-  modelType: "bert" | "roberta",
+  modelType: HfEncoderType,
 ): HfEncoderWeights {
-  const prefix = hfEncoderPrefix((k) => reader.has(k), modelType);
+  const names = encoderArchitecture(modelType, "read encoder weights").weights;
+  const prefix = layoutPrefix((k) => reader.has(k), names);
   if (prefix === undefined) {
     // Let the reader produce its "missing" message for the unprefixed key.
-    reader.entry("embeddings.word_embeddings.weight", [config.vocabSize, config.embeddingDim]);
+    reader.entry(`${names.tokenEmbedding}.weight`, [config.vocabSize, config.embeddingDim]);
   }
   const p = prefix!;
   const d = config.embeddingDim;
+  const linear = (base: string, inDim: number, outDim: number) =>
+    linearOf(reader, base, inDim, outDim, names.kernelLayout);
   try {
-    const tokenEmbedding = reader.matrix(
-      `${p}embeddings.word_embeddings.weight`,
-      config.vocabSize,
-      d,
-    );
+    const tokenEmbedding = reader.matrix(`${p}${names.tokenEmbedding}.weight`, config.vocabSize, d);
     const positionEmbedding = reader.matrix(
-      `${p}embeddings.position_embeddings.weight`,
+      `${p}${names.positionEmbedding}.weight`,
       config.maxPositions + config.positionOffset,
       d,
     );
-    const tokenTypeEmbedding = config.typeVocabSize > 0
-      ? reader.matrix(`${p}embeddings.token_type_embeddings.weight`, config.typeVocabSize, d)
+    const tokenTypeEmbedding = config.typeVocabSize > 0 && names.tokenTypeEmbedding !== undefined
+      ? reader.matrix(`${p}${names.tokenTypeEmbedding}.weight`, config.typeVocabSize, d)
       : undefined;
-    const embeddingNorm = layerNormOf(reader, `${p}embeddings.LayerNorm`, d);
+    const embeddingNorm = layerNormOf(reader, `${p}${names.embeddingNorm}`, d);
+    const m = names.modules;
     const layers: EncoderLayerWeights[] = config.layers.map((lc, i) => {
-      const l = `${p}encoder.layer.${i}`;
+      const l = `${p}${layerPath(names, i)}`;
       const inner = lc.numHeads * lc.headDim;
       return {
         attention: {
-          q: linearOf(reader, `${l}.attention.self.query`, lc.inputDim, inner),
-          k: linearOf(reader, `${l}.attention.self.key`, lc.inputDim, inner),
-          v: linearOf(reader, `${l}.attention.self.value`, lc.inputDim, inner),
-          o: linearOf(reader, `${l}.attention.output.dense`, inner, lc.hiddenDim),
+          q: linear(`${l}.${m.q}`, lc.inputDim, inner),
+          k: linear(`${l}.${m.k}`, lc.inputDim, inner),
+          v: linear(`${l}.${m.v}`, lc.inputDim, inner),
+          o: linear(`${l}.${m.o}`, inner, lc.hiddenDim),
         },
-        attentionNorm: layerNormOf(reader, `${l}.attention.output.LayerNorm`, lc.hiddenDim),
+        attentionNorm: layerNormOf(reader, `${l}.${names.attentionNorm}`, lc.hiddenDim),
         ffn: {
-          in: linearOf(reader, `${l}.intermediate.dense`, lc.hiddenDim, lc.ffnDim),
-          out: linearOf(reader, `${l}.output.dense`, lc.ffnDim, lc.hiddenDim),
+          in: linear(`${l}.${m["ffn-in"]}`, lc.hiddenDim, lc.ffnDim),
+          out: linear(`${l}.${m["ffn-out"]}`, lc.ffnDim, lc.hiddenDim),
         },
-        ffnNorm: layerNormOf(reader, `${l}.output.LayerNorm`, lc.hiddenDim),
+        ffnNorm: layerNormOf(reader, `${l}.${names.ffnNorm}`, lc.hiddenDim),
       };
     });
     const width = config.layers.at(-1)?.hiddenDim ?? d;
-    const pooler: PoolerWeights | undefined = reader.has(`${p}pooler.dense.weight`)
-      ? {
-        pooling: "first",
-        dense: linearOf(reader, `${p}pooler.dense`, width, width),
-        activation: "tanh",
-        l2Normalize: false,
-      }
-      : undefined;
-    const esc = p.replace(".", "\\.");
-    const ignoredKeys = reader.checkAllUsed([
-      new RegExp(`^${esc}embeddings\\.position_ids$`),
-      /^cls\./,
-      /^lm_head\./,
-      /^classifier\./,
-      /^qa_outputs\./,
-    ]);
+    const poolerPath = names.pooler === undefined ? undefined : `${p}${names.pooler}`;
+    const pooler: PoolerWeights | undefined =
+      poolerPath !== undefined && reader.has(`${poolerPath}.weight`)
+        ? {
+          pooling: "first",
+          dense: linear(poolerPath, width, width),
+          activation: "tanh",
+          l2Normalize: false,
+        }
+        : undefined;
+    const ignoredKeys = reader.checkAllUsed(skippedKeys(names, p));
     const weights: EncoderWeights = {
       tokenEmbedding,
       positionEmbedding,

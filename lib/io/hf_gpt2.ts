@@ -1,5 +1,6 @@
 /**
- * Mapping GPT-2 checkpoints (Hugging Face key layout) onto loradrop's decoder weights.
+ * Mapping decoder checkpoints (GPT-2 in Hugging Face's key layout) onto loradrop's decoder
+ * weights, by the names of the layout's descriptor (`architectures/`).
  *
  * GPT-2 stores its projections as `Conv1D` weights `(in, out)`, already loradrop's kernel layout;
  * `c_attn` is the fused q|k|v projection `(D, 3D)`. Keys may carry the `transformer.` prefix of
@@ -11,11 +12,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { DecoderConfig, DecoderLayerWeights, DecoderWeights } from "../models/decoder.ts";
-import type { LayerNormWeights } from "../models/layer_norm.ts";
 import type { LinearWeights } from "../lora/weights.ts";
 import type { CheckpointReader } from "./_checkpoint.ts";
+import { architectureRow, type HfDecoderType, layerPath } from "./architectures/table.ts";
+import { layerNormOf, layoutPrefix, linearOf, skippedKeys } from "./_layout_weights.ts";
 
-/** Decoder weights read from a GPT-2 checkpoint. */
+/** Decoder weights read from a decoder checkpoint. */
 export interface HfDecoderWeights {
   /** The decoder's frozen weights. */
   readonly weights: DecoderWeights;
@@ -25,20 +27,14 @@ export interface HfDecoderWeights {
   readonly ignoredKeys: readonly string[];
 }
 
-function layerNormOf(reader: CheckpointReader, base: string, d: number): LayerNormWeights {
-  return { gamma: reader.vector(`${base}.weight`, d), beta: reader.vector(`${base}.bias`, d) };
-}
-
-function conv1d(reader: CheckpointReader, base: string, i: number, o: number): LinearWeights {
-  return { kernel: reader.matrix(`${base}.weight`, i, o), bias: reader.vector(`${base}.bias`, o) };
-}
-
 /**
- * Reads GPT-2 decoder weights from a checkpoint (on error no tensor is left behind).
+ * Reads a decoder's weights (GPT-2) from a checkpoint by its layout's names (on error no tensor
+ * is left behind).
  *
  * @param reader The checkpoint's tensors.
  * @param config The decoder configuration parsed from `config.json`.
  * @param tied `tie_word_embeddings` from the config.
+ * @param modelType The decoder's `model_type` (its row in the architecture table); `gpt2` by default.
  * @returns The weights, the prefix and the skipped keys.
  * @example
  * ```ts
@@ -57,48 +53,64 @@ export function readHfGpt2Weights(
   reader: CheckpointReader,
   config: DecoderConfig,
   tied: boolean,
+  modelType: HfDecoderType = "gpt2",
 ): HfDecoderWeights {
-  const p = reader.has("transformer.wte.weight") ? "transformer." : "";
+  const row = architectureRow(modelType);
+  if (row?.kind !== "decoder") {
+    throw new TypeError(
+      `Cannot read decoder weights: "${modelType}" is not a decoder of the architecture table`,
+    );
+  }
+  const names = row.weights;
+  const p = layoutPrefix((k) => reader.has(k), names) ?? "";
   const d = config.hiddenDim;
+  const m = names.modules;
+  const linear = (base: string, i: number, o: number) =>
+    linearOf(reader, base, i, o, names.kernelLayout);
   try {
-    const tokenEmbedding = reader.matrix(`${p}wte.weight`, config.vocabSize, d);
-    const positionEmbedding = reader.matrix(`${p}wpe.weight`, config.maxPositions, d);
+    const tokenEmbedding = reader.matrix(`${p}${names.tokenEmbedding}.weight`, config.vocabSize, d);
+    const positionEmbedding = reader.matrix(
+      `${p}${names.positionEmbedding}.weight`,
+      config.maxPositions,
+      d,
+    );
     const layers: DecoderLayerWeights[] = Array.from({ length: config.numLayers }, (_, i) => {
-      const l = `${p}h.${i}`;
+      const l = `${p}${layerPath(names, i)}`;
       return {
-        attentionNorm: layerNormOf(reader, `${l}.ln_1`, d),
+        attentionNorm: layerNormOf(reader, `${l}.${names.attentionNorm}`, d),
         attention: {
-          qkv: conv1d(reader, `${l}.attn.c_attn`, d, 3 * d),
-          o: conv1d(reader, `${l}.attn.c_proj`, d, d),
+          qkv: linear(`${l}.${m.q}`, d, 3 * d), // the fused q|k|v
+          o: linear(`${l}.${m.o}`, d, d),
         },
-        ffnNorm: layerNormOf(reader, `${l}.ln_2`, d),
+        ffnNorm: layerNormOf(reader, `${l}.${names.ffnNorm}`, d),
         ffn: {
-          in: conv1d(reader, `${l}.mlp.c_fc`, d, config.ffnDim),
-          out: conv1d(reader, `${l}.mlp.c_proj`, config.ffnDim, d),
+          in: linear(`${l}.${m["ffn-in"]}`, d, config.ffnDim),
+          out: linear(`${l}.${m["ffn-out"]}`, config.ffnDim, d),
         },
       };
     });
-    const finalNorm = layerNormOf(reader, `${p}ln_f`, d);
+    const finalNorm = layerNormOf(reader, `${p}${names.finalNorm}`, d);
     let lmHead: LinearWeights | undefined;
-    const ignore = [/^(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)$/];
-    if (reader.has("lm_head.weight")) {
-      const head = reader.entry("lm_head.weight", [config.vocabSize, d]).data as Float32Array;
-      const wte = reader.entry(`${p}wte.weight`, [config.vocabSize, d]).data as Float32Array;
+    const headKey = `${names.lmHead}.weight`;
+    const wteKey = `${p}${names.tokenEmbedding}.weight`;
+    if (reader.has(headKey)) {
+      const head = reader.entry(headKey, [config.vocabSize, d]).data as Float32Array;
+      const wte = reader.entry(wteKey, [config.vocabSize, d]).data as Float32Array;
       const same = head.every((v, i) => v === wte[i]);
       if (!same) {
         if (tied) {
           throw new Error(
             `Cannot load checkpoint ${
-              reader.fileOf("lm_head.weight")
-            }: tensor "lm_head.weight" differs from "${p}wte.weight" although tie_word_embeddings is true`,
+              reader.fileOf(headKey)
+            }: tensor "${headKey}" differs from "${wteKey}" although tie_word_embeddings is true`,
           );
         }
         lmHead = { kernel: tf.tidy(() => tf.transpose(tf.tensor2d(head, [config.vocabSize, d]))) }; // (D, V)
       }
     } else if (!tied) {
-      reader.entry("lm_head.weight", [config.vocabSize, d]); // throws: missing
+      reader.entry(headKey, [config.vocabSize, d]); // throws: missing
     }
-    const ignoredKeys = reader.checkAllUsed(ignore);
+    const ignoredKeys = reader.checkAllUsed(skippedKeys(names, p));
     const weights: DecoderWeights = {
       tokenEmbedding,
       positionEmbedding,

@@ -15,19 +15,20 @@ import { CheckpointReader } from "./_checkpoint.ts";
 import { readHfConfig } from "./hf_config.ts";
 import { readHfEncoderWeights } from "./hf_encoder.ts";
 import { readHfGpt2Weights } from "./hf_gpt2.ts";
+import type { HfDecoderType, HfEncoderType } from "./architectures/table.ts";
 import { hubFile, HubFileNotFoundError, type HubOptions, isHubRepoId } from "./hub.ts";
 
-/** A loaded BERT or RoBERTa encoder (usable as a task model's base). */
+/** A loaded encoder: BERT, RoBERTa or a registered layout (usable as a task model's base). */
 export interface HfEncoderModel {
   /** `encoder`. */
   readonly kind: "encoder";
-  /** `bert` or `roberta`. */
-  readonly modelType: "bert" | "roberta";
+  /** Its `model_type`: `bert`, `roberta` or a registered encoder layout. */
+  readonly modelType: HfEncoderType;
   /** The encoder configuration. */
   readonly config: EncoderConfig;
   /** The frozen weights. */
   readonly weights: EncoderWeights;
-  /** BERT's pooler when the checkpoint has one. */
+  /** The pretrained pooler (BERT's) when the layout and the checkpoint have one. */
   readonly pooler?: PoolerWeights;
   /** The folder the files were read from. */
   readonly dir: string;
@@ -39,8 +40,8 @@ export interface HfEncoderModel {
 export interface HfDecoderModel {
   /** `decoder`. */
   readonly kind: "decoder";
-  /** `gpt2`. */
-  readonly modelType: "gpt2";
+  /** Its `model_type`: `gpt2` or a registered decoder layout. */
+  readonly modelType: HfDecoderType;
   /** The decoder configuration. */
   readonly config: DecoderConfig;
   /** The frozen weights. */
@@ -193,9 +194,10 @@ export async function loadHfModel(
   }
   const { arch } = await readHfConfig(dir);
   const reader = await readCheckpoint(await localWeightFiles(dir), dir);
-  if (arch.modelType === "gpt2") {
-    const { weights, ignoredKeys } = readHfGpt2Weights(reader, arch.decoder, arch.tiedEmbeddings);
-    return { kind: "decoder", modelType: "gpt2", config: arch.decoder, weights, dir, ignoredKeys };
+  if (arch.kind === "decoder") {
+    const { modelType, decoder: config, tiedEmbeddings } = arch;
+    const { weights, ignoredKeys } = readHfGpt2Weights(reader, config, tiedEmbeddings, modelType);
+    return { kind: "decoder", modelType, config, weights, dir, ignoredKeys };
   }
   const read = readHfEncoderWeights(reader, arch.encoder, arch.modelType);
   return {

@@ -18,3 +18,4 @@ export * from "./hf_config.ts";
 export * from "./hf_model.ts";
 export * from "./hub.ts";
 export * from "./adapters.ts";
+export * from "./architectures/table.ts";

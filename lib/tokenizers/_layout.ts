@@ -1,7 +1,12 @@
 // The special tokens a tokenizer.json's post-processor puts around one text or a pair of texts,
 // read from its configuration so that loradrop can truncate the texts first and add the special
 // tokens afterwards (transformers.js truncates the finished sequence, which can cut off [SEP] or a
-// whole second segment).
+// whole second segment). Where a cls/sep post-processor puts its tokens is the tokenizer layout of
+// the architecture whose descriptor names that post-processor (lib/io/architectures/).
+import {
+  architectureOfPostProcessor,
+  type TokenizerLayoutNames,
+} from "../io/architectures/table.ts";
 
 /** One special token: its id and its token type (segment) id. */
 export interface SpecialPiece {
@@ -49,18 +54,21 @@ function tokenId(entry: unknown, what: string): number {
   );
 }
 
-function bertLike(config: Json, roberta: boolean): SpecialTokenLayout {
+/** `cls A sep` and `cls A sep… B sep` with the layout's separators and second token type. */
+function clsSepLayout(
+  config: Json,
+  layout: NonNullable<TokenizerLayoutNames["clsSep"]>,
+): SpecialTokenLayout {
   const cls = tokenId(config.cls, "cls");
   const sep = tokenId(config.sep, "sep");
   // As Hugging Face's tokenizers (Rust): BERT gives the second text and its [SEP] type 1;
-  // RoBERTa gives every token type 0 (its type-embedding table has one row). transformers.js
-  // 4.3.1 would give RoBERTa's second text type 1.
-  const b = roberta ? 0 : 1;
+  // RoBERTa gives every token type 0 (its type-embedding table has one row).
+  const b = layout.secondTypeId;
   return {
     single: { before: [{ id: cls, typeId: 0 }], after: [{ id: sep, typeId: 0 }], typeId: 0 },
     pair: {
       before: [{ id: cls, typeId: 0 }],
-      middle: roberta ? [{ id: sep, typeId: 0 }, { id: sep, typeId: 0 }] : [{ id: sep, typeId: 0 }],
+      middle: Array.from({ length: layout.pairSeparators }, () => ({ id: sep, typeId: 0 })),
       after: [{ id: sep, typeId: b }],
       typeIdA: 0,
       typeIdB: b,
@@ -118,21 +126,20 @@ function template(config: Json): SpecialTokenLayout {
 }
 
 /**
- * Reads the special-token layout from a tokenizer.json `post_processor` entry (null, ByteLevel,
- * TemplateProcessing, BertProcessing, RobertaProcessing or a Sequence of those).
+ * Reads the special-token layout from a tokenizer.json `post_processor` entry (null,
+ * TemplateProcessing, a Sequence, or the post-processor of an architecture's tokenizer layout:
+ * ByteLevel, BertProcessing, RobertaProcessing, …).
  */
 export function specialTokenLayout(postProcessor: unknown): SpecialTokenLayout {
   if (postProcessor === null || postProcessor === undefined) return NO_SPECIALS;
   const config = postProcessor as Json;
+  const layout = architectureOfPostProcessor(config.type)?.tokenizer;
+  if (layout !== undefined) {
+    return layout.clsSep === undefined ? NO_SPECIALS : clsSepLayout(config, layout.clsSep);
+  }
   switch (config.type) {
-    case "ByteLevel":
-      return NO_SPECIALS;
     case "TemplateProcessing":
       return template(config);
-    case "BertProcessing":
-      return bertLike(config, false);
-    case "RobertaProcessing":
-      return bertLike(config, true);
     case "Sequence": {
       const layouts = ((config.processors ?? []) as unknown[]).map(specialTokenLayout)
         .filter((l) => l !== NO_SPECIALS);

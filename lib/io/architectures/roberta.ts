@@ -1,0 +1,50 @@
+/**
+ * RoBERTa's layout (`model_type` `roberta`): BERT's module names under `roberta.`, positions
+ * numbered from padding id + 1, a classification head of a trained dense + tanh on `<s>` then
+ * `out_proj`, `<s> A </s></s> B </s>` with every token of type 0.
+ *
+ * @module
+ */
+import type { EncoderArchitecture } from "./descriptor.ts";
+import {
+  BERT_CONFIG_KEYS,
+  BERT_PEFT_NAMES,
+  BERT_WEIGHT_NAMES,
+  encoderConfigCheck,
+} from "./bert.ts";
+
+/**
+ * RoBERTa's descriptor.
+ *
+ * @example
+ * ```ts
+ * import { ROBERTA } from "./roberta.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([ROBERTA.head.dense, ROBERTA.head.out], ["classifier.dense", "classifier.out_proj"]);
+ * ```
+ */
+export const ROBERTA: EncoderArchitecture<"roberta"> = {
+  modelType: "roberta",
+  title: "RoBERTa",
+  kind: "encoder",
+  config: {
+    keys: BERT_CONFIG_KEYS,
+    defaults: { layerNormEps: 1e-12, activation: "gelu", padTokenId: 1, typeVocabSize: 2 },
+    positions: "after-padding",
+    check: encoderConfigCheck("roberta"),
+  },
+  weights: { ...BERT_WEIGHT_NAMES, taskPrefix: "roberta." },
+  head: {
+    out: "classifier.out_proj",
+    dense: "classifier.dense",
+    pooling: "first",
+    describe: `a trained dense + tanh on the first token (pooling "first" with dense: true)`,
+  },
+  // As Hugging Face's tokenizers (Rust): every token type 0 (the type table has one row).
+  // transformers.js 4.3.1 would give the second text type 1.
+  tokenizer: {
+    postProcessor: "RobertaProcessing",
+    clsSep: { pairSeparators: 2, secondTypeId: 0 },
+  },
+  peft: BERT_PEFT_NAMES,
+};

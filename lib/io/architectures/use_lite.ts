@@ -1,0 +1,33 @@
+/**
+ * USE-lite's adapter layout: loradrop's own encoder (no `config.json`; loaded from its npm
+ * package) keeps BERT's module names without a task prefix, and its head may have any layout.
+ *
+ * @module
+ */
+import type { AdapterLayout } from "./descriptor.ts";
+import { BERT_PEFT_NAMES, BERT_WEIGHT_NAMES } from "./bert.ts";
+
+/**
+ * The adapter layout of USE-lite bases.
+ *
+ * @example
+ * ```ts
+ * import { USE_LITE_ADAPTER_LAYOUT } from "./use_lite.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(USE_LITE_ADAPTER_LAYOUT.weights.taskPrefix, "");
+ * assertEquals(USE_LITE_ADAPTER_LAYOUT.head?.pooling, undefined); // any head layout
+ * ```
+ */
+export const USE_LITE_ADAPTER_LAYOUT: AdapterLayout = {
+  modelType: "use-lite",
+  title: "USE-lite",
+  kind: "encoder",
+  weights: {
+    taskPrefix: "",
+    kernelLayout: BERT_WEIGHT_NAMES.kernelLayout,
+    layer: BERT_WEIGHT_NAMES.layer,
+    modules: BERT_WEIGHT_NAMES.modules,
+  },
+  head: { out: "classifier", describe: "any head (loradrop only)" },
+  peft: BERT_PEFT_NAMES,
+};
