@@ -24,17 +24,31 @@ import { USE_LITE_ADAPTER_LAYOUT } from "./use_lite.ts";
 
 export type * from "./descriptor.ts";
 
-const BUILT_IN = [BERT, ROBERTA, GPT2] as const;
+/**
+ * The built-in rows, in table order (the names' types derive from them).
+ *
+ * @example
+ * ```ts
+ * import { BUILT_IN_ARCHITECTURES } from "@loradrop/core/io";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(BUILT_IN_ARCHITECTURES.map((row) => row.kind), ["encoder", "encoder", "decoder"]);
+ * ```
+ */
+export const BUILT_IN_ARCHITECTURES: readonly [
+  EncoderArchitecture<"bert">,
+  EncoderArchitecture<"roberta">,
+  DecoderArchitecture<"gpt2">,
+] = [BERT, ROBERTA, GPT2];
 
 /** The built-in layouts' `model_type`s. */
-export type BuiltInModelType = (typeof BUILT_IN)[number]["modelType"];
+export type BuiltInModelType = (typeof BUILT_IN_ARCHITECTURES)[number]["modelType"];
 
 /** A `model_type` of the table: a built-in one or one registered with {@linkcode registerArchitecture}. */
 export type HfModelType = BuiltInModelType | (string & Record<never, never>);
 
 /** The built-in encoders' `model_type`s (`bert`, `roberta`). */
 export type BuiltInEncoderType = Extract<
-  (typeof BUILT_IN)[number],
+  (typeof BUILT_IN_ARCHITECTURES)[number],
   { kind: "encoder" }
 >["modelType"];
 
@@ -43,13 +57,18 @@ export type HfEncoderType = BuiltInEncoderType | (string & Record<never, never>)
 
 /** A decoder's `model_type`: `gpt2` or a registered one. */
 export type HfDecoderType =
-  | Extract<(typeof BUILT_IN)[number], { kind: "decoder" }>["modelType"]
+  | Extract<(typeof BUILT_IN_ARCHITECTURES)[number], { kind: "decoder" }>["modelType"]
   | (string & Record<never, never>);
 
 /** The bases an adapter can be saved for: a table row, or `use-lite` (BERT's key layout). */
 export type AdapterModelType = HfModelType | "use-lite";
 
-const TABLE = createTable<Architecture>("model architecture", "modelType", checkRow, BUILT_IN);
+const TABLE = createTable<Architecture>(
+  "model architecture",
+  "modelType",
+  checkRow,
+  BUILT_IN_ARCHITECTURES,
+);
 
 /**
  * Every `model_type` in the table, in registration order (the built-ins first). The array is the
