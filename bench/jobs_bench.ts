@@ -6,7 +6,7 @@
  * every line the CLI prints. Caching cannot help: every pass writes into its own new empty
  * folder, and a pass whose CLI reports any cached run is an error. Runs are counted twice: the
  * CLI's `done:` lines and the stored run files (`<out>/<preset>/runs/*.json`, one per finished
- * run, lib/repro/store.ts), which must agree.
+ * run, lib/repro/run/store.ts), which must agree.
  *
  * Phases of a pass (from the CLI's own lines): set-up (start → the `loradrop repro:` header, or
  * the `equivalence on real logits` line after it: backend, grid plan, and on shard 1 the model
@@ -26,7 +26,8 @@
  *
  * @module
  */
-import { REPRO_PRESETS, reproExperiments, type ReproPreset } from "../lib/repro/experiments.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { REPRO_PRESETS, type ReproPreset } from "../lib/repro/plan/run_spec.ts";
 import { argsOrExit } from "./_cli.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 

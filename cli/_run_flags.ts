@@ -17,8 +17,9 @@ import { PRESET_NAMES } from "../lib/dropout/presets.ts";
 import { isHubRepoId } from "../lib/io/hub.ts";
 import { NLU_METRIC_NAMES, type NluMetricName } from "../lib/metrics/metric.ts";
 import { MODULE_NAMES, type ModuleName } from "../lib/models/drop_context.ts";
-import { hasConsistency, type RunSpec } from "../lib/repro/experiments.ts";
-import { defaultTaskName, describeTaskData, type TaskDataSpec } from "../lib/repro/task_data.ts";
+import { hasConsistency } from "../lib/repro/plan/experiments.ts";
+import type { RunSpec, TaskDataSpec } from "../lib/repro/plan/run_spec.ts";
+import { defaultTaskName, describeTaskData } from "../lib/repro/run/task_data.ts";
 import { choiceFlag, listFlag, numberFlag, UsageError } from "./_args.ts";
 
 /** Flags that choose the task. */

@@ -22,7 +22,11 @@ import type { TrainedAdapterMetadata } from "../lib/io/adapters.ts";
 import { computeMetrics, type NluMetricName } from "../lib/metrics/metric.ts";
 import { createTaskModel } from "../lib/models/task_model.ts";
 import { randomKey } from "../lib/random.ts";
-import { disposeRunResources, loadRunResources, type RunResources } from "../lib/repro/execute.ts";
+import {
+  disposeRunResources,
+  loadRunResources,
+  type RunResources,
+} from "../lib/repro/run/execute.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import { disposeLabeledBatch } from "../lib/train/batches.ts";
 import { textBatchSource } from "../lib/train/text_source.ts";

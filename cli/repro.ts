@@ -40,7 +40,7 @@ import {
   captureAttentionLogits,
   equivalenceTexts,
   measureEquivalence,
-} from "../lib/repro/equivalence.ts";
+} from "../lib/repro/report/equivalence.ts";
 import {
   disposeRunResources,
   executeRun,
@@ -48,34 +48,33 @@ import {
   loadRunResources,
   loadRunTask,
   type RunResources,
-} from "../lib/repro/execute.ts";
+} from "../lib/repro/run/execute.ts";
+import { hasConsistency, reproExperiments } from "../lib/repro/plan/experiments.ts";
 import {
   type ExperimentSpec,
-  hasConsistency,
   REPRO_PRESETS,
-  reproExperiments,
   type ReproPreset,
   type RunSpec,
-} from "../lib/repro/experiments.ts";
+} from "../lib/repro/plan/run_spec.ts";
 import {
   overrideRuns,
   PAPER_MODEL,
   PAPER_TASK_NAMES,
   type RunOverrides,
-} from "../lib/repro/paper_settings.ts";
-import { estimateGridSeconds } from "../lib/repro/estimate.ts";
-import { parseShard, planGrid, runGrid, type Shard } from "../lib/repro/scheduler.ts";
-import { mergeStoredRuns } from "../lib/repro/store.ts";
+} from "../lib/repro/plan/paper_settings.ts";
+import { estimateGridSeconds } from "../lib/repro/plan/estimate.ts";
+import { parseShard, planGrid, runGrid, type Shard } from "../lib/repro/run/scheduler.ts";
+import { mergeStoredRuns } from "../lib/repro/run/store.ts";
 import {
   USER_TASK_METHODS,
   USER_TASK_PRESETS,
   USER_TASK_SCALES,
   userTaskExperiments,
   type UserTaskPreset,
-} from "../lib/repro/user_experiments.ts";
-import { writeUserTaskReport } from "../lib/repro/user_report.ts";
-import { writeReproReport } from "../lib/repro/write_report.ts";
-import { modelNeedsDownload } from "../lib/repro/worker_permissions.ts";
+} from "../lib/repro/plan/user_experiments.ts";
+import { writeUserTaskReport } from "../lib/repro/report/user_report.ts";
+import { writeReproReport } from "../lib/repro/report/write_report.ts";
+import { modelNeedsDownload } from "../lib/repro/run/worker_permissions.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import {
   choiceFlag,

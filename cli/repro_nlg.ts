@@ -29,18 +29,18 @@ import {
   NLG_PRESETS,
   type NlgPreset,
   nlgRunSpecs,
-} from "../lib/repro/nlg_experiments.ts";
+} from "../lib/repro/plan/nlg_experiments.ts";
 import {
   disposeNlgResources,
   executeNlgRun,
   loadNlgResources,
   type NlgResources,
   type NlgStoredRun,
-} from "../lib/repro/nlg_execute.ts";
-import { nlgSections, nlgTableSection } from "../lib/repro/nlg_sections.ts";
-import { planGrid, runGrid } from "../lib/repro/scheduler.ts";
-import { readStoredRuns } from "../lib/repro/store.ts";
-import { tableCsv } from "../lib/repro/csv.ts";
+} from "../lib/repro/run/nlg_execute.ts";
+import { nlgSections, nlgTableSection } from "../lib/repro/report/nlg_sections.ts";
+import { planGrid, runGrid } from "../lib/repro/run/scheduler.ts";
+import { readStoredRuns } from "../lib/repro/run/store.ts";
+import { tableCsv } from "../lib/repro/report/csv.ts";
 import { tableText } from "../lib/viz/table.ts";
 import { writeReportHtml } from "../lib/viz/report.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";

@@ -11,9 +11,9 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend, parseBackendName } from "../lib/backend.ts";
-import { executeRun, loadRunResources, type RunResources } from "../lib/repro/execute.ts";
-import type { PlannedRun } from "../lib/repro/scheduler.ts";
-import { RunLockedError } from "../lib/repro/run_lock.ts";
+import { executeRun, loadRunResources, type RunResources } from "../lib/repro/run/execute.ts";
+import type { PlannedRun } from "../lib/repro/run/scheduler.ts";
+import { RunLockedError } from "../lib/repro/run/run_lock.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -25,8 +25,8 @@ import {
   loadRunResources,
   type RunResources,
   type TrainedRun,
-} from "../lib/repro/execute.ts";
-import { runSpecHash, type StoredRun, storedRunState } from "../lib/repro/store.ts";
+} from "../lib/repro/run/execute.ts";
+import { runSpecHash, type StoredRun, storedRunState } from "../lib/repro/run/store.ts";
 import { choiceFlag, defineCommand, numberFlag, runCommand, UsageError } from "./_args.ts";
 import { emitJson, periodicLines, say } from "./_output.ts";
 import {

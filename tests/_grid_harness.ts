@@ -2,9 +2,9 @@
 // runs them with `runGrid` (in this process for jobs 1, else over cli/repro_worker.ts workers),
 // then prints the outcome as one JSON line. Argument: JSON {dir, jobs, specs}.
 import { initBackend } from "../lib/backend.ts";
-import { executeRun, loadRunResources, type RunResources } from "../lib/repro/execute.ts";
-import type { RunSpec } from "../lib/repro/experiments.ts";
-import { planGrid, runGrid } from "../lib/repro/scheduler.ts";
+import { executeRun, loadRunResources, type RunResources } from "../lib/repro/run/execute.ts";
+import type { RunSpec } from "../lib/repro/plan/run_spec.ts";
+import { planGrid, runGrid } from "../lib/repro/run/scheduler.ts";
 
 const { dir, jobs, specs } = JSON.parse(Deno.args[0]!) as {
   dir: string;

@@ -12,11 +12,15 @@ import { disposeLabeledBatch } from "../lib/train/batches.ts";
 import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import { finetuneE2e, lmBatchSource, NLG_FINETUNE_PRESETS } from "../lib/nlg/finetune/mod.ts";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
-import { nlgPresetSpec, nlgRunSpecs } from "../lib/repro/nlg_experiments.ts";
-import { executeNlgRun, type NlgResources, type NlgStoredRun } from "../lib/repro/nlg_execute.ts";
-import { nlgTable, nlgTableSection } from "../lib/repro/nlg_sections.ts";
-import { planGrid } from "../lib/repro/scheduler.ts";
-import { readStoredRuns } from "../lib/repro/store.ts";
+import { nlgPresetSpec, nlgRunSpecs } from "../lib/repro/plan/nlg_experiments.ts";
+import {
+  executeNlgRun,
+  type NlgResources,
+  type NlgStoredRun,
+} from "../lib/repro/run/nlg_execute.ts";
+import { nlgTable, nlgTableSection } from "../lib/repro/report/nlg_sections.ts";
+import { planGrid } from "../lib/repro/run/scheduler.ts";
+import { readStoredRuns } from "../lib/repro/run/store.ts";
 
 const encode = (s: string) =>
   s.split(" ").filter((w) => w.length > 0).map((w) => 3 + (w.length % 9));

@@ -1,7 +1,7 @@
 import { assertAlmostEquals, assertEquals } from "@std/assert";
-import { costTable, methodTable, rankCurve } from "../lib/repro/analysis.ts";
-import type { StoredRun } from "../lib/repro/store.ts";
-import type { RunSpec } from "../lib/repro/experiments.ts";
+import { costTable, methodTable, rankCurve } from "../lib/repro/report/analysis.ts";
+import type { StoredRun } from "../lib/repro/run/store.ts";
+import type { RunSpec } from "../lib/repro/plan/run_spec.ts";
 
 function fakeRun(spec: Partial<RunSpec>, best: number, stepsPerSecond = 2): StoredRun {
   const full: RunSpec = {

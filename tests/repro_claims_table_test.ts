@@ -3,10 +3,14 @@ import {
   claimsTableMarkdown,
   currentClaimsTable,
   sameClaimsTable,
-} from "../lib/repro/claims_table.ts";
-import { REPRO_PRESETS } from "../lib/repro/experiments.ts";
-import { readReference, referenceDir, type ReferenceResults } from "../lib/repro/reference.ts";
-import { PAPER_CLAIMS } from "../lib/repro/paper_tables.ts";
+} from "../lib/repro/report/claims_table.ts";
+import { REPRO_PRESETS } from "../lib/repro/plan/run_spec.ts";
+import {
+  readReference,
+  referenceDir,
+  type ReferenceResults,
+} from "../lib/repro/report/reference.ts";
+import { PAPER_CLAIMS } from "../lib/repro/report/paper_tables.ts";
 
 Deno.test("README's claims table is the one generated from the committed reference verdicts", async () => {
   const references: [string, ReferenceResults][] = [];

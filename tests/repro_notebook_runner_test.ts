@@ -1,12 +1,13 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { reproExperiments, type RunSpec } from "../lib/repro/experiments.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import type { RunSpec } from "../lib/repro/plan/run_spec.ts";
 import {
   claimVerdicts,
   displaySections,
   type NotebookExecutor,
   runNotebookExperiments,
-} from "../lib/repro/notebook_runner.ts";
-import { runSpecHash, saveStoredRun, type StoredRun } from "../lib/repro/store.ts";
+} from "../lib/repro/report/notebook_runner.ts";
+import { runSpecHash, saveStoredRun, type StoredRun } from "../lib/repro/run/store.ts";
 import type { RunRecord } from "../lib/train/run_record.ts";
 import type { DisplayTarget, RawDisplayOptions } from "../lib/viz/display.ts";
 import type { Figure } from "../lib/viz/figure.ts";

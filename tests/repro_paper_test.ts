@@ -13,11 +13,12 @@ import {
   glueTaskDir,
   loadRunResources,
   loadRunTask,
-} from "../lib/repro/execute.ts";
-import { reproExperiments, type RunSpec } from "../lib/repro/experiments.ts";
-import { overrideRuns, PAPER_SETTINGS, paperSettings } from "../lib/repro/paper_settings.ts";
-import { hasStoredRun, readStoredRuns, runSpecHash } from "../lib/repro/store.ts";
-import { writeReproReport } from "../lib/repro/write_report.ts";
+} from "../lib/repro/run/execute.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import type { RunSpec } from "../lib/repro/plan/run_spec.ts";
+import { overrideRuns, PAPER_SETTINGS, paperSettings } from "../lib/repro/plan/paper_settings.ts";
+import { hasStoredRun, readStoredRuns, runSpecHash } from "../lib/repro/run/store.ts";
+import { writeReproReport } from "../lib/repro/report/write_report.ts";
 import { testOnBackends } from "./_backends.ts";
 import { WORDS, writeModelDir } from "./_tiny_hf_model.ts";
 

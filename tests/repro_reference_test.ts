@@ -1,10 +1,10 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { reproEvidence, writeEvidence } from "../lib/repro/evidence_files.ts";
-import { reproExperiments } from "../lib/repro/experiments.ts";
-import { compareWithReference, localOrReference } from "../lib/repro/reference.ts";
-import { writeReproReport } from "../lib/repro/write_report.ts";
-import type { ClaimVerdict } from "../lib/repro/verdicts.ts";
-import type { ReproEvidence } from "../lib/repro/evidence_files.ts";
+import { reproEvidence, writeEvidence } from "../lib/repro/report/evidence_files.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { compareWithReference, localOrReference } from "../lib/repro/report/reference.ts";
+import { writeReproReport } from "../lib/repro/report/write_report.ts";
+import type { ClaimVerdict } from "../lib/repro/report/verdicts.ts";
+import type { ReproEvidence } from "../lib/repro/report/evidence_files.ts";
 
 const PROVENANCE = {
   commit: "0123456789abcdef",

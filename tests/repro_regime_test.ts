@@ -1,6 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { REGIME_THRESHOLDS, taskRegime } from "../lib/repro/regime.ts";
-import type { StoredRun } from "../lib/repro/store.ts";
+import { REGIME_THRESHOLDS, taskRegime } from "../lib/repro/report/regime.ts";
+import type { StoredRun } from "../lib/repro/run/store.ts";
 
 /** A baseline run with the given dev losses and metrics, evaluated evenly over `steps`. */
 function longRun(seed: number, devLoss: number[], metric: number[], steps = 400): StoredRun {

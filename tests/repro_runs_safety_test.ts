@@ -1,11 +1,12 @@
 // The result store under hostile or unlucky conditions: forged shard records, corrupt stored
 // runs, interrupted report writes, two repro processes on one folder, a parent killed with -9.
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { reproExperiments, type RunSpec } from "../lib/repro/experiments.ts";
-import { acquireRunLock, RunLockedError, withRunLock } from "../lib/repro/run_lock.ts";
-import { planGrid } from "../lib/repro/scheduler.ts";
-import { mergeStoredRuns, runSpecHash, type StoredRun } from "../lib/repro/store.ts";
-import { writeReproReport } from "../lib/repro/write_report.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import type { RunSpec } from "../lib/repro/plan/run_spec.ts";
+import { acquireRunLock, RunLockedError, withRunLock } from "../lib/repro/run/run_lock.ts";
+import { planGrid } from "../lib/repro/run/scheduler.ts";
+import { mergeStoredRuns, runSpecHash, type StoredRun } from "../lib/repro/run/store.ts";
+import { writeReproReport } from "../lib/repro/report/write_report.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PERMISSIONS = [
@@ -121,7 +122,7 @@ Deno.test("report and tables are replaced whole: a reader of the old file never 
 
 Deno.test("a run lock names its holder; the lock of a process killed with -9 is taken over, and said so", async () => {
   const dir = await Deno.makeTempDir();
-  const lockUrl = new URL("../lib/repro/run_lock.ts", import.meta.url).href;
+  const lockUrl = new URL("../lib/repro/run/run_lock.ts", import.meta.url).href;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",

@@ -1,5 +1,5 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { median, pairedComparison, sampleStd } from "../lib/repro/stats.ts";
+import { median, pairedComparison, sampleStd } from "../lib/repro/report/stats.ts";
 
 interface GoldenCase {
   a: number[];

@@ -1,10 +1,10 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { decideComparisons, type Pair } from "../lib/repro/comparisons.ts";
-import { holmAdjust, pairedInterval, pairsNeeded, tQuantile } from "../lib/repro/paired.ts";
-import { evaluateClaims } from "../lib/repro/verdicts.ts";
-import { contenderScores, methodsContender } from "../lib/repro/selection.ts";
-import type { ExperimentSpec, RunSpec } from "../lib/repro/experiments.ts";
-import type { StoredRun } from "../lib/repro/store.ts";
+import { decideComparisons, type Pair } from "../lib/repro/report/comparisons.ts";
+import { holmAdjust, pairedInterval, pairsNeeded, tQuantile } from "../lib/repro/report/paired.ts";
+import { evaluateClaims } from "../lib/repro/report/verdicts.ts";
+import { contenderScores, methodsContender } from "../lib/repro/report/selection.ts";
+import type { ExperimentSpec, RunSpec } from "../lib/repro/plan/run_spec.ts";
+import type { StoredRun } from "../lib/repro/run/store.ts";
 
 /** Pairs with the given differences a − b around a seed-dependent level (seeds share it). */
 function pairsOf(differences: readonly number[], tasks = 1): Pair[] {

@@ -3,9 +3,9 @@
 // fixture (a local folder, and the same files as a hub id from Hugging Face's cache, offline).
 // Step counts are tiny: these check the paths, the hashes and the files, not the scores.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { reproExperiments } from "../lib/repro/experiments.ts";
-import { planGrid } from "../lib/repro/scheduler.ts";
-import { runSpecHash } from "../lib/repro/store.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { planGrid } from "../lib/repro/run/scheduler.ts";
+import { runSpecHash } from "../lib/repro/run/store.ts";
 import { loadAdapter } from "../lib/io/adapters.ts";
 import { readHfConfig } from "../lib/io/hf_config.ts";
 import { initBackend } from "../lib/backend.ts";

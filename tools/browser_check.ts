@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { writeReproReport } from "../lib/repro/write_report.ts";
+import { writeReproReport } from "../lib/repro/report/write_report.ts";
 import { ensureChromium, ensureJupyter, type JupyterTools } from "./_jupyter_setup.ts";
 import { PLOTLY_MIME } from "./_notebook_check.ts";
 import { run, tail } from "./_run.ts";

@@ -1,6 +1,6 @@
 /**
  * `deno run -A tools/calibrate_steps.ts --preset quick [--out results] [--backend tensorflow]`:
- * applies the comparison-steps rule (`lib/repro/comparison_steps.ts`) to the preset's `regime`
+ * applies the comparison-steps rule (`lib/repro/plan/comparison_steps.ts`) to the preset's `regime`
  * runs and prints, per task, the mean dev-loss curve over the seeds read and the steps the rule
  * gives. Finished runs are read from `<out>/<preset>/runs/`; runs still training from their
  * trainer's event log (`<out>/<preset>/train/<hash>/runs/…/events.jsonl`), up to the last step
@@ -14,9 +14,10 @@ import {
   COMPARISON_STEPS_RULE_TEXT,
   comparisonSteps,
   type DevLossCurve,
-} from "../lib/repro/comparison_steps.ts";
-import { REPRO_PRESETS, reproExperiments, type ReproPreset } from "../lib/repro/experiments.ts";
-import { runSpecHash } from "../lib/repro/store.ts";
+} from "../lib/repro/plan/comparison_steps.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { REPRO_PRESETS, type ReproPreset } from "../lib/repro/plan/run_spec.ts";
+import { runSpecHash } from "../lib/repro/run/store.ts";
 
 interface Evaluation {
   readonly step: number;

@@ -1,7 +1,7 @@
 /**
  * `deno task claims-table`: rewrites README's table of claims from the committed reference
  * verdicts (`reference/<preset>/verdicts.json`, every preset that has one) between the markers
- * of `lib/repro/claims_table.ts`. `--check` only reports whether README is in sync (exit 1 if not).
+ * of `lib/repro/report/claims_table.ts`. `--check` only reports whether README is in sync (exit 1 if not).
  *
  * @module
  */
@@ -10,9 +10,13 @@ import {
   currentClaimsTable,
   replaceClaimsTable,
   sameClaimsTable,
-} from "../lib/repro/claims_table.ts";
-import { REPRO_PRESETS } from "../lib/repro/experiments.ts";
-import { readReference, referenceDir, type ReferenceResults } from "../lib/repro/reference.ts";
+} from "../lib/repro/report/claims_table.ts";
+import { REPRO_PRESETS } from "../lib/repro/plan/run_spec.ts";
+import {
+  readReference,
+  referenceDir,
+  type ReferenceResults,
+} from "../lib/repro/report/reference.ts";
 
 const args = Deno.args;
 const unknown = args.filter((a) => a !== "--check");

@@ -26,7 +26,7 @@ import {
   runCommand,
   UsageError,
 } from "../cli/_args.ts";
-import { REPRO_PRESETS } from "../lib/repro/experiments.ts";
+import { REPRO_PRESETS } from "../lib/repro/plan/run_spec.ts";
 import { emitJson, say } from "../cli/_output.ts";
 
 /** Options of {@linkcode runNotebookPipeline}. */

@@ -14,9 +14,10 @@
  *
  * @module
  */
-export * from "./experiments.ts";
-export * from "./store.ts";
-export * from "./run_lock.ts";
+export * from "./plan/run_spec.ts";
+export * from "./plan/experiments.ts";
+export * from "./run/store.ts";
+export * from "./run/run_lock.ts";
 export {
   type CostRow,
   costTable,
@@ -35,27 +36,27 @@ export {
   type TableCell as MethodTableCell,
   type TrainingCurve,
   trainingCurve,
-} from "./analysis.ts";
-export * from "./scheduler.ts";
-export * from "./worker_permissions.ts";
-export * from "./execute.ts";
-export * from "./stats.ts";
-export * from "./paper_tables.ts";
-export * from "./verdicts.ts";
-export * from "./paired.ts";
-export * from "./regime.ts";
-export * from "./selection.ts";
-export * from "./comparisons.ts";
-export * from "./evidence_files.ts";
-export * from "./evidence_sections.ts";
-export * from "./known_evidence.ts";
-export * from "./reference.ts";
-export * from "./csv_tables.ts";
-export * from "./task_data.ts";
-export * from "./user_experiments.ts";
-export * from "./user_verdicts.ts";
-export * from "./user_report.ts";
-export * from "./sections.ts";
-export * from "./equivalence.ts";
-export * from "./notebook_runner.ts";
+} from "./report/analysis.ts";
+export * from "./run/scheduler.ts";
+export * from "./run/worker_permissions.ts";
+export * from "./run/execute.ts";
+export * from "./report/stats.ts";
+export * from "./report/paper_tables.ts";
+export * from "./report/verdicts.ts";
+export * from "./report/paired.ts";
+export * from "./report/regime.ts";
+export * from "./report/selection.ts";
+export * from "./report/comparisons.ts";
+export * from "./report/evidence_files.ts";
+export * from "./report/evidence_sections.ts";
+export * from "./report/known_evidence.ts";
+export * from "./report/reference.ts";
+export * from "./report/csv_tables.ts";
+export * from "./run/task_data.ts";
+export * from "./plan/user_experiments.ts";
+export * from "./report/user_verdicts.ts";
+export * from "./report/user_report.ts";
+export * from "./report/sections.ts";
+export * from "./report/equivalence.ts";
+export * from "./report/notebook_runner.ts";
 export * from "../perf/flops.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ExperimentSpec, RunSpec } from "./experiments.ts";
+import type { ExperimentSpec, RunSpec } from "./run_spec.ts";
 import { hasConsistency } from "./experiments.ts";
 
 /** The methods compared by default: the baseline, the two halves of HiddenKey and HiddenKey. */

@@ -15,7 +15,7 @@
  * @module
  */
 import { mean } from "./stats.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** The thresholds of the regime rule. */
 export const REGIME_THRESHOLDS = {

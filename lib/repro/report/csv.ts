@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TableColumn, TableRow } from "../viz/table.ts";
+import type { TableColumn, TableRow } from "../../viz/table.ts";
 
 function quote(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;

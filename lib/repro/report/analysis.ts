@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { ExperimentSpec, RunSpec } from "./experiments.ts";
+import type { ExperimentSpec, RunSpec } from "../plan/run_spec.ts";
 import { mean, median, type PairedComparison, pairedComparison, sampleStd } from "./stats.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** A summary over seeds. */
 export interface SeedSummary {

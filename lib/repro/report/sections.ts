@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { ReportSection } from "../viz/report.ts";
-import { lineFigure } from "../viz/line.ts";
-import type { TableRow } from "../viz/table.ts";
+import type { ReportSection } from "../../viz/report.ts";
+import { lineFigure } from "../../viz/line.ts";
+import type { TableRow } from "../../viz/table.ts";
 import {
   costTable,
   methodTable,
@@ -17,15 +17,10 @@ import {
   significanceTable,
   trainingCurve,
 } from "./analysis.ts";
-import {
-  COMPENSATION_METHODS,
-  COST_METHODS,
-  type ExperimentSpec,
-  FRAMEWORK_METHODS,
-  type ReproPreset,
-} from "./experiments.ts";
+import { COMPENSATION_METHODS, COST_METHODS, FRAMEWORK_METHODS } from "../plan/experiments.ts";
+import type { ExperimentSpec, ReproPreset } from "../plan/run_spec.ts";
 import { PAPER_TABLE1, PAPER_TABLE8 } from "./paper_tables.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
 import type { ReproEvidence } from "./evidence_files.ts";
 import {

@@ -12,7 +12,7 @@
  * @module
  */
 import { mean } from "./stats.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** Which score of a run: its best dev evaluation (the paper's protocol) or its last one. */
 export type ScoreKind = "best" | "final";

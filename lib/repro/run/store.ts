@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { configHash } from "../train/config_hash.ts";
-import { writeFileAtomic } from "../train/atomic_file.ts";
-import type { RunRecord } from "../train/run_record.ts";
-import type { RunSpec } from "./experiments.ts";
+import { configHash } from "../../train/config_hash.ts";
+import { writeFileAtomic } from "../../train/atomic_file.ts";
+import type { RunRecord } from "../../train/run_record.ts";
+import type { RunSpec } from "../plan/run_spec.ts";
 import { taskDataIdentity } from "./task_data.ts";
 
 /** One stored run. */

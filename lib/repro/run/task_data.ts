@@ -8,38 +8,11 @@
  * @module
  */
 import { basename, extname, resolve } from "node:path";
-import type { Task, TaskKind } from "../data/example.ts";
-import { type CustomDataOptions, loadCustomTask } from "../data/custom.ts";
-import type { NluMetricName } from "../metrics/metric.ts";
-import type { JsonValue } from "../train/config_hash.ts";
-
-/** One data file of a run: its absolute path and the SHA-256 of its bytes. */
-export interface TaskDataFile {
-  /** Absolute path (not part of the run's identity). */
-  readonly path: string;
-  /** Hex SHA-256 of the file's contents. */
-  readonly sha256: string;
-}
-
-/** A user's task: two files and how to read them (see `loadCustomTask`). */
-export interface TaskDataSpec {
-  /** The training file. */
-  readonly train: TaskDataFile;
-  /** The dev file (the scores are measured on it). */
-  readonly dev: TaskDataFile;
-  /** The field holding the text (`text` when absent). */
-  readonly textField?: string;
-  /** The field holding the second text of a pair task. */
-  readonly textPairField?: string;
-  /** The field holding the label (`label` when absent). */
-  readonly labelField?: string;
-  /** Class names by index (labels may then be names). */
-  readonly labels?: readonly string[];
-  /** `classification` (when absent) or `regression`. */
-  readonly kind?: TaskKind;
-  /** The dev metrics, main one first; by default accuracy (+ F1 for two classes) or Pearson + Spearman. */
-  readonly metrics?: readonly NluMetricName[];
-}
+import type { Task } from "../../data/example.ts";
+import { type CustomDataOptions, loadCustomTask } from "../../data/custom.ts";
+import type { JsonValue } from "../../train/config_hash.ts";
+import type { NluMetricName } from "../../metrics/metric.ts";
+import type { TaskDataFile, TaskDataSpec } from "../plan/run_spec.ts";
 
 /** How to read a user's task files: everything of {@linkcode TaskDataSpec} but the digests. */
 export interface TaskDataOptions

@@ -8,8 +8,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { hubOffline, isHubRepoId } from "../io/hub.ts";
-import type { RunSpec } from "./experiments.ts";
+import { hubOffline, isHubRepoId } from "../../io/hub.ts";
+import type { RunSpec } from "../plan/run_spec.ts";
 
 /** What {@linkcode workerPermissionFlags} looks at. */
 export interface WorkerPermissionInput {
@@ -72,7 +72,7 @@ export function modelNeedsDownload(model: string): boolean {
  * ```
  */
 export function workerPermissionFlags(input: WorkerPermissionInput): string[] {
-  const root = resolve(new URL("../..", import.meta.url).pathname);
+  const root = resolve(new URL("../../..", import.meta.url).pathname);
   const home = env("HOME") ?? env("USERPROFILE");
   const cache = env("LORADROP_CACHE") ??
     (home === undefined ? undefined : `${home}/.cache/loradrop`);

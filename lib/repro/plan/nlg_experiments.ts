@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { RunSpec } from "./experiments.ts";
-import { NLG_FINETUNE_PRESETS, type NlgFinetuneSettings } from "../nlg/finetune/presets.ts";
+import type { RunSpec } from "./run_spec.ts";
+import { NLG_FINETUNE_PRESETS, type NlgFinetuneSettings } from "../../nlg/finetune/presets.ts";
 
 /** The NLG presets. */
 export type NlgPreset = "smoke" | "quick" | "paper";

@@ -9,30 +9,35 @@
  *
  * @module
  */
-import type { EvalEvent, StepEvent } from "../train/train.ts";
-import { displayBundle, displayFigure, displayTable, type DisplayTarget } from "../viz/display.ts";
-import type { Figure } from "../viz/figure.ts";
-import { lineFigure } from "../viz/line.ts";
-import { liveFigure } from "../viz/live.ts";
-import type { ReportSection } from "../viz/report.ts";
+import type { EvalEvent, StepEvent } from "../../train/train.ts";
+import {
+  displayBundle,
+  displayFigure,
+  displayTable,
+  type DisplayTarget,
+} from "../../viz/display.ts";
+import type { Figure } from "../../viz/figure.ts";
+import { lineFigure } from "../../viz/line.ts";
+import { liveFigure } from "../../viz/live.ts";
+import type { ReportSection } from "../../viz/report.ts";
 import {
   executeRun,
   type ExecuteRunOptions,
   loadRunResources,
   type RunResources,
-} from "./execute.ts";
+} from "../run/execute.ts";
+import { reproExperiments } from "../plan/experiments.ts";
 import {
   type ExperimentSpec,
   REPRO_PRESETS,
-  reproExperiments,
   type ReproPreset,
   type RunSpec,
-} from "./experiments.ts";
+} from "../plan/run_spec.ts";
 import type { EquivalenceResult } from "./equivalence.ts";
-import { planGrid, runGrid } from "./scheduler.ts";
+import { planGrid, runGrid } from "../run/scheduler.ts";
 import type { ReportInput } from "./sections.ts";
-import { readStoredRuns, type StoredRun } from "./store.ts";
-import { writeFileAtomic } from "../train/atomic_file.ts";
+import { readStoredRuns, type StoredRun } from "../run/store.ts";
+import { writeFileAtomic } from "../../train/atomic_file.ts";
 import { type ClaimVerdict, evaluateClaims } from "./verdicts.ts";
 
 /**

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { lineFigure, type LineSeries } from "../viz/line.ts";
-import { forestFigure, type ForestRow } from "../viz/forest.ts";
-import type { ReportSection } from "../viz/report.ts";
+import { lineFigure, type LineSeries } from "../../viz/line.ts";
+import { forestFigure, type ForestRow } from "../../viz/forest.ts";
+import type { ReportSection } from "../../viz/report.ts";
 import { runsOfExperiments } from "./analysis.ts";
 import { type ReproEvidence, reproEvidence } from "./evidence_files.ts";
 import { regimeCurve } from "./regime.ts";

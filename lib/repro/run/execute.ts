@@ -8,35 +8,35 @@
  */
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { BUILTIN_TASK_NAMES, type BuiltinTaskName, loadTask } from "../data/registry.ts";
-import type { Task } from "../data/example.ts";
-import { loadGlueTask } from "../data/glue.ts";
-import { presetPlan } from "../dropout/presets.ts";
-import { type HfEncoderModel, loadHfEncoder } from "../io/hf_model.ts";
-import { hfClassificationHead } from "../io/adapter_hf_head.ts";
-import { hubFile, type HubOptions } from "../io/hub.ts";
-import { disposeUseLite, loadUseLite, type UseLiteModel } from "../io/use_lite.ts";
-import type { NluMetricName } from "../metrics/metric.ts";
-import { createTaskModel, type TaskModelOptions } from "../models/task_model.ts";
-import { checkTokenizerMatchesModel } from "../tokenizers/check_vocab.ts";
-import { loadUseLiteTokenizer } from "../tokenizers/use_lite.ts";
-import { loadTokenizerFromDir, type TextTokenizer } from "../tokenizers/load.ts";
-import type { BatchSource } from "../train/batches.ts";
-import { textBatchSource } from "../train/text_source.ts";
-import { type EvalEvent, type StepEvent, train } from "../train/train.ts";
-import type { RunSpec } from "./experiments.ts";
+import { BUILTIN_TASK_NAMES, type BuiltinTaskName, loadTask } from "../../data/registry.ts";
+import type { Task } from "../../data/example.ts";
+import { loadGlueTask } from "../../data/glue.ts";
+import { presetPlan } from "../../dropout/presets.ts";
+import { type HfEncoderModel, loadHfEncoder } from "../../io/hf_model.ts";
+import { hfClassificationHead } from "../../io/adapter_hf_head.ts";
+import { hubFile, type HubOptions } from "../../io/hub.ts";
+import { disposeUseLite, loadUseLite, type UseLiteModel } from "../../io/use_lite.ts";
+import type { NluMetricName } from "../../metrics/metric.ts";
+import { createTaskModel, type TaskModelOptions } from "../../models/task_model.ts";
+import { checkTokenizerMatchesModel } from "../../tokenizers/check_vocab.ts";
+import { loadUseLiteTokenizer } from "../../tokenizers/use_lite.ts";
+import { loadTokenizerFromDir, type TextTokenizer } from "../../tokenizers/load.ts";
+import type { BatchSource } from "../../train/batches.ts";
+import { textBatchSource } from "../../train/text_source.ts";
+import { type EvalEvent, type StepEvent, train } from "../../train/train.ts";
+import type { RunSpec } from "../plan/run_spec.ts";
 import {
   isPaperTask,
   PAPER_SHARED_SETTINGS,
   PAPER_TASK_NAMES,
   paperSettings,
   type PaperTaskName,
-} from "./paper_settings.ts";
+} from "../plan/paper_settings.ts";
 import { withRunLock } from "./run_lock.ts";
 import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
 import { loadTaskData, taskDataIdentity } from "./task_data.ts";
-import type { TaskModel } from "../models/task_model.ts";
-import type { JsonValue } from "../train/config_hash.ts";
+import type { TaskModel } from "../../models/task_model.ts";
+import type { JsonValue } from "../../train/config_hash.ts";
 
 /** The resources of the default model: USE-lite and its tokenizer. */
 export interface UseLiteRunResources {
@@ -311,7 +311,7 @@ const glueCache = new Map<string, Promise<Task>>();
  * ```ts
  * import { loadRunTask } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
- * const glue = new URL("../../tests/fixtures/glue", import.meta.url).pathname;
+ * const glue = new URL("../../../tests/fixtures/glue", import.meta.url).pathname;
  * assertEquals((await loadRunTask("stsb", glue)).card.kind, "regression");
  * await assertRejects(() => loadRunTask("mnli", glue), TypeError, '"mnli"');
  * ```

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DisplayTarget } from "../viz/display.ts";
+import type { DisplayTarget } from "../../viz/display.ts";
 import { claimsSection, regimeSection } from "./evidence_sections.ts";
 import { displaySections } from "./notebook_runner.ts";
 import { localOrReference, referenceDir, type ShownEvidence } from "./reference.ts";

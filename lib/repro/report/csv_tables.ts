@@ -15,12 +15,12 @@
  */
 import { costTable } from "./analysis.ts";
 import { tableCsv } from "./csv.ts";
-import { COST_METHODS } from "./experiments.ts";
+import { COST_METHODS } from "../plan/experiments.ts";
 import type { ReproEvidence } from "./evidence_files.ts";
 import { scoreOf } from "./selection.ts";
 import { mean, median, sampleStd } from "./stats.ts";
-import type { StoredRun } from "./store.ts";
-import type { TableRow } from "../viz/table.ts";
+import type { StoredRun } from "../run/store.ts";
+import type { TableRow } from "../../viz/table.ts";
 
 type Cell = string | number | boolean | null | undefined;
 type Rows = Record<string, Cell>[];

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { NluMetricName } from "../metrics/metric.ts";
-import type { ExperimentSpec, RunSpec } from "./experiments.ts";
+import type { NluMetricName } from "../../metrics/metric.ts";
+import type { ExperimentSpec, RunSpec } from "./run_spec.ts";
 
 /** The GLUE tasks the paper trains RoBERTa-large on (Tables 1 and 4). */
 export type PaperTaskName = "rte" | "mrpc" | "stsb" | "sst2" | "cola" | "qnli";

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { writeReportHtml } from "../viz/report.ts";
-import type { ReportSection } from "../viz/report.ts";
-import { lineFigure } from "../viz/line.ts";
-import { writeFileAtomic } from "../train/atomic_file.ts";
+import { writeReportHtml } from "../../viz/report.ts";
+import type { ReportSection } from "../../viz/report.ts";
+import { lineFigure } from "../../viz/line.ts";
+import { writeFileAtomic } from "../../train/atomic_file.ts";
 import { writeSectionTables } from "./write_report.ts";
-import type { ExperimentSpec, RunSpec } from "./experiments.ts";
-import { readStoredRun, runSpecHash, type StoredRun } from "./store.ts";
-import { taskDataIdentity } from "./task_data.ts";
+import type { ExperimentSpec, RunSpec } from "../plan/run_spec.ts";
+import { readStoredRun, runSpecHash, type StoredRun } from "../run/store.ts";
+import { taskDataIdentity } from "../run/task_data.ts";
 import {
   type MethodVerdict,
   methodVerdict,

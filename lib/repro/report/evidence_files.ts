@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../train/atomic_file.ts";
+import { writeFileAtomic } from "../../train/atomic_file.ts";
 import type { RegimeResult } from "./regime.ts";
 import {
   type ClaimsInput,

@@ -54,7 +54,7 @@ export interface ReferenceResults {
  * ```
  */
 export function referenceDir(preset: string): string {
-  return fileURLToPath(new URL(`../../reference/${preset}`, import.meta.url));
+  return fileURLToPath(new URL(`../../../reference/${preset}`, import.meta.url));
 }
 
 /**

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { PRESET_NAMES } from "../dropout/presets.ts";
+import { PRESET_NAMES } from "../../dropout/presets.ts";
 import { PAPER_CLAIMS } from "./paper_tables.ts";
 import { runsOfExperiments } from "./analysis.ts";
 import {
@@ -25,11 +25,11 @@ import {
   type Outcome,
   type Pair,
 } from "./comparisons.ts";
-import type { ExperimentSpec } from "./experiments.ts";
+import type { ExperimentSpec } from "../plan/run_spec.ts";
 import { pairsNeeded } from "./paired.ts";
 import { regimeByTask, type RegimeResult } from "./regime.ts";
 import { type Contender, methodsContender, pairKey, scoreOf } from "./selection.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** The four verdicts. */
 export type Verdict = Outcome;

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import type { RunRecord } from "../train/run_record.ts";
+import type { RunRecord } from "../../train/run_record.ts";
 import { pairedInterval } from "./paired.ts";
 import { type RegimeResult, taskRegime } from "./regime.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** A method's verdict. */
 export type MethodOutcome = "better" | "worse" | "inconclusive" | "not enough pairs";
@@ -175,7 +175,7 @@ export function methodVerdict(
   return { method, metric, best, final, seeds, sentence };
 }
 
-/** The regime check's result: the paper grid's rule (`lib/repro/regime.ts`) on the long run. */
+/** The regime check's result: the paper grid's rule (`lib/repro/report/regime.ts`) on the long run. */
 export interface RegimeVerdict extends RegimeResult {
   /** The answer in one sentence. */
   readonly sentence: string;

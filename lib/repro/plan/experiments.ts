@@ -8,83 +8,8 @@
 
 import { PAPER_MODEL, paperRunFields } from "./paper_settings.ts";
 
-import { PRESET_NAMES } from "../dropout/presets.ts";
-import type { ModuleName } from "../models/drop_context.ts";
-import type { Pooling } from "../models/heads.ts";
-import type { TaskDataSpec } from "./task_data.ts";
-
-/** The size of a reproduction. */
-export type ReproPreset = "smoke" | "quick" | "full" | "paper";
-
-/** Every preset, smallest first. */
-export const REPRO_PRESETS: readonly ReproPreset[] = ["smoke", "quick", "full", "paper"];
-
-/** One training run: everything that determines its result (the run's identity is its hash). */
-export interface RunSpec {
-  /** Built-in task name (e.g. `sentiment-low`) or a GLUE task for the `paper` preset. */
-  readonly task: string;
-  /** Base model: `use-lite` (the default) or a Hugging Face folder / hub id. */
-  readonly model: string;
-  /** Dropout preset name (`lib/dropout/presets.ts`). */
-  readonly method: string;
-  /** Dropout rate of the method (0 for the baseline). */
-  readonly rate: number;
-  /** Weight of the consistency loss (0 when the method has none). */
-  readonly klWeight: number;
-  /** LoRA rank. */
-  readonly rank: number;
-  /** LoRA α. */
-  readonly alpha: number;
-  /** One seed; init, data order and masks use independent keys derived from it. */
-  readonly seed: number;
-  /** Optimiser steps; 0 when the run is sized by `epochs` (the paper preset). */
-  readonly steps: number;
-  /**
-   * Training epochs, used when `steps` is 0: the steps are then epochs × batches per epoch, known
-   * once the training set is loaded (Table 6). Absent from the offline presets' runs.
-   */
-  readonly epochs?: number;
-  /** Examples per batch. */
-  readonly batchSize: number;
-  /** Peak learning rate. */
-  readonly learningRate: number;
-  /** Evaluate every this many steps (and at the end); 0: once per epoch. */
-  readonly evalEvery: number;
-  /** Maximum tokens per example. */
-  readonly maxLength: number;
-  // The fields below are absent from the presets' runs (absent = the default shown), so adding
-  // them changed no stored run's hash; `deno task train` and user tasks set them.
-  /** A user's own data (`task` is then its name); absent for built-in and GLUE tasks. */
-  readonly data?: TaskDataSpec;
-  /** HiddenCut's rate in the HiddenKey family when it differs from `rate`. */
-  readonly hiddenRate?: number;
-  /** The modules LoRA adapts (`["q", "v"]`). */
-  readonly targets?: readonly ModuleName[];
-  /** The head's sentence vector (by model: mean for USE-lite, BERT's pooler, RoBERTa's `<s>`). */
-  readonly pooling?: Pooling;
-  /** AdamW weight decay (0.1, Table 6). */
-  readonly weightDecay?: number;
-  /** Warm-up fraction (0.06, Table 6). */
-  readonly warmupRatio?: number;
-  /** Gradient-norm clipping (1). */
-  readonly maxGradNorm?: number;
-  /** Batch similar lengths together (false). */
-  readonly groupByLength?: boolean;
-  /** Separate init / data-order / mask seeds when they differ from `seed`. */
-  readonly seeds?: { readonly init: number; readonly data: number; readonly dropout: number };
-}
-
-/** An experiment: a question of the paper and the runs that answer it. */
-export interface ExperimentSpec {
-  /** A short identifier (`overfit`, `framework`, …). */
-  readonly id: string;
-  /** A human title. */
-  readonly title: string;
-  /** Paper claims (`docs/claims.md`) the experiment gives a verdict on. */
-  readonly claims: readonly number[];
-  /** The runs. */
-  readonly runs: readonly RunSpec[];
-}
+import { PRESET_NAMES } from "../../dropout/presets.ts";
+import { type ExperimentSpec, REPRO_PRESETS, type ReproPreset, type RunSpec } from "./run_spec.ts";
 
 /** The methods of Table 1 / Fig. 4 (each position × pattern). */
 export const FRAMEWORK_METHODS: readonly string[] = PRESET_NAMES.filter((name) =>
@@ -259,7 +184,7 @@ const SCALES: Record<ReproPreset, Scale> = {
     ranks: [1, 2, 4, 8, 16, 32, 64],
     frameworkMethods: FRAMEWORK_METHODS,
     compensationMethods: COMPENSATION_METHODS,
-    // Table 6 per task (lib/repro/paper_settings.ts): steps from its epochs once the data size is
+    // Table 6 per task (lib/repro/plan/paper_settings.ts): steps from its epochs once the data size is
     // known, an evaluation per epoch.
     steps: 0,
     evalEvery: 0,

@@ -8,17 +8,17 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { loadTask } from "../data/registry.ts";
-import { dropAttention } from "../dropout/drop_attention.ts";
-import { dropKey } from "../dropout/drop_key.ts";
-import { sampleAttentionMask } from "../dropout/masks.ts";
-import type { ResolvedDrop } from "../dropout/spec.ts";
-import { encoderForward } from "../models/encoder.ts";
-import type { EncoderModel } from "../models/encoder_config.ts";
-import { foldIn, randomKey } from "../random.ts";
-import type { TextTokenizer } from "../tokenizers/load.ts";
-import { encodeBatch } from "../tokenizers/encode_batch.ts";
-import type { Tensor4D } from "../types.ts";
+import { loadTask } from "../../data/registry.ts";
+import { dropAttention } from "../../dropout/drop_attention.ts";
+import { dropKey } from "../../dropout/drop_key.ts";
+import { sampleAttentionMask } from "../../dropout/masks.ts";
+import type { ResolvedDrop } from "../../dropout/spec.ts";
+import { encoderForward } from "../../models/encoder.ts";
+import type { EncoderModel } from "../../models/encoder_config.ts";
+import { foldIn, randomKey } from "../../random.ts";
+import type { TextTokenizer } from "../../tokenizers/load.ts";
+import { encodeBatch } from "../../tokenizers/encode_batch.ts";
+import type { Tensor4D } from "../../types.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
 
 /**

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { createCountProgress } from "../train/progress.ts";
-import type { RunSpec } from "./experiments.ts";
+import { createCountProgress } from "../../train/progress.ts";
+import type { RunSpec } from "../plan/run_spec.ts";
 import { RunLockedError } from "./run_lock.ts";
 import { runSpecHash, storedRunState } from "./store.ts";
 import { workerPermissionFlags } from "./worker_permissions.ts";

@@ -6,25 +6,29 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { randomKey } from "../random.ts";
-import { presetPlan } from "../dropout/presets.ts";
-import { loadHfDecoder } from "../io/hf_model.ts";
-import type { HubOptions } from "../io/hub.ts";
-import { loadGpt2Tokenizer } from "../tokenizers/gpt2.ts";
-import type { StepEvent } from "../train/train.ts";
-import type { E2eExample } from "../nlg/data/types.ts";
-import { generateE2eStyle } from "../nlg/data/e2e_synthetic.ts";
-import { loadE2e } from "../nlg/data/e2e.ts";
-import { LORA_NLG_EOS_ID } from "../nlg/data/linearize.ts";
+import { randomKey } from "../../random.ts";
+import { presetPlan } from "../../dropout/presets.ts";
+import { loadHfDecoder } from "../../io/hf_model.ts";
+import type { HubOptions } from "../../io/hub.ts";
+import { loadGpt2Tokenizer } from "../../tokenizers/gpt2.ts";
+import type { StepEvent } from "../../train/train.ts";
+import type { E2eExample } from "../../nlg/data/types.ts";
+import { generateE2eStyle } from "../../nlg/data/e2e_synthetic.ts";
+import { loadE2e } from "../../nlg/data/e2e.ts";
+import { LORA_NLG_EOS_ID } from "../../nlg/data/linearize.ts";
 import {
   finetuneE2e,
   type FinetuneE2eOptions,
   type NlgRunResult,
-} from "../nlg/finetune/finetune.ts";
-import { PRETRAIN_EOS_ID, pretrainDecoder, type PretrainInfo } from "../nlg/pretrain/pretrain.ts";
-import { PRETRAIN_PRESETS } from "../nlg/pretrain/presets.ts";
-import type { RunSpec } from "./experiments.ts";
-import { type NlgPreset, nlgPresetSpec } from "./nlg_experiments.ts";
+} from "../../nlg/finetune/finetune.ts";
+import {
+  PRETRAIN_EOS_ID,
+  pretrainDecoder,
+  type PretrainInfo,
+} from "../../nlg/pretrain/pretrain.ts";
+import { PRETRAIN_PRESETS } from "../../nlg/pretrain/presets.ts";
+import type { RunSpec } from "../plan/run_spec.ts";
+import { type NlgPreset, nlgPresetSpec } from "../plan/nlg_experiments.ts";
 import { withRunLock } from "./run_lock.ts";
 import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
 

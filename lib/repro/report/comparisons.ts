@@ -24,7 +24,7 @@
  */
 import { holmAdjust, type PairedInterval, pairedInterval } from "./paired.ts";
 import { type Contender, contenderScores, methodsContender, type ScoreKind } from "./selection.ts";
-import type { StoredRun } from "./store.ts";
+import type { StoredRun } from "../run/store.ts";
 
 /** The four outcomes of a comparison or a claim. */
 export type Outcome = "reproduced" | "contradicted" | "inconclusive" | "not testable here";

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { ReportSection } from "../viz/report.ts";
-import { lineFigure } from "../viz/line.ts";
-import type { TableRow } from "../viz/table.ts";
-import type { E2eScores } from "../nlg/metrics/report.ts";
-import type { PretrainInfo } from "../nlg/pretrain/pretrain.ts";
+import type { ReportSection } from "../../viz/report.ts";
+import { lineFigure } from "../../viz/line.ts";
+import type { TableRow } from "../../viz/table.ts";
+import type { E2eScores } from "../../nlg/metrics/report.ts";
+import type { PretrainInfo } from "../../nlg/pretrain/pretrain.ts";
 import { mean, sampleStd } from "./stats.ts";
-import { NLG_METHOD_LABELS, NLG_METHODS, type NlgPreset } from "./nlg_experiments.ts";
-import type { NlgStoredRun } from "./nlg_execute.ts";
+import { NLG_METHOD_LABELS, NLG_METHODS, type NlgPreset } from "../plan/nlg_experiments.ts";
+import type { NlgStoredRun } from "../run/nlg_execute.ts";
 
 /** The five metrics of Table 2, in its order. */
 export const E2E_METRICS: readonly (keyof E2eScores)[] = [

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { writeReportHtml } from "../viz/report.ts";
+import { writeReportHtml } from "../../viz/report.ts";
 import { tableCsv } from "./csv.ts";
 import {
   comparisonsCsv,
@@ -25,14 +25,15 @@ import {
   type ReferenceResults,
 } from "./reference.ts";
 import { resolve } from "node:path";
-import { type ExperimentSpec, reproExperiments, type ReproPreset } from "./experiments.ts";
+import { reproExperiments } from "../plan/experiments.ts";
+import type { ExperimentSpec, ReproPreset } from "../plan/run_spec.ts";
 import { reportSections } from "./sections.ts";
-import { readStoredRuns, type ReadStoredRunsOptions } from "./store.ts";
+import { readStoredRuns, type ReadStoredRunsOptions } from "../run/store.ts";
 import { nlgSections } from "./nlg_sections.ts";
-import type { NlgStoredRun } from "./nlg_execute.ts";
+import type { NlgStoredRun } from "../run/nlg_execute.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
-import { writeFileAtomic } from "../train/atomic_file.ts";
-import type { ReportSection } from "../viz/report.ts";
+import { writeFileAtomic } from "../../train/atomic_file.ts";
+import type { ReportSection } from "../../viz/report.ts";
 
 /**
  * Reads the runs in `dir` and writes `dir/regime.json`, `dir/verdicts.json`, `dir/report.html`,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RunSpec } from "./experiments.ts";
+import type { RunSpec } from "./run_spec.ts";
 
 /**
  * Seconds per training step of one worker process at batch 16 × 32 tokens, evaluation included,
