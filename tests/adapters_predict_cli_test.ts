@@ -2,19 +2,11 @@
 // reproduces the run's dev metrics on the dev file, and bad command lines exit 2 with one line.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 
-const TRAIN = new URL("../cli/train.ts", import.meta.url).pathname;
-const PREDICT = new URL("../cli/predict.ts", import.meta.url).pathname;
+import { runCli as run } from "./_cli.ts";
+import { tempDirTest, withTempDir } from "./_temp_dir.ts";
 
-async function run(cli: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+const TRAIN = "cli/train.ts";
+const PREDICT = "cli/predict.ts";
 
 const GOOD = ["great", "lovely", "wonderful", "superb", "delightful", "excellent", "fine", "nice"];
 const BAD = ["awful", "terrible", "dreadful", "poor", "boring", "horrible", "bad", "dull"];
@@ -27,73 +19,67 @@ function examples(words: string[], label: string, template: string): [string, st
   return words.map((w) => [template.replace("X", w), label]);
 }
 
-Deno.test({
-  name: "deno task predict reproduces the dev metrics of the run that saved the adapter",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.writeTextFile(
-        `${dir}/train.csv`,
-        csv([
-          ...examples(GOOD, "pos", "the film was X"),
-          ...examples(BAD, "neg", "the film was X"),
-        ]),
-      );
-      await Deno.writeTextFile(
-        `${dir}/dev.csv`,
-        csv([
-          ...examples(GOOD.slice(0, 5), "pos", "a X story"),
-          ...examples(BAD.slice(0, 5), "neg", "a X story"),
-        ]),
-      );
-      const adapter = `${dir}/adapter`;
-      const trained = await run(TRAIN, [
-        ...["--train", `${dir}/train.csv`, "--dev", `${dir}/dev.csv`, "--labels", "neg,pos"],
-        ...["--method", "hiddenKey", "--steps", "4", "--batch-size", "8", "--eval-every", "4"],
-        ...["--lr", "5e-3", "--backend", "cpu", "--out", `${dir}/results`],
-        ...["--save-adapter", adapter],
-      ]);
-      assertEquals(trained.code, 0, trained.stderr);
-      const summary = JSON.parse(trained.stdout);
-      const meta = JSON.parse(await Deno.readTextFile(`${adapter}/loradrop_adapter.json`));
-      assertEquals(meta.task.labels, ["neg", "pos"]);
-      assertEquals(meta.dropout.method, "hiddenKey");
-      assertEquals(typeof meta.seeds.dropout, "number");
-      assertEquals(meta.dev.step, 4);
+tempDirTest(
+  "deno task predict reproduces the dev metrics of the run that saved the adapter",
+  "loradrop-predict-",
+  async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/train.csv`,
+      csv([
+        ...examples(GOOD, "pos", "the film was X"),
+        ...examples(BAD, "neg", "the film was X"),
+      ]),
+    );
+    await Deno.writeTextFile(
+      `${dir}/dev.csv`,
+      csv([
+        ...examples(GOOD.slice(0, 5), "pos", "a X story"),
+        ...examples(BAD.slice(0, 5), "neg", "a X story"),
+      ]),
+    );
+    const adapter = `${dir}/adapter`;
+    const trained = await run(TRAIN, [
+      ...["--train", `${dir}/train.csv`, "--dev", `${dir}/dev.csv`, "--labels", "neg,pos"],
+      ...["--method", "hiddenKey", "--steps", "4", "--batch-size", "8", "--eval-every", "4"],
+      ...["--lr", "5e-3", "--backend", "cpu", "--out", `${dir}/results`],
+      ...["--save-adapter", adapter],
+    ]);
+    assertEquals(trained.code, 0, trained.stderr);
+    const summary = JSON.parse(trained.stdout);
+    const meta = JSON.parse(await Deno.readTextFile(`${adapter}/loradrop_adapter.json`));
+    assertEquals(meta.task.labels, ["neg", "pos"]);
+    assertEquals(meta.dropout.method, "hiddenKey");
+    assertEquals(typeof meta.seeds.dropout, "number");
+    assertEquals(meta.dev.step, 4);
 
-      const out = `${dir}/predictions.jsonl`;
-      const predicted = await run(PREDICT, [
-        ...["--adapter", adapter, "--input", `${dir}/dev.csv`, "--out", out, "--backend", "cpu"],
-      ]);
-      assertEquals(predicted.code, 0, predicted.stderr);
-      const result = JSON.parse(predicted.stdout);
-      assertEquals(result.predictions, 10);
-      assertEquals(result.metrics, meta.dev.metrics);
-      assertEquals(result.metrics[summary.final.metric], summary.final.value);
-      const lines = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
-      assertEquals(lines.map((l) => l.id), [...Array(10).keys()]);
-      for (const l of lines) {
-        assert(["neg", "pos"].includes(l.label), JSON.stringify(l));
-        const p = l.probabilities as Record<string, number>;
-        assertEquals(Object.keys(p), ["neg", "pos"]);
-        assert(Math.abs(p.neg! + p.pos! - 1) < 1e-5, JSON.stringify(l));
-        assertEquals(l.label, p.pos! > p.neg! ? "pos" : "neg");
-      }
-      // Unlabeled JSONL input: predictions, no metrics.
-      await Deno.writeTextFile(`${dir}/new.jsonl`, '{"text": "a great story"}\n');
-      const unlabeled = await run(PREDICT, [
-        ...["--adapter", adapter, "--input", `${dir}/new.jsonl`, "--out", `${dir}/new_out.jsonl`],
-        ...["--backend", "cpu"],
-      ]);
-      assertEquals(unlabeled.code, 0, unlabeled.stderr);
-      assertEquals(JSON.parse(unlabeled.stdout).metrics, undefined);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    const out = `${dir}/predictions.jsonl`;
+    const predicted = await run(PREDICT, [
+      ...["--adapter", adapter, "--input", `${dir}/dev.csv`, "--out", out, "--backend", "cpu"],
+    ]);
+    assertEquals(predicted.code, 0, predicted.stderr);
+    const result = JSON.parse(predicted.stdout);
+    assertEquals(result.predictions, 10);
+    assertEquals(result.metrics, meta.dev.metrics);
+    assertEquals(result.metrics[summary.final.metric], summary.final.value);
+    const lines = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(lines.map((l) => l.id), [...Array(10).keys()]);
+    for (const l of lines) {
+      assert(["neg", "pos"].includes(l.label), JSON.stringify(l));
+      const p = l.probabilities as Record<string, number>;
+      assertEquals(Object.keys(p), ["neg", "pos"]);
+      assert(Math.abs(p.neg! + p.pos! - 1) < 1e-5, JSON.stringify(l));
+      assertEquals(l.label, p.pos! > p.neg! ? "pos" : "neg");
     }
+    // Unlabeled JSONL input: predictions, no metrics.
+    await Deno.writeTextFile(`${dir}/new.jsonl`, '{"text": "a great story"}\n');
+    const unlabeled = await run(PREDICT, [
+      ...["--adapter", adapter, "--input", `${dir}/new.jsonl`, "--out", `${dir}/new_out.jsonl`],
+      ...["--backend", "cpu"],
+    ]);
+    assertEquals(unlabeled.code, 0, unlabeled.stderr);
+    assertEquals(JSON.parse(unlabeled.stdout).metrics, undefined);
   },
-});
+);
 
 Deno.test({
   name: "deno task predict: bad command lines are one line naming the flag, exit 2",
@@ -121,13 +107,13 @@ Deno.test({
       // The first line of the command's own (Deno may print a node_modules notice before it).
       assertEquals(r.stderr.split("\n").find((l) => l.startsWith("deno task predict:")), line);
     }
-    const dir = await Deno.makeTempDir();
-    const missing = await run(PREDICT, ["--adapter", dir, "--input", "x.csv", "--out", "y"]);
-    assertEquals(missing.code, 1);
-    assertStringIncludes(
-      missing.stderr,
-      `Cannot read adapter metadata ${dir}/loradrop_adapter.json`,
-    );
-    await Deno.remove(dir);
+    await withTempDir("loradrop-predict-", async (dir) => {
+      const missing = await run(PREDICT, ["--adapter", dir, "--input", "x.csv", "--out", "y"]);
+      assertEquals(missing.code, 1);
+      assertStringIncludes(
+        missing.stderr,
+        `Cannot read adapter metadata ${dir}/loradrop_adapter.json`,
+      );
+    });
   },
 });

@@ -11,6 +11,7 @@ import { ensureChromium, ensureJupyter } from "../tools/_jupyter_setup.ts";
 import { run } from "../tools/_run.ts";
 import { barFigure, lineFigure, writeReportHtml } from "../lib/viz/mod.ts";
 import { runNotebookPipeline } from "../tools/notebooks.ts";
+import { tempDirTest } from "./_temp_dir.ts";
 
 function executedCell(
   outputs: unknown[],
@@ -160,68 +161,56 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "runNotebookPipeline refuses to write executed notebooks over their sources",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "loradrop-nb-same-" });
-    try {
-      await Deno.writeTextFile(`${dir}/a.ipynb`, notebookJson([code("1")]));
-      await assertRejects(
-        () => runNotebookPipeline({ notebooks: [`${dir}/a.ipynb`], outDir: dir, log: () => {} }),
-        Error,
-        "would be overwritten",
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+tempDirTest(
+  "runNotebookPipeline refuses to write executed notebooks over their sources",
+  "loradrop-nb-same-",
+  async (dir) => {
+    await Deno.writeTextFile(`${dir}/a.ipynb`, notebookJson([code("1")]));
+    await assertRejects(
+      () => runNotebookPipeline({ notebooks: [`${dir}/a.ipynb`], outDir: dir, log: () => {} }),
+      Error,
+      "would be overwritten",
+    );
   },
-});
+);
 
-Deno.test({
-  name: "the browser check's page mode counts figures drawn offline and their fallbacks",
-  ignore: setupError !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+tempDirTest(
+  "the browser check's page mode counts figures drawn offline and their fallbacks",
+  "loradrop-browser-",
+  async (dir) => {
     const tools = await ensureJupyter(false, () => {});
     const chromium = await ensureChromium(false, () => {});
-    const dir = await Deno.makeTempDir({ prefix: "loradrop-browser-" });
-    try {
-      const sections = [
-        {
-          heading: "Curves",
-          text: "With $p = 0.1$.",
-          figure: lineFigure([{ name: "a", y: [1, 3, 2, 5] }]),
-        },
-        { figure: barFigure(["x", "y"], [{ name: "b", values: [2, 3], errors: [0.2, 0.4] }]) },
-      ];
-      await writeReportHtml(`${dir}/report.html`, sections, { title: "Report" });
-      // A control whose "plotly.js" defines nothing: no figure may count as drawn.
-      await writeReportHtml(`${dir}/control.html`, sections, {
-        title: "Report",
-        plotlyJs: "/* no plotly.js */",
-      });
-      const page = (name: string) => ({ name, file: `${dir}/${name}.html`, expectedPlots: 2 });
-      await Deno.writeTextFile(
-        `${dir}/plan.json`,
-        JSON.stringify({ outDir: dir, chromium, pages: [page("report"), page("control")] }),
-      );
-      const script = new URL("../tools/_browser_check.py", import.meta.url).pathname;
-      const res = await run([tools.python, script, `${dir}/plan.json`, `${dir}/result.json`], {
-        env: tools.env,
-        timeoutMs: 5 * 60_000,
-      });
-      assertEquals(res.code, 0, res.stderr);
-      const [report, control] = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)).pages;
-      assertEquals([report.drawn, report.fallbacks, report.blocked, report.rawTex], [2, [], [], 0]);
-      assert(report.math >= 1, JSON.stringify(report));
-      assertEquals(control.drawn, 0);
-      assertEquals(control.fallbacks.length, 2);
-      assert(control.notLoaded, JSON.stringify(control));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const sections = [
+      {
+        heading: "Curves",
+        text: "With $p = 0.1$.",
+        figure: lineFigure([{ name: "a", y: [1, 3, 2, 5] }]),
+      },
+      { figure: barFigure(["x", "y"], [{ name: "b", values: [2, 3], errors: [0.2, 0.4] }]) },
+    ];
+    await writeReportHtml(`${dir}/report.html`, sections, { title: "Report" });
+    // A control whose "plotly.js" defines nothing: no figure may count as drawn.
+    await writeReportHtml(`${dir}/control.html`, sections, {
+      title: "Report",
+      plotlyJs: "/* no plotly.js */",
+    });
+    const page = (name: string) => ({ name, file: `${dir}/${name}.html`, expectedPlots: 2 });
+    await Deno.writeTextFile(
+      `${dir}/plan.json`,
+      JSON.stringify({ outDir: dir, chromium, pages: [page("report"), page("control")] }),
+    );
+    const script = new URL("../tools/_browser_check.py", import.meta.url).pathname;
+    const res = await run([tools.python, script, `${dir}/plan.json`, `${dir}/result.json`], {
+      env: tools.env,
+      timeoutMs: 5 * 60_000,
+    });
+    assertEquals(res.code, 0, res.stderr);
+    const [report, control] = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)).pages;
+    assertEquals([report.drawn, report.fallbacks, report.blocked, report.rawTex], [2, [], [], 0]);
+    assert(report.math >= 1, JSON.stringify(report));
+    assertEquals(control.drawn, 0);
+    assertEquals(control.fallbacks.length, 2);
+    assert(control.notLoaded, JSON.stringify(control));
   },
-});
+  { ignore: setupError !== undefined },
+);

@@ -21,6 +21,7 @@ import { hasStoredRun, readStoredRuns, runSpecHash } from "../lib/repro/run/stor
 import { writeReproReport } from "../lib/repro/report/write_report.ts";
 import { testOnBackends } from "./_backends.ts";
 import { WORDS, writeModelDir } from "./_tiny_hf_model.ts";
+import { tempDirTest, withTempDir } from "./_temp_dir.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PARQUET_GLUE = `${ROOT}tests/fixtures/glue`;
@@ -153,9 +154,8 @@ Deno.test("overrideRuns scales the paper grid down and rejects what it cannot ap
 
 testOnBackends(
   "the paper path trains RoBERTa (tiny) on GLUE TSV and parquet, stores runs and writes the report",
-  async (backend) => {
-    const tmp = await Deno.makeTempDir({ prefix: "loradrop-paper-" });
-    try {
+  (backend) =>
+    withTempDir("loradrop-paper-", async (tmp) => {
       const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
       const glue = await writeGlueTsv(`${tmp}/glue_data`);
       const dir = `${tmp}/results`;
@@ -202,86 +202,76 @@ testOnBackends(
       const html = await Deno.readTextFile(written.at(-1)!);
       assertStringIncludes(html, "loradrop reproduction (paper)");
       assertStringIncludes(html, "4 finished run(s)");
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
-  },
+    }),
 );
 
-Deno.test({
-  name:
-    "deno task repro --preset paper --model DIR --glue DIR runs its grid over workers and writes the report",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const tmp = await Deno.makeTempDir({ prefix: "loradrop-paper-cli-" });
-    try {
-      const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
-      const glue = await writeGlueTsv(`${tmp}/glue_data`, 12, 6);
-      const out = `${tmp}/results`;
-      const args = [
-        "--preset",
-        "paper",
-        "--model",
+tempDirTest(
+  "deno task repro --preset paper --model DIR --glue DIR runs its grid over workers and writes the report",
+  "loradrop-paper-cli-",
+  async (tmp) => {
+    const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
+    const glue = await writeGlueTsv(`${tmp}/glue_data`, 12, 6);
+    const out = `${tmp}/results`;
+    const args = [
+      "--preset",
+      "paper",
+      "--model",
+      modelDir,
+      "--glue",
+      glue,
+      "--out",
+      out,
+      "--only",
+      "cost",
+      "--tasks",
+      "sst2",
+      "--seeds",
+      "0",
+      "--epochs",
+      "1",
+      "--backend",
+      "cpu",
+    ];
+    // In this process: the GLUE folder reaches executeRun through LORADROP_GLUE_DIR.
+    const first = await repro([...args, "--jobs", "1"]);
+    assertEquals(first.code, 0, first.stderr + first.stdout);
+    assertStringIncludes(first.stderr, "0 run(s) cached, 7 to run with 1 job(s)");
+    const runs = await readStoredRuns(`${out}/paper`);
+    assertEquals(runs.length, 7, "the cost experiment's 7 methods");
+    for (const r of runs) {
+      assertEquals([r.spec.model, r.spec.task, r.spec.epochs, r.backend], [
         modelDir,
-        "--glue",
-        glue,
-        "--out",
-        out,
-        "--only",
-        "cost",
-        "--tasks",
         "sst2",
-        "--seeds",
-        "0",
-        "--epochs",
-        "1",
-        "--backend",
+        1,
         "cpu",
-      ];
-      // In this process: the GLUE folder reaches executeRun through LORADROP_GLUE_DIR.
-      const first = await repro([...args, "--jobs", "1"]);
-      assertEquals(first.code, 0, first.stderr + first.stdout);
-      assertStringIncludes(first.stderr, "0 run(s) cached, 7 to run with 1 job(s)");
-      const runs = await readStoredRuns(`${out}/paper`);
-      assertEquals(runs.length, 7, "the cost experiment's 7 methods");
-      for (const r of runs) {
-        assertEquals([r.spec.model, r.spec.task, r.spec.epochs, r.backend], [
-          modelDir,
-          "sst2",
-          1,
-          "cpu",
-        ]);
-        assertEquals(r.record.evaluations.length, 1);
-      }
-      const equivalence = JSON.parse(await Deno.readTextFile(`${out}/paper/equivalence.json`));
-      assert(equivalence.rows > 0, "claims 2-3 measured on the model's own attention logits");
-      const report = await Deno.readTextFile(`${out}/paper/report.html`);
-      assertStringIncludes(report, "loradrop reproduction (paper)");
-      // The report describes the scaled-down grid that ran, not Table 6's.
-      assertStringIncludes(report, "on the GLUE tasks sst2, 1 seed(s), 1 epoch(s) per run");
-      assertStringIncludes(report, "7 finished run(s) of 7");
-      // Rerunning finds every run cached (same specs, same hashes).
-      const again = await repro([...args, "--jobs", "2"]);
-      assertEquals(again.code, 0, again.stderr);
-      assertStringIncludes(again.stderr, "7 run(s) cached, 0 to run");
-      // A hub id from --cache, offline, over worker processes (they inherit --glue and --cache).
-      const cache = `${tmp}/cache`;
-      await writeModelDir(`${cache}/roberta-large/main`);
-      const hubArgs = args.map((a) => (a === modelDir ? "roberta-large" : a));
-      const hub = await repro(
-        [...hubArgs, "--cache", cache, "--out", `${tmp}/hub`, "--jobs", "2"],
-        { LORADROP_HF_ENDPOINT: "http://127.0.0.1:9" },
-      );
-      assertEquals(hub.code, 0, hub.stderr + hub.stdout);
-      assertStringIncludes(hub.stderr, "7 to run with 2 job(s)");
-      const hubRuns = await readStoredRuns(`${tmp}/hub/paper`);
-      assertEquals(hubRuns.map((r) => r.spec.model), Array(7).fill("roberta-large"));
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
+      ]);
+      assertEquals(r.record.evaluations.length, 1);
     }
+    const equivalence = JSON.parse(await Deno.readTextFile(`${out}/paper/equivalence.json`));
+    assert(equivalence.rows > 0, "claims 2-3 measured on the model's own attention logits");
+    const report = await Deno.readTextFile(`${out}/paper/report.html`);
+    assertStringIncludes(report, "loradrop reproduction (paper)");
+    // The report describes the scaled-down grid that ran, not Table 6's.
+    assertStringIncludes(report, "on the GLUE tasks sst2, 1 seed(s), 1 epoch(s) per run");
+    assertStringIncludes(report, "7 finished run(s) of 7");
+    // Rerunning finds every run cached (same specs, same hashes).
+    const again = await repro([...args, "--jobs", "2"]);
+    assertEquals(again.code, 0, again.stderr);
+    assertStringIncludes(again.stderr, "7 run(s) cached, 0 to run");
+    // A hub id from --cache, offline, over worker processes (they inherit --glue and --cache).
+    const cache = `${tmp}/cache`;
+    await writeModelDir(`${cache}/roberta-large/main`);
+    const hubArgs = args.map((a) => (a === modelDir ? "roberta-large" : a));
+    const hub = await repro(
+      [...hubArgs, "--cache", cache, "--out", `${tmp}/hub`, "--jobs", "2"],
+      { LORADROP_HF_ENDPOINT: "http://127.0.0.1:9" },
+    );
+    assertEquals(hub.code, 0, hub.stderr + hub.stdout);
+    assertStringIncludes(hub.stderr, "7 to run with 2 job(s)");
+    const hubRuns = await readStoredRuns(`${tmp}/hub/paper`);
+    assertEquals(hubRuns.map((r) => r.spec.model), Array(7).fill("roberta-large"));
   },
-});
+);
 
 async function repro(
   args: string[],
@@ -301,173 +291,153 @@ async function repro(
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-Deno.test({
-  name:
-    "deno task repro --preset paper names a missing GLUE folder, an unknown task, a missing model",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const tmp = await Deno.makeTempDir({ prefix: "loradrop-paper-cli-" });
-    try {
-      const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
-      const base = ["--preset", "paper", "--out", `${tmp}/results`, "--backend", "cpu"];
-      const small = ["--only", "cost", "--tasks", "rte", "--seeds", "0", "--steps", "1"];
-      const noGlue = await repro([...base, ...small, "--model", modelDir]);
-      assert(noGlue.code !== 0);
-      assertStringIncludes(noGlue.stderr, "LORADROP_GLUE_DIR");
-      const unknown = await repro([...base, "--model", modelDir, "--tasks", "mnli"]);
-      assert(unknown.code !== 0);
-      assertStringIncludes(
-        unknown.stderr,
-        '--tasks must be among rte, mrpc, stsb, sst2, cola, qnli, received "mnli"',
-      );
-      const glue = await writeGlueTsv(`${tmp}/glue_data`, 4, 2);
-      const noModel = await repro([
-        ...base,
-        ...small,
-        "--model",
-        `${tmp}/nope/roberta`,
-        "--glue",
-        glue,
-      ]);
-      assert(noModel.code !== 0);
-      assertStringIncludes(noModel.stderr, `${tmp}/nope/roberta`);
-      assertStringIncludes(noModel.stderr, "--model must be use-lite, a model folder or a hub id");
-      assertEquals(noModel.code, 2);
-      const otherPreset = await repro(["--preset", "smoke", "--model", modelDir]);
-      assert(otherPreset.code !== 0);
-      assertStringIncludes(
-        otherPreset.stderr,
-        "--model applies to the paper preset or your own task (--train)",
-      );
-      assertEquals(otherPreset.code, 2);
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+tempDirTest(
+  "deno task repro --preset paper names a missing GLUE folder, an unknown task, a missing model",
+  "loradrop-paper-cli-",
+  async (tmp) => {
+    const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
+    const base = ["--preset", "paper", "--out", `${tmp}/results`, "--backend", "cpu"];
+    const small = ["--only", "cost", "--tasks", "rte", "--seeds", "0", "--steps", "1"];
+    const noGlue = await repro([...base, ...small, "--model", modelDir]);
+    assert(noGlue.code !== 0);
+    assertStringIncludes(noGlue.stderr, "LORADROP_GLUE_DIR");
+    const unknown = await repro([...base, "--model", modelDir, "--tasks", "mnli"]);
+    assert(unknown.code !== 0);
+    assertStringIncludes(
+      unknown.stderr,
+      '--tasks must be among rte, mrpc, stsb, sst2, cola, qnli, received "mnli"',
+    );
+    const glue = await writeGlueTsv(`${tmp}/glue_data`, 4, 2);
+    const noModel = await repro([
+      ...base,
+      ...small,
+      "--model",
+      `${tmp}/nope/roberta`,
+      "--glue",
+      glue,
+    ]);
+    assert(noModel.code !== 0);
+    assertStringIncludes(noModel.stderr, `${tmp}/nope/roberta`);
+    assertStringIncludes(noModel.stderr, "--model must be use-lite, a model folder or a hub id");
+    assertEquals(noModel.code, 2);
+    const otherPreset = await repro(["--preset", "smoke", "--model", modelDir]);
+    assert(otherPreset.code !== 0);
+    assertStringIncludes(
+      otherPreset.stderr,
+      "--model applies to the paper preset or your own task (--train)",
+    );
+    assertEquals(otherPreset.code, 2);
   },
-});
+);
 
-Deno.test({
-  name:
-    "GLUE tasks need a GLUE folder (option or LORADROP_GLUE_DIR) that holds them; other task names are rejected",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+tempDirTest(
+  "GLUE tasks need a GLUE folder (option or LORADROP_GLUE_DIR) that holds them; other task names are rejected",
+  "loradrop-paper-",
+  async (tmp) => {
     await initBackend({ backend: "cpu" });
-    const tmp = await Deno.makeTempDir({ prefix: "loradrop-paper-" });
+    await withEnv("LORADROP_GLUE_DIR", undefined, async () => {
+      await assertRejects(() => loadRunTask("rte"), Error, "set LORADROP_GLUE_DIR");
+    });
+    await withEnv("LORADROP_GLUE_DIR", `${tmp}/missing`, async () => {
+      await assertRejects(
+        () => loadRunTask("rte"),
+        Error,
+        `${tmp}/missing (from LORADROP_GLUE_DIR) does not exist`,
+      );
+    });
+    await assertRejects(() => glueTaskDir("mrpc", tmp), Error, "has neither mrpc/ nor MRPC/");
+    await assertRejects(() => loadRunTask("mnli", tmp), TypeError, 'received "mnli"');
+    // GLUE's folder names and Hugging Face's both resolve.
+    const glue = await writeGlueTsv(`${tmp}/glue_data`, 4, 2);
+    assertEquals(await glueTaskDir("sst2", glue), `${glue}/SST-2`);
+    assertEquals(await glueTaskDir("qnli", PARQUET_GLUE), `${PARQUET_GLUE}/qnli`);
+    assertEquals((await loadRunTask("rte", glue)).card.sizes, { train: 4, dev: 2 });
+    // executeRun reports the same errors, before any training.
+    const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
+    const resources = await loadRunResources(modelDir);
     try {
+      const rte = paperRun(modelDir, "rte", "baseline", 1);
       await withEnv("LORADROP_GLUE_DIR", undefined, async () => {
-        await assertRejects(() => loadRunTask("rte"), Error, "set LORADROP_GLUE_DIR");
-      });
-      await withEnv("LORADROP_GLUE_DIR", `${tmp}/missing`, async () => {
         await assertRejects(
-          () => loadRunTask("rte"),
+          () => executeRun(rte, resources, { dir: `${tmp}/r`, backend: "cpu" }),
           Error,
-          `${tmp}/missing (from LORADROP_GLUE_DIR) does not exist`,
+          "LORADROP_GLUE_DIR",
         );
       });
-      await assertRejects(() => glueTaskDir("mrpc", tmp), Error, "has neither mrpc/ nor MRPC/");
-      await assertRejects(() => loadRunTask("mnli", tmp), TypeError, 'received "mnli"');
-      // GLUE's folder names and Hugging Face's both resolve.
-      const glue = await writeGlueTsv(`${tmp}/glue_data`, 4, 2);
-      assertEquals(await glueTaskDir("sst2", glue), `${glue}/SST-2`);
-      assertEquals(await glueTaskDir("qnli", PARQUET_GLUE), `${PARQUET_GLUE}/qnli`);
-      assertEquals((await loadRunTask("rte", glue)).card.sizes, { train: 4, dev: 2 });
-      // executeRun reports the same errors, before any training.
-      const modelDir = await writeModelDir(`${tmp}/tiny-roberta`);
-      const resources = await loadRunResources(modelDir);
-      try {
-        const rte = paperRun(modelDir, "rte", "baseline", 1);
-        await withEnv("LORADROP_GLUE_DIR", undefined, async () => {
-          await assertRejects(
-            () => executeRun(rte, resources, { dir: `${tmp}/r`, backend: "cpu" }),
-            Error,
-            "LORADROP_GLUE_DIR",
-          );
-        });
-        await assertRejects(
-          () =>
-            executeRun({ ...rte, task: "mnli" }, resources, {
-              dir: `${tmp}/r`,
-              backend: "cpu",
-              glueDir: glue,
-            }),
-          TypeError,
-          'received "mnli"',
-        );
-        const { epochs: _, ...noEpochs } = rte;
-        await assertRejects(
-          () => executeRun(noEpochs, resources, { dir: `${tmp}/r`, backend: "cpu", glueDir: glue }),
-          RangeError,
-          "steps is 0, so epochs must be a number > 0",
-        );
-      } finally {
-        disposeRunResources(resources);
-      }
+      await assertRejects(
+        () =>
+          executeRun({ ...rte, task: "mnli" }, resources, {
+            dir: `${tmp}/r`,
+            backend: "cpu",
+            glueDir: glue,
+          }),
+        TypeError,
+        'received "mnli"',
+      );
+      const { epochs: _, ...noEpochs } = rte;
+      await assertRejects(
+        () => executeRun(noEpochs, resources, { dir: `${tmp}/r`, backend: "cpu", glueDir: glue }),
+        RangeError,
+        "steps is 0, so epochs must be a number > 0",
+      );
     } finally {
-      await Deno.remove(tmp, { recursive: true });
+      disposeRunResources(resources);
     }
   },
-});
+);
 
-Deno.test({
-  name: "loadRunResources reads a folder or a hub id from the cache, and names what is missing",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+tempDirTest(
+  "loadRunResources reads a folder or a hub id from the cache, and names what is missing",
+  "loradrop-paper-",
+  async (tmp) => {
     await initBackend({ backend: "cpu" });
-    const tmp = await Deno.makeTempDir({ prefix: "loradrop-paper-" });
     // Nothing listens on port 9: any download attempt fails at once.
     const offline = { endpoint: "http://127.0.0.1:9" };
-    try {
-      const before = tf.memory().numTensors;
-      await assertRejects(
-        () => loadRunResources(`${tmp}/nope/roberta`),
-        Error,
-        `"${tmp}/nope/roberta": it is neither a folder nor a hub repository id`,
-      );
-      const cacheDir = `${tmp}/cache`;
-      await assertRejects(
-        () => loadRunResources("roberta-large", { cacheDir, ...offline }),
-        Error,
-        "pass their local folder",
-      );
-      // A hub id whose files are in the cache loads without the network.
-      await writeModelDir(`${cacheDir}/roberta-large/main`);
-      const fromCache = await loadRunResources("roberta-large", { cacheDir, ...offline });
-      assertEquals([fromCache.source, fromCache.model], ["hf", "roberta-large"]);
-      assertEquals(fromCache.source === "hf" && fromCache.base.modelType, "roberta");
-      disposeRunResources(fromCache);
-      // ... and so does a name with modelDir pointing at the files.
-      const named = await loadRunResources("roberta-large", {
-        modelDir: `${cacheDir}/roberta-large/main`,
-      });
-      assertEquals(named.model, "roberta-large");
-      disposeRunResources(named);
-      await assertRejects(
-        () => loadRunResources("roberta-large", { modelDir: `${tmp}/absent` }),
-        Error,
-        `modelDir ${tmp}/absent is not a folder`,
-      );
-      // Checkpoint without its tokenizer files, and a tokenizer too big for the model.
-      const bare = `${tmp}/bare`;
-      await writeModelDir(bare);
-      await Deno.remove(`${bare}/tokenizer.json`);
-      await assertRejects(() => loadRunResources(bare), Error, "has no tokenizer.json");
-      await Deno.copyFile(
-        `${ROOT}tests/golden/tokenizers_hub/roberta/tokenizer.json`,
-        `${bare}/tokenizer.json`,
-      );
-      await assertRejects(() => loadRunResources(bare), Error, "embedding table has 120 rows");
-      // GPT-2 is a decoder: not a base for the NLU task models.
-      await assertRejects(
-        () => loadRunResources(`${ROOT}tests/fixtures/hf/gpt2`),
-        TypeError,
-        "gpt2",
-      );
-      assertEquals(tf.memory().numTensors, before, "failed loads free the weights they read");
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+    const before = tf.memory().numTensors;
+    await assertRejects(
+      () => loadRunResources(`${tmp}/nope/roberta`),
+      Error,
+      `"${tmp}/nope/roberta": it is neither a folder nor a hub repository id`,
+    );
+    const cacheDir = `${tmp}/cache`;
+    await assertRejects(
+      () => loadRunResources("roberta-large", { cacheDir, ...offline }),
+      Error,
+      "pass their local folder",
+    );
+    // A hub id whose files are in the cache loads without the network.
+    await writeModelDir(`${cacheDir}/roberta-large/main`);
+    const fromCache = await loadRunResources("roberta-large", { cacheDir, ...offline });
+    assertEquals([fromCache.source, fromCache.model], ["hf", "roberta-large"]);
+    assertEquals(fromCache.source === "hf" && fromCache.base.modelType, "roberta");
+    disposeRunResources(fromCache);
+    // ... and so does a name with modelDir pointing at the files.
+    const named = await loadRunResources("roberta-large", {
+      modelDir: `${cacheDir}/roberta-large/main`,
+    });
+    assertEquals(named.model, "roberta-large");
+    disposeRunResources(named);
+    await assertRejects(
+      () => loadRunResources("roberta-large", { modelDir: `${tmp}/absent` }),
+      Error,
+      `modelDir ${tmp}/absent is not a folder`,
+    );
+    // Checkpoint without its tokenizer files, and a tokenizer too big for the model.
+    const bare = `${tmp}/bare`;
+    await writeModelDir(bare);
+    await Deno.remove(`${bare}/tokenizer.json`);
+    await assertRejects(() => loadRunResources(bare), Error, "has no tokenizer.json");
+    await Deno.copyFile(
+      `${ROOT}tests/golden/tokenizers_hub/roberta/tokenizer.json`,
+      `${bare}/tokenizer.json`,
+    );
+    await assertRejects(() => loadRunResources(bare), Error, "embedding table has 120 rows");
+    // GPT-2 is a decoder: not a base for the NLU task models.
+    await assertRejects(
+      () => loadRunResources(`${ROOT}tests/fixtures/hf/gpt2`),
+      TypeError,
+      "gpt2",
+    );
+    assertEquals(tf.memory().numTensors, before, "failed loads free the weights they read");
   },
-});
+);

@@ -5,6 +5,7 @@ import { compareWithReference, localOrReference } from "../lib/repro/report/refe
 import { writeReproReport } from "../lib/repro/report/write_report.ts";
 import type { ClaimVerdict } from "../lib/repro/report/verdicts.ts";
 import type { ReproEvidence } from "../lib/repro/report/evidence_files.ts";
+import { withTempDir } from "./_temp_dir.ts";
 
 const PROVENANCE = {
   commit: "0123456789abcdef",
@@ -13,14 +14,23 @@ const PROVENANCE = {
   date: "2026-12-03T10:00:00Z",
 };
 
-Deno.test("without local results a notebook shows the reference, labelled with its provenance", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+/**
+ * Runs `fn` with a temporary `reference` folder holding the smoke grid's evidence of no runs (and
+ * no provenance yet) and the path of a `local` results folder that does not exist yet.
+ */
+function withSmokeReference(fn: (reference: string, local: string) => Promise<void>) {
+  return withTempDir("loradrop-reference-", async (root) => {
     const reference = `${root}/reference`, local = `${root}/results`;
     await writeEvidence(
       reference,
       reproEvidence({ runs: [], experiments: reproExperiments("smoke") }),
     );
+    await fn(reference, local);
+  });
+}
+
+Deno.test("without local results a notebook shows the reference, labelled with its provenance", () =>
+  withSmokeReference(async (reference, local) => {
     await assertRejects(
       () => localOrReference(local, "smoke", reference),
       Error,
@@ -44,10 +54,7 @@ Deno.test("without local results a notebook shows the reference, labelled with i
     });
     assert(written.some((p) => p.endsWith("agreement.json")));
     assert(lines[0]!.startsWith("agrees with the reference results"), lines[0]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
 function evidenceWith(
   difference: number,
@@ -87,14 +94,8 @@ Deno.test("a fresh run agrees with the reference within seed noise by the stated
   assertEquals(compareWithReference(flipped, other).regimeDiffers, ["t"]);
 });
 
-Deno.test("a reference without provenance does not cost a fresh run its report: it is said", async () => {
-  const root = await Deno.makeTempDir();
-  try {
-    const reference = `${root}/reference`, local = `${root}/results`;
-    await writeEvidence(
-      reference,
-      reproEvidence({ runs: [], experiments: reproExperiments("smoke") }),
-    );
+Deno.test("a reference without provenance does not cost a fresh run its report: it is said", () =>
+  withSmokeReference(async (reference, local) => {
     const lines: string[] = [];
     const written = await writeReproReport(local, "smoke", reproExperiments("smoke"), {
       reference,
@@ -103,7 +104,4 @@ Deno.test("a reference without provenance does not cost a fresh run its report: 
     assert(written.some((p) => p.endsWith("report.html")));
     assert(!written.some((p) => p.endsWith("agreement.json")));
     assert(lines[0]!.includes("provenance.json"), lines[0]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
