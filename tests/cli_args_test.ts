@@ -28,22 +28,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   predict: { script: ["cli/predict.ts"], name: "deno task predict" },
 };
 
+/** `train`'s arguments on the built-in task sentiment-low, then `args`. */
+function sentimentLow(...args: string[]): string[] {
+  return ["--task", "sentiment-low", ...args];
+}
+
 /** [command, arguments, text the error line must contain]. */
 const BAD: readonly (readonly [string, readonly string[], string])[] = [
-  [
-    "train",
-    ["--task", "sentiment-low", "--lr", "fast"],
-    '--lr must be a number > 0, received "fast"',
-  ],
-  ["train", ["--task", "sentiment-low", "--lr", "-1"], '--lr must be a number > 0, received "-1"'],
+  ["train", sentimentLow("--lr", "fast"), '--lr must be a number > 0, received "fast"'],
+  ["train", sentimentLow("--lr", "-1"), '--lr must be a number > 0, received "-1"'],
   ["train", ["--task", "x.csv"], "--task must be one of"],
-  ["train", ["--task", "sentiment-low", "--bogus", "1"], "unknown option --bogus"],
-  ["train", ["--task", "sentiment-low", "--steps"], "--steps needs a value"],
-  [
-    "train",
-    ["--task", "sentiment-low", "--steps", "2.5"],
-    '--steps must be an integer >= 1, received "2.5"',
-  ],
+  ["train", sentimentLow("--bogus", "1"), "unknown option --bogus"],
+  ["train", sentimentLow("--steps"), "--steps needs a value"],
+  ["train", sentimentLow("--steps", "2.5"), '--steps must be an integer >= 1, received "2.5"'],
   [
     "train",
     ["--train", "no/such/file.csv", "--dev", "b.csv"],
@@ -52,50 +49,38 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ["train", ["--train", "a.csv"], "--train needs --dev FILE"],
   [
     "train",
-    ["--task", "sentiment-low", "--method", "baseline", "--rate", "0.2"],
+    sentimentLow("--method", "baseline", "--rate", "0.2"),
     "--rate changes nothing for baseline",
   ],
   [
     "train",
-    ["--task", "sentiment-low", "--method", "dropKey-column", "--hidden-rate", "0.1"],
+    sentimentLow("--method", "dropKey-column", "--hidden-rate", "0.1"),
     "--hidden-rate applies to the HiddenKey family",
   ],
   [
     "train",
-    ["--task", "sentiment-low", "--method", "hiddenKey-minus", "--kl-weight", "2"],
+    sentimentLow("--method", "hiddenKey-minus", "--kl-weight", "2"),
     "--kl-weight changes nothing for hiddenKey-minus",
   ],
+  ["train", sentimentLow("--rate", "1.5"), '--rate must be a number >= 0 and < 1, received "1.5"'],
   [
     "train",
-    ["--task", "sentiment-low", "--rate", "1.5"],
-    '--rate must be a number >= 0 and < 1, received "1.5"',
-  ],
-  [
-    "train",
-    ["--task", "sentiment-low", "--targets", "q,x"],
+    sentimentLow("--targets", "q,x"),
     '--targets must be among q, k, v, o, ffn-in, ffn-out, received "x"',
   ],
   [
     "train",
-    ["--task", "sentiment-low", "--model", "./no/such/model"],
+    sentimentLow("--model", "./no/such/model"),
     "--model must be use-lite, a model folder or a hub id",
   ],
   [
     "train",
-    ["--task", "sentiment-low", "--backend", "gpu"],
+    sentimentLow("--backend", "gpu"),
     '--backend must be one of wasm, cpu, webgpu, tensorflow, received "gpu"',
   ],
   ["train", ["--glue", "mnli", "--data-dir", "."], "--glue must be one of"],
-  [
-    "train",
-    ["--task", "sentiment-low", "--model", `${ROOT}tests/fixtures/hf/gpt2`],
-    "a GPT-2 decoder",
-  ],
-  [
-    "train",
-    ["--task", "sentiment-low", "--labels", "a,b"],
-    "--labels applies to --train/--dev files",
-  ],
+  ["train", sentimentLow("--model", `${ROOT}tests/fixtures/hf/gpt2`), "a GPT-2 decoder"],
+  ["train", sentimentLow("--labels", "a,b"), "--labels applies to --train/--dev files"],
   ["repro", ["--only", "nonsense"], "--only must be among "],
   ["repro", ["--only", "cost,nonsense"], 'received "nonsense"'],
   [
