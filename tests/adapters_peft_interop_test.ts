@@ -77,6 +77,18 @@ function taskLogits(model: TaskModel): Float32Array {
   return values;
 }
 
+/** Frees a loaded adapter (LoRA weights and head) and its base model's weights. */
+function disposeWithBase(adapter: AdapterContents, base: { readonly weights: unknown }): void {
+  tf.dispose(
+    [
+      adapter.adapters,
+      adapter.head,
+      adapter.headDense,
+      base.weights,
+    ] as unknown as tf.TensorContainer,
+  );
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assertEquals(a.length, b.length);
   let m = 0;
@@ -131,6 +143,26 @@ Deno.test({
           const diff = maxAbsDiff(values, theirs);
           assert(diff <= 1e-4, `max |Δ| ${diff}`);
           return Promise.resolve();
+        },
+      });
+    };
+    /**
+     * PEFT makes the adapter `work/folder` (`job`: a random one, or a few AdamW steps); loradrop's
+     * logits with it, from `ours`, must equal PEFT's within 1e-4.
+     */
+    const expectLoradropLogits = (
+      name: string,
+      folder: string,
+      job: Omit<Job, "adapter" | "out">,
+      ours: (adapter: string) => Promise<ArrayLike<number>>,
+    ) => {
+      const adapter = `${work}/${folder}`;
+      jobs.push({ ...job, adapter, out: `${adapter}.json` });
+      checks.push({
+        name,
+        check: async (theirs) => {
+          const diff = maxAbsDiff(await ours(adapter), theirs);
+          assert(diff <= 1e-4, `max |Δ| ${diff}`);
         },
       });
     };
@@ -200,19 +232,11 @@ Deno.test({
     }
 
     // PEFT → loradrop: a fresh random RoBERTa adapter made by PEFT.
-    const made = `${work}/roberta_peft`;
-    jobs.push({
-      mode: "make",
-      kind: "seqcls",
-      base: `${HF}roberta`,
-      adapter: made,
-      batch: enc,
-      out: `${made}.json`,
-      seed: 7,
-    });
-    checks.push({
-      name: "PEFT RoBERTa adapter → loradrop",
-      check: async (theirs) => {
+    expectLoradropLogits(
+      "PEFT RoBERTa adapter → loradrop",
+      "roberta_peft",
+      { mode: "make", kind: "seqcls", base: `${HF}roberta`, batch: enc, seed: 7 },
+      async (made) => {
         const base = await loadHfEncoder(`${HF}roberta`);
         const adapter = await loadAdapter(made, base, {
           r: 4,
@@ -233,19 +257,12 @@ Deno.test({
             EVAL,
           );
         });
-        const diff = maxAbsDiff(ours.dataSync(), theirs);
+        const values = ours.dataSync().slice();
         tf.dispose([ours, batch.inputIds, batch.attentionMask]);
-        tf.dispose(
-          [
-            adapter.adapters,
-            adapter.head,
-            adapter.headDense,
-            base.weights,
-          ] as unknown as tf.TensorContainer,
-        );
-        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+        disposeWithBase(adapter, base);
+        return values;
       },
-    });
+    );
 
     // A RoBERTa task model with Hugging Face's head (trainable classifier.dense + out_proj on
     // <s>), every trainable value random, saved whole and run by PEFT's
@@ -281,19 +298,17 @@ Deno.test({
     }
 
     // PEFT → loradrop: an adapter trained for a few AdamW steps in PEFT, loaded into a task model.
-    const trained = `${work}/roberta_peft_trained`;
-    jobs.push({
-      mode: "train",
-      kind: "seqcls",
-      base: `${HF}roberta`,
-      adapter: trained,
-      batch: { ...enc, labels: [2, 0] },
-      out: `${trained}.json`,
-      seed: 9,
-    });
-    checks.push({
-      name: "PEFT-trained RoBERTa adapter → loradrop task model",
-      check: async (theirs) => {
+    expectLoradropLogits(
+      "PEFT-trained RoBERTa adapter → loradrop task model",
+      "roberta_peft_trained",
+      {
+        mode: "train",
+        kind: "seqcls",
+        base: `${HF}roberta`,
+        batch: { ...enc, labels: [2, 0] },
+        seed: 9,
+      },
+      async (trained) => {
         const base = await loadHfEncoder(`${HF}roberta`);
         const adapter = await loadAdapter(trained, base);
         assertEquals(adapter.settings.targetModules, ["q", "v"]);
@@ -306,18 +321,10 @@ Deno.test({
         assignAdapter(model, adapter);
         const values = taskLogits(model);
         model.dispose();
-        tf.dispose(
-          [
-            adapter.adapters,
-            adapter.head,
-            adapter.headDense,
-            base.weights,
-          ] as unknown as tf.TensorContainer,
-        );
-        const diff = maxAbsDiff(values, theirs);
-        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+        disposeWithBase(adapter, base);
+        return values;
       },
-    });
+    );
 
     // GPT-2 both ways: loradrop's q/v (+ o) on the fused c_attn, and PEFT's plain c_attn LoRA.
     const ids = [[5, 17, 45, 99, 7, 2], [60, 33, 2, 8, 119, 119]];
@@ -351,19 +358,11 @@ Deno.test({
         values,
       );
     }
-    const madeGpt2 = `${work}/gpt2_peft`;
-    jobs.push({
-      mode: "make",
-      kind: "causallm",
-      base: `${HF}gpt2`,
-      adapter: madeGpt2,
-      batch: dec,
-      out: `${madeGpt2}.json`,
-      seed: 8,
-    });
-    checks.push({
-      name: "PEFT GPT-2 c_attn adapter → loradrop",
-      check: async (theirs) => {
+    expectLoradropLogits(
+      "PEFT GPT-2 c_attn adapter → loradrop",
+      "gpt2_peft",
+      { mode: "make", kind: "causallm", base: `${HF}gpt2`, batch: dec, seed: 8 },
+      async (madeGpt2) => {
         const base = await loadHfDecoder(`${HF}gpt2`);
         const loaded = await loadAdapter(madeGpt2, base, { targetModules: ["q", "k", "v"] });
         const batch = gpt2Batch();
@@ -372,12 +371,12 @@ Deno.test({
           adapters: loaded.adapters,
           loraScale: loaded.loraScale,
         }, EVAL);
-        const diff = maxAbsDiff(ours.dataSync(), theirs);
+        const values = ours.dataSync().slice();
         tf.dispose([ours, batch.inputIds, batch.attentionMask]);
         tf.dispose([loaded.adapters, base.weights] as unknown as tf.TensorContainer);
-        assert(diff <= 1e-4, `max |Δ| ${diff}`);
+        return values;
       },
-    });
+    );
 
     const results = await runJobs(jobs, work);
     for (let i = 0; i < checks.length; i++) {
