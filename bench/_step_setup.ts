@@ -16,6 +16,19 @@ import type { LabeledBatch } from "../lib/train/batches.ts";
 /** The LoRA configuration the benchmarks train (the default: r = 8 on q, v). */
 export const BENCH_LORA = { r: 8, alpha: 16, targets: ["q", "v"] } as const;
 
+/**
+ * The methods the step benchmarks compare by default (`deno task bench`, `deno task bench:peer`),
+ * as preset names, with the labels printed.
+ */
+export const BENCH_METHOD_LABELS: Readonly<Record<string, string>> = {
+  "baseline": "baseline",
+  "dropKey-column": "DropKey-column",
+  "dropAttention-element": "DropAttention-element",
+  "hiddenCut-element": "HiddenCut-element",
+  "hiddenKey-minus": "HiddenKey⁻",
+  "hiddenKey": "HiddenKey",
+};
+
 /** A batch the caller owns: call `dispose()` when done. */
 export interface BenchBatch extends LabeledBatch {
   /** Frees the batch's tensors. */

@@ -27,8 +27,9 @@
  * @module
  */
 import { reproExperiments } from "../lib/repro/plan/experiments.ts";
-import { REPRO_PRESETS, type ReproPreset } from "../lib/repro/plan/run_spec.ts";
+import type { ReproPreset } from "../lib/repro/plan/run_spec.ts";
 import { argsOrExit } from "./_cli.ts";
+import { choiceFlag, defineCommand, numberFlag, parseCommandLine } from "../cli/_args.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 /** A line the CLI printed, with when it arrived. */
@@ -129,67 +130,24 @@ interface PassResult extends PassTimings {
 interface Args {
   preset: ReproPreset;
   jobs: number[];
-  runs?: number;
+  runs?: number | undefined;
   target: number;
   keep: boolean;
-  json?: string;
+  json?: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { preset: "smoke", jobs: [1, 2], target: 1.8, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--keep") {
-      args.keep = true;
-      continue;
-    }
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new TypeError(`Cannot run the jobs bench: ${flag} needs a value`);
-    }
-    i++;
-    const int = (text: string) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) {
-        throw new RangeError(
-          `Cannot run the jobs bench: ${flag} must be integers >= 1, received "${value}"`,
-        );
-      }
-      return n;
-    };
-    switch (flag) {
-      case "--preset":
-        if (!(REPRO_PRESETS as readonly string[]).includes(value) || value === "paper") {
-          throw new TypeError(
-            `Cannot run the jobs bench: --preset must be smoke, quick or full, received "${value}"`,
-          );
-        }
-        args.preset = value as ReproPreset;
-        break;
-      case "--jobs":
-        args.jobs = value.split(",").map((s) => int(s.trim()));
-        break;
-      case "--runs":
-        args.runs = int(value);
-        break;
-      case "--target": {
-        const x = Number(value);
-        if (!Number.isFinite(x) || x <= 0) {
-          throw new RangeError(
-            `Cannot run the jobs bench: --target must be a number > 0, received "${value}"`,
-          );
-        }
-        args.target = x;
-        break;
-      }
-      case "--json":
-        args.json = value;
-        break;
-      default:
-        throw new TypeError(`Cannot run the jobs bench: unknown flag ${flag}`);
-    }
-  }
-  return args;
+  const v = parseCommandLine(COMMAND, argv).values;
+  return {
+    preset: choiceFlag("preset", v.preset ?? "smoke", ["smoke", "quick", "full"]),
+    jobs: (v.jobs ?? "1,2").split(",").map((n) =>
+      numberFlag("jobs", n.trim(), { integer: true, min: 1 })!
+    ),
+    runs: numberFlag("runs", v.runs, { integer: true, min: 1 }),
+    target: numberFlag("target", v.target, { fallback: 1.8, greaterThan: 0 }),
+    keep: v.keep,
+    json: v.json,
+  };
 }
 
 /** Reads a byte stream as lines, timing each from `t0`. */
@@ -313,15 +271,23 @@ function formatTable(rows: readonly PassResult[]): string {
   return lines.join("\n");
 }
 
-const USAGE = {
+const COMMAND = defineCommand({
   command: "deno task bench:jobs",
   usage: `Usage: deno task bench:jobs [--preset smoke] [--jobs 1,2] [--runs N] [--target 1.8]
                             [--json FILE] [--keep]
   Runs per hour of deno task repro --jobs N, each pass into a fresh empty folder.`,
-};
+  flags: {
+    preset: "string",
+    jobs: "string",
+    runs: "string",
+    target: "string",
+    json: "string",
+    keep: "boolean",
+  },
+});
 
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs, USAGE);
+  const args = argsOrExit(parseArgs, COMMAND);
   const grid = new Set(
     reproExperiments(args.preset).flatMap((e) => e.runs).map((r) => JSON.stringify(r)),
   ).size;

@@ -35,6 +35,7 @@ import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { benchBatch, benchTrainer } from "./_step_setup.ts";
 import { argsOrExit } from "./_cli.ts";
+import { choiceFlag, defineCommand, numberFlag, parseCommandLine } from "../cli/_args.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 
 /** One sample of the process's memory, taken after `step` training steps. */
@@ -188,95 +189,32 @@ interface Args {
   batch: number;
   seq: number;
   rate: number;
-  warmup?: number;
-  backend?: string;
+  warmup?: number | undefined;
+  backend?: string | undefined;
   maxSlope: number;
   maxDelta: number;
-  json?: string;
+  json?: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    steps: 1000,
-    every: 50,
-    method: "hiddenKey",
-    batch: 8,
-    seq: 16,
-    rate: 0.1,
-    maxSlope: 1,
-    maxDelta: 2,
+  const v = parseCommandLine(COMMAND, argv).values;
+  const int = (name: "steps" | "every" | "batch" | "seq" | "warmup", min: number) =>
+    numberFlag(name, v[name], { integer: true, min });
+  const atLeastZero = (name: "rate" | "max-slope" | "max-delta", fallback: number) =>
+    numberFlag(name, v[name], { fallback, min: 0 });
+  return {
+    steps: int("steps", 2) ?? 1000,
+    every: int("every", 1) ?? 50,
+    method: choiceFlag("method", v.method ?? "hiddenKey", PRESET_NAMES),
+    batch: int("batch", 1) ?? 8,
+    seq: int("seq", 1) ?? 16,
+    rate: atLeastZero("rate", 0.1),
+    warmup: int("warmup", 0),
+    backend: v.backend,
+    maxSlope: atLeastZero("max-slope", 1),
+    maxDelta: atLeastZero("max-delta", 2),
+    json: v.json,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new TypeError(`Cannot run the memory bench: ${flag} needs a value`);
-    }
-    i++;
-    const int = (min: number) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min) {
-        throw new RangeError(
-          `Cannot run the memory bench: ${flag} must be an integer >= ${min}, received ${value}`,
-        );
-      }
-      return n;
-    };
-    const positive = () => {
-      const x = Number(value);
-      if (!Number.isFinite(x) || x < 0 || value.trim() === "") {
-        throw new RangeError(
-          `Cannot run the memory bench: ${flag} must be a number >= 0, received ${value}`,
-        );
-      }
-      return x;
-    };
-    switch (flag) {
-      case "--steps":
-        args.steps = int(2);
-        break;
-      case "--every":
-        args.every = int(1);
-        break;
-      case "--method":
-        if (!(PRESET_NAMES as readonly string[]).includes(value)) {
-          throw new TypeError(
-            `Cannot run the memory bench: --method must be one of ${
-              PRESET_NAMES.join(", ")
-            }, received "${value}"`,
-          );
-        }
-        args.method = value;
-        break;
-      case "--batch":
-        args.batch = int(1);
-        break;
-      case "--seq":
-        args.seq = int(1);
-        break;
-      case "--rate":
-        args.rate = positive();
-        break;
-      case "--warmup":
-        args.warmup = int(0);
-        break;
-      case "--backend":
-        args.backend = value;
-        break;
-      case "--max-slope":
-        args.maxSlope = positive();
-        break;
-      case "--max-delta":
-        args.maxDelta = positive();
-        break;
-      case "--json":
-        args.json = value;
-        break;
-      default:
-        throw new TypeError(`Cannot run the memory bench: unknown flag ${flag}`);
-    }
-  }
-  return args;
 }
 
 const MB = 2 ** 20;
@@ -305,16 +243,29 @@ function formatTable(samples: readonly MemorySample[], warmup: number): string {
   return lines.join("\n");
 }
 
-const USAGE = {
+const COMMAND = defineCommand({
   command: "deno task bench:memory",
   usage: `Usage: deno task bench:memory [--steps 1000] [--every 50] [--method hiddenKey] [--batch 8]
                               [--seq 16] [--rate 0.1] [--warmup 100] [--backend wasm]
                               [--max-slope 1] [--max-delta 2] [--json FILE]
   RSS, JS heap, live tensors and the wasm heap over a long run; fails when they grow.`,
-};
+  flags: {
+    steps: "string",
+    every: "string",
+    method: "string",
+    batch: "string",
+    seq: "string",
+    rate: "string",
+    warmup: "string",
+    backend: "string",
+    "max-slope": "string",
+    "max-delta": "string",
+    json: "string",
+  },
+});
 
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs, USAGE);
+  const args = argsOrExit(parseArgs, COMMAND);
   const warmup = args.warmup ?? Math.min(100, Math.floor(args.steps / 4));
   if (warmup >= args.steps) {
     console.error(

@@ -24,19 +24,10 @@ import { disposeUseLite, loadUseLite } from "../lib/io/use_lite.ts";
 import { foldIn, randomKey } from "../lib/random.ts";
 import { trainStep } from "../lib/train/train_step.ts";
 import { trainingStepFlops } from "../lib/perf/flops.ts";
-import { BENCH_LORA, benchBatch, benchTrainer } from "./_step_setup.ts";
+import { BENCH_LORA, BENCH_METHOD_LABELS, benchBatch, benchTrainer } from "./_step_setup.ts";
 import { argsOrExit } from "./_cli.ts";
+import { defineCommand, listFlag, numberFlag, parseCommandLine } from "../cli/_args.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
-
-/** The methods compared, as preset names, with the labels printed (the default set). */
-const DEFAULT_METHODS: Readonly<Record<string, string>> = {
-  "baseline": "baseline",
-  "dropKey-column": "DropKey-column",
-  "dropAttention-element": "DropAttention-element",
-  "hiddenCut-element": "HiddenCut-element",
-  "hiddenKey-minus": "HiddenKey⁻",
-  "hiddenKey": "HiddenKey",
-};
 
 /**
  * Every method --methods accepts: the default set, plus HiddenKey with both passes trained
@@ -44,7 +35,7 @@ const DEFAULT_METHODS: Readonly<Record<string, string>> = {
  * constant target).
  */
 const BENCH_METHODS: Readonly<Record<string, string>> = {
-  ...DEFAULT_METHODS,
+  ...BENCH_METHOD_LABELS,
   "hiddenKey-both": "HiddenKey (both passes on the tape)",
 };
 
@@ -71,85 +62,36 @@ interface Args {
   methods: string[];
   steps: number;
   /** Timed steps on cpu; default min(3, steps). */
-  cpuSteps?: number;
+  cpuSteps?: number | undefined;
   warmup: number;
   batch: number;
   seq: number;
   rate: number;
-  json?: string;
+  json?: string | undefined;
   /** tensorflow is benched only when it loads, unless --backends names it. */
   tensorflowOptional: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    backends: ["wasm", "cpu", "tensorflow"],
-    methods: Object.keys(DEFAULT_METHODS),
-    steps: 20,
-    warmup: 3,
-    batch: 32,
-    seq: 32,
-    rate: 0.1,
-    tensorflowOptional: true,
+  const v = parseCommandLine(COMMAND, argv).values;
+  const int = (name: "steps" | "cpu-steps" | "warmup" | "batch" | "seq", min: number) =>
+    numberFlag(name, v[name], { integer: true, min });
+  // "tensorflow?": bench it only when it loads.
+  const backends = v.backends ?? "wasm,cpu,tensorflow?";
+  return {
+    backends: listFlag("backends", backends).map((b) => parseBackendName(b.replace(/\?$/, ""))),
+    tensorflowOptional: /(^|,)\s*tensorflow\?/.test(backends),
+    methods: v.methods === undefined
+      ? Object.keys(BENCH_METHOD_LABELS)
+      : listFlag("methods", v.methods, Object.keys(BENCH_METHODS)),
+    steps: int("steps", 1) ?? 20,
+    cpuSteps: int("cpu-steps", 1),
+    warmup: int("warmup", 0) ?? 3,
+    batch: int("batch", 1) ?? 32,
+    seq: int("seq", 1) ?? 32,
+    rate: numberFlag("rate", v.rate, { fallback: 0.1, min: 0, lessThan: 1 }),
+    json: v.json,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (value === undefined) throw new TypeError(`Cannot run the bench: ${flag} needs a value`);
-    i++;
-    const int = (min: number) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min) {
-        throw new RangeError(
-          `Cannot run the bench: ${flag} must be an integer >= ${min}, received ${value}`,
-        );
-      }
-      return n;
-    };
-    switch (flag) {
-      case "--backends":
-        // "tensorflow?": bench it only when it loads.
-        args.tensorflowOptional = /(^|,)\s*tensorflow\?/.test(value);
-        args.backends = value.split(",").map((b) => parseBackendName(b.trim().replace(/\?$/, "")));
-        break;
-      case "--methods":
-        args.methods = value.split(",").map((m) => m.trim());
-        for (const m of args.methods) {
-          if (!(m in BENCH_METHODS)) {
-            throw new TypeError(
-              `Cannot run the bench: method must be one of ${
-                Object.keys(BENCH_METHODS).join(", ")
-              }, received "${m}"`,
-            );
-          }
-        }
-        break;
-      case "--steps":
-        args.steps = int(1);
-        break;
-      case "--cpu-steps":
-        args.cpuSteps = int(1);
-        break;
-      case "--warmup":
-        args.warmup = int(0);
-        break;
-      case "--batch":
-        args.batch = int(1);
-        break;
-      case "--seq":
-        args.seq = int(1);
-        break;
-      case "--rate":
-        args.rate = Number(value);
-        break;
-      case "--json":
-        args.json = value;
-        break;
-      default:
-        throw new TypeError(`Cannot run the bench: unknown flag ${flag}`);
-    }
-  }
-  return args;
 }
 
 function median(values: number[]): number {
@@ -274,16 +216,27 @@ function formatTable(rows: readonly BenchRow[]): string {
   return lines.join("\n");
 }
 
-const USAGE = {
+const COMMAND = defineCommand({
   command: "deno task bench",
   usage: `Usage: deno task bench [--backends wasm,cpu,tensorflow?] [--methods a,b] [--steps 20]
                        [--warmup 3] [--cpu-steps N] [--batch 32] [--seq 32] [--rate 0.1] [--json FILE]
   The training step of the default model per backend and method: ms/step, CPU time, tokens/s,
   GFLOP/s, peak memory. "tensorflow?" runs tfjs-node only when it loads.`,
-};
+  flags: {
+    backends: "string",
+    methods: "string",
+    steps: "string",
+    "cpu-steps": "string",
+    warmup: "string",
+    batch: "string",
+    seq: "string",
+    rate: "string",
+    json: "string",
+  },
+});
 
 if (import.meta.main) {
-  const args = argsOrExit(parseArgs, USAGE);
+  const args = argsOrExit(parseArgs, COMMAND);
   const rows: BenchRow[] = [];
   const skipped: string[] = [];
   console.log(

@@ -114,7 +114,7 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ["notebooks", ["--render", "a.ipynb"], "unknown option --render"],
   ["setup:native", ["--cuda"], "unknown option --cuda"],
   ["setup:python", ["--venv", "x"], "unknown option --venv"],
-  ["bench", ["--steps", "x"], "--steps must be an integer >= 1, received x"],
+  ["bench", ["--steps", "x"], '--steps must be an integer >= 1, received "x"'],
   ["bench", ["--methods", "dropout"], '"dropout"'],
   ["bench:memory", ["--steps", "-5"], "--steps"],
   ["bench:jobs", ["--jobs", "0"], "--jobs"],

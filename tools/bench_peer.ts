@@ -29,6 +29,7 @@ import {
   parseCommandLine,
 } from "../cli/_args.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
+import { BENCH_METHOD_LABELS } from "../bench/_step_setup.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const VENV = `${ROOT}/.cache/peer-venv`;
@@ -78,21 +79,12 @@ async function findPython(log: (line: string) => void): Promise<string | { skip:
   return py;
 }
 
-const LABELS: Record<string, string> = {
-  "baseline": "baseline",
-  "dropKey-column": "DropKey-column",
-  "dropAttention-element": "DropAttention-element",
-  "hiddenCut-element": "HiddenCut-element",
-  "hiddenKey-minus": "HiddenKey⁻",
-  "hiddenKey": "HiddenKey",
-};
-
 const PEER_COMMAND = defineCommand({
   command: "deno task bench:peer",
   usage: `Usage: deno task bench:peer [--steps 20] [--warmup 3] [--backends wasm,tensorflow]
                             [--methods a,b] [--wasm-threads 2] [--json FILE]
   loradrop's training step beside the same model in PyTorch + PEFT on the CPU.
-  --methods         among ${Object.keys(LABELS).join(", ")}
+  --methods         among ${Object.keys(BENCH_METHOD_LABELS).join(", ")}
   --wasm-threads N  a second wasm pass with N threads (0: none)`,
   flags: {
     steps: "string",
@@ -116,7 +108,11 @@ if (import.meta.main) {
     parsed = {
       steps: String(numberFlag("steps", v.steps, { fallback: 20, integer: true, min: 1 })),
       warmup: String(numberFlag("warmup", v.warmup, { fallback: 3, integer: true, min: 0 })),
-      methods: listFlag("methods", v.methods ?? Object.keys(LABELS).join(","), Object.keys(LABELS))
+      methods: listFlag(
+        "methods",
+        v.methods ?? Object.keys(BENCH_METHOD_LABELS).join(","),
+        Object.keys(BENCH_METHOD_LABELS),
+      )
         .join(","),
       backendsFlag: v.backends,
       jsonOut: v.json,
@@ -130,6 +126,8 @@ if (import.meta.main) {
     Deno.exit(exitCodeFor(PEER_COMMAND, error));
   }
   const { steps, warmup, methods, backendsFlag, jsonOut, wasmThreads } = parsed;
+  // Both peers time the same methods, steps and warm-up.
+  const sameSteps = ["--steps", steps, "--warmup", warmup, "--methods", methods];
   const log = console.log;
 
   // loradrop first (its own process: a clean heap, the same machine state as PyTorch's run).
@@ -146,12 +144,7 @@ if (import.meta.main) {
       `${ROOT}/bench/model_bench.ts`,
       "--backends",
       backends,
-      "--steps",
-      steps,
-      "--warmup",
-      warmup,
-      "--methods",
-      methods,
+      ...sameSteps,
       "--json",
       tmp,
     ], {
@@ -188,12 +181,7 @@ if (import.meta.main) {
       `${ROOT}/bench/peer/pytorch_step.py`,
       "--threads",
       "2,1",
-      "--steps",
-      steps,
-      "--warmup",
-      warmup,
-      "--methods",
-      methods,
+      ...sameSteps,
     ], { cwd: ROOT, timeoutMs: 60 * 60_000 });
     const objs = pr.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) =>
       JSON.parse(l) as Record<string, unknown>
@@ -232,9 +220,9 @@ if (import.meta.main) {
       cells.push(fmt(ms), fmt(r2, 2), fmt(r1, 2));
     }
     log(
-      `| ${LABELS[method] ?? method} | ${cells.join(" | ")} | ${fmt(torchMs(2, method))} | ${
-        fmt(torchMs(1, method))
-      } |`,
+      `| ${BENCH_METHOD_LABELS[method] ?? method} | ${cells.join(" | ")} | ${
+        fmt(torchMs(2, method))
+      } | ${fmt(torchMs(1, method))} |`,
     );
   }
   // Process CPU time per step: other load on the machine disturbs it far less than wall time.
@@ -254,9 +242,9 @@ if (import.meta.main) {
       cells.push(fmt(c), fmt(r1, 2));
     }
     log(
-      `| ${LABELS[method] ?? method} | ${cells.join(" | ")} | ${fmt(torchCpu(2, method))} | ${
-        fmt(torchCpu(1, method))
-      } |`,
+      `| ${BENCH_METHOD_LABELS[method] ?? method} | ${cells.join(" | ")} | ${
+        fmt(torchCpu(2, method))
+      } | ${fmt(torchCpu(1, method))} |`,
     );
   }
   // The performance targets (BENCHMARKS.md).
@@ -304,7 +292,9 @@ if (import.meta.main) {
       if (it === undefined || base === undefined) continue;
       const wall = it.medianMs / base.medianMs, cpu = it.cpuMs / base.cpuMs;
       checks.push(
-        `${b} ${LABELS[m]} ≤ ${limit}× baseline: ${wall.toFixed(2)}× ${mark(wall <= limit)}` +
+        `${b} ${BENCH_METHOD_LABELS[m]} ≤ ${limit}× baseline: ${wall.toFixed(2)}× ${
+          mark(wall <= limit)
+        }` +
           ` (by CPU time ${cpu.toFixed(2)}× ${mark(cpu <= limit)})`,
       );
     }
