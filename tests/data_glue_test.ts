@@ -168,33 +168,19 @@ Deno.test("loadGlueTask reports a bad TSV row with its line number and reason", 
     "d/train.tsv": tsv([["sentence", "label"], ["fine", "2"]]),
     "e/train.tsv": tsv([["x", "1", "", "ok"]]),
   }, async (root) => {
-    await assertRejects(
-      () => loadGlueTask("rte", join(root, "a")),
-      Error,
-      'line 3: label must be one of entailment, not_entailment, received "maybe"',
-    );
-    await assertRejects(
-      () => loadGlueTask("rte", join(root, "b")),
-      Error,
-      "line 2 has 3 tab-separated fields, expected 4",
-    );
-    await assertRejects(
-      () => loadGlueTask("rte", join(root, "c")),
-      Error,
-      'the header has no column "sentence1"',
-    );
-    await assertRejects(
-      () => loadGlueTask("sst2", join(root, "d")),
-      Error,
-      'line 2: label must be an integer in [0, 1], received "2"',
-    );
-    await assertRejects(() => loadGlueTask("cola", join(root, "e")), Error, "dev.tsv");
-    await assertRejects(
-      () => loadGlueTask("cola", join(root, "missing")),
-      Error,
-      "cannot read directory",
-    );
-    await assertRejects(() => loadGlueTask("cola", root), Error, "neither train.tsv");
+    // [task, its folder under root, what the error says]
+    const cases: [GlueTaskName, string, string][] = [
+      ["rte", "a", 'line 3: label must be one of entailment, not_entailment, received "maybe"'],
+      ["rte", "b", "line 2 has 3 tab-separated fields, expected 4"],
+      ["rte", "c", 'the header has no column "sentence1"'],
+      ["sst2", "d", 'line 2: label must be an integer in [0, 1], received "2"'],
+      ["cola", "e", "dev.tsv"],
+      ["cola", "missing", "cannot read directory"],
+      ["cola", ".", "neither train.tsv"],
+    ];
+    for (const [task, folder, message] of cases) {
+      await assertRejects(() => loadGlueTask(task, join(root, folder)), Error, message);
+    }
   });
 });
 

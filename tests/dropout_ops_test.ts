@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals, assertNotEquals, assertThrows } from "@std/assert";
 import { assertNoLeak, testOnBackends } from "./_backends.ts";
-import { foldIn, randomKey, uniform } from "../lib/random.ts";
+import { foldIn, type RandomKey, randomKey, uniform } from "../lib/random.ts";
 import { DROP_KEY_NEG, dropKey } from "../lib/dropout/drop_key.ts";
 import { dropAttention } from "../lib/dropout/drop_attention.ts";
 import { dropRepresentation } from "../lib/dropout/drop_representation.ts";
@@ -322,23 +322,20 @@ testOnBackends("the same key gives the same mask and different keys different ma
   const logits = randomTensor(5, [2, 2, 8, 8]) as tf.Tensor4D;
   const x = randomTensor(6, [2, 8, 16]);
   const k1 = foldIn(randomKey(0), 1), k2 = foldIn(randomKey(0), 2);
-  for (const pattern of ATTENTION_PATTERNS) {
-    const d = spec("attention-logits", pattern, 0.3);
-    const a = dropKey(logits, d, { training: true, key: k1 });
-    const b = dropKey(logits, d, { training: true, key: k1 });
-    const c = dropKey(logits, d, { training: true, key: k2 });
+  /** `drop` twice with k1 gives one output, and with k2 another. */
+  const assertKeyed = async (drop: (key: RandomKey) => tf.Tensor) => {
+    const [a, b, c] = [drop(k1), drop(k1), drop(k2)];
     assertEquals(await a.data(), await b.data());
     assertNotEquals(await a.data(), await c.data());
     tf.dispose([a, b, c]);
+  };
+  for (const pattern of ATTENTION_PATTERNS) {
+    const d = spec("attention-logits", pattern, 0.3);
+    await assertKeyed((key) => dropKey(logits, d, { training: true, key }));
   }
   for (const pattern of REPRESENTATION_PATTERNS) {
     const d = spec("hidden", pattern, 0.3);
-    const a = dropRepresentation(x, d, { training: true, key: k1 });
-    const b = dropRepresentation(x, d, { training: true, key: k1 });
-    const c = dropRepresentation(x, d, { training: true, key: k2 });
-    assertEquals(await a.data(), await b.data());
-    assertNotEquals(await a.data(), await c.data());
-    tf.dispose([a, b, c]);
+    await assertKeyed((key) => dropRepresentation(x, d, { training: true, key }));
   }
   tf.dispose([logits, x]);
 });
