@@ -28,7 +28,7 @@ import {
   type RunResources,
 } from "../lib/repro/run/execute.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
-import { disposeLabeledBatch } from "../lib/train/batches.ts";
+import { disposeLabeledBatch, inOrderBatches } from "../lib/train/batches.ts";
 import { textBatchSource } from "../lib/train/text_source.ts";
 import { choiceFlag, defineCommand, numberFlag, runCommand, UsageError } from "./_args.ts";
 import { emitJson, say } from "./_output.ts";
@@ -247,11 +247,7 @@ async function predict(
     });
     const size = batchSize ?? meta.input.evalBatchSize ?? 32;
     const out: Prediction[] = [];
-    for (let start = 0; start < source.size; start += size) {
-      const indices = Array.from(
-        { length: Math.min(size, source.size - start) },
-        (_, i) => start + i,
-      );
+    for (const indices of inOrderBatches(source.size, size)) {
       const batch = source.batch(indices);
       try {
         const [scores, argmax] = tf.tidy(() => {

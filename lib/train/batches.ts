@@ -1,6 +1,7 @@
 /**
- * Training batches: what the trainer needs from a data set ({@linkcode BatchSource}) and the
- * order in which a run visits it ({@linkcode createDataOrder}).
+ * Training batches: what the trainer needs from a data set ({@linkcode BatchSource}), the
+ * order in which a run visits it ({@linkcode createDataOrder}), and the in-order batches of
+ * evaluation and prediction ({@linkcode inOrderBatches}).
  *
  * @module
  */
@@ -151,4 +152,35 @@ export function disposeLabeledBatch(batch: LabeledBatch): void {
   const { inputIds, attentionMask, tokenTypeIds } = batch.inputs;
   tf.dispose([inputIds, attentionMask, batch.labels]);
   if (tokenTypeIds !== undefined) tf.dispose(tokenTypeIds);
+}
+
+/**
+ * The indices 0 … size − 1 in order, cut into batches of `batchSize` (the last one may be
+ * shorter): how evaluation and prediction walk a whole split.
+ *
+ * @param size The number of examples (an integer ≥ 0).
+ * @param batchSize Examples per batch (an integer ≥ 1).
+ * @returns The batches' indices.
+ * @example
+ * ```ts
+ * import { inOrderBatches } from "@loradrop/core/train";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(inOrderBatches(5, 2), [[0, 1], [2, 3], [4]]);
+ * assertEquals(inOrderBatches(0, 2), []);
+ * ```
+ */
+export function inOrderBatches(size: number, batchSize: number): number[][] {
+  if (!Number.isInteger(size) || size < 0) {
+    throw new RangeError(`Cannot cut batches: size must be an integer >= 0, received ${size}`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(
+      `Cannot cut batches: batchSize must be an integer >= 1, received ${batchSize}`,
+    );
+  }
+  const out: number[][] = [];
+  for (let start = 0; start < size; start += batchSize) {
+    out.push(Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i));
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import type { DropoutPlan } from "../dropout/spec.ts";
 import type { TaskModel } from "../models/task_model.ts";
 import { crossEntropy, meanSquaredError } from "../losses/mod.ts";
 import { computeMetrics, type NluMetricName } from "../metrics/metric.ts";
-import { type BatchSource, disposeLabeledBatch } from "./batches.ts";
+import { type BatchSource, disposeLabeledBatch, inOrderBatches } from "./batches.ts";
 
 /** Options of {@linkcode evaluate}. */
 export interface EvaluateOptions {
@@ -89,11 +89,7 @@ export function evaluate(
   const plan = options.plan ?? { drops: [] };
   const predictions = new Float32Array(source.size);
   let lossSum = 0;
-  for (let start = 0; start < source.size; start += batchSize) {
-    const indices = Array.from(
-      { length: Math.min(batchSize, source.size - start) },
-      (_, i) => start + i,
-    );
+  for (const indices of inOrderBatches(source.size, batchSize)) {
     const batch = source.batch(indices);
     try {
       const [pred, loss] = tf.tidy(() => {
@@ -103,7 +99,7 @@ export function evaluate(
         }
         return [logits, meanSquaredError(logits, batch.labels)];
       });
-      predictions.set(pred.dataSync(), start);
+      predictions.set(pred.dataSync(), indices[0]);
       lossSum += loss.dataSync()[0]! * indices.length;
       tf.dispose([pred, loss]);
     } finally {
