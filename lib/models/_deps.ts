@@ -10,5 +10,5 @@ export type { LinearWeights, LoraVariables, LoraWeights } from "../lora/weights.
 export type { LoraConfig } from "../lora/config.ts";
 export { loraScale, validateLoraConfig } from "../lora/config.ts";
 export { initLora } from "../lora/init.ts";
-export { loraLinear } from "../lora/lora_linear.ts";
+export { loraLinear, type LoraLinearOptions } from "../lora/lora_linear.ts";
 export { loraFusedLinear } from "../lora/fused_linear.ts";

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
+import { layerLoraOptions } from "./_lora_input.ts";
 import { MASKED_LOGIT } from "../dropout/masked_logit.ts";
 import {
   dropAttention,
@@ -219,14 +220,7 @@ export function multiHeadAttention(
       }`,
     );
   }
-  const loraDrop = dropAt(plan, "lora-input", layer, numLayers);
-  const loraOptions = {
-    scale: loraScale,
-    ...(loraDrop === undefined ? {} : {
-      inputDrop: loraDrop,
-      ...(tokenMask === undefined ? {} : { inputDropOptions: { tokenMask } }),
-    }),
-  };
+  const loraOptions = layerLoraOptions(plan, layer, numLayers, loraScale, tokenMask);
   const loraCtx = (module: ModuleName) => dropContextAt(ctx, layer, "lora-input", module);
 
   return tf.tidy(() => {

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { relu } from "./relu.ts";
 import type { Tensor, Tensor2D, Tensor3D } from "../types.ts";
 import { dropAt, type DropoutPlan } from "../dropout/spec.ts";
+import { layerLoraOptions } from "./_lora_input.ts";
 import { type DropContext, dropRepresentation, type LinearWeights, loraLinear } from "./_deps.ts";
 import type { LayerAdapters } from "./attention.ts";
 import { dropContextAt } from "./_deps.ts";
@@ -137,14 +138,7 @@ export function feedForward(
     );
   }
   const { plan, layer, numLayers, loraScale, tokenMask, attentionReceived } = options;
-  const loraDrop = dropAt(plan, "lora-input", layer, numLayers);
-  const loraOptions = {
-    scale: loraScale,
-    ...(loraDrop === undefined ? {} : {
-      inputDrop: loraDrop,
-      ...(tokenMask === undefined ? {} : { inputDropOptions: { tokenMask } }),
-    }),
-  };
+  const loraOptions = layerLoraOptions(plan, layer, numLayers, loraScale, tokenMask);
   return tf.tidy(() => {
     const h = loraLinear(
       x,
