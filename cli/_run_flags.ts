@@ -15,6 +15,7 @@ import { BUILTIN_TASK_NAMES } from "../lib/data/registry.ts";
 import { GLUE_TASK_NAMES } from "../lib/data/glue.ts";
 import { PRESET_NAMES } from "../lib/dropout/presets.ts";
 import { isHubRepoId } from "../lib/io/hub.ts";
+import { architectureRow } from "../lib/io/architectures/table.ts";
 import { NLU_METRIC_NAMES, type NluMetricName } from "../lib/metrics/metric.ts";
 import { MODULE_NAMES, type ModuleName } from "../lib/models/drop_context.ts";
 import { hasConsistency } from "../lib/repro/plan/experiments.ts";
@@ -230,9 +231,10 @@ export function modelFromFlag(value: string | undefined): string {
     } catch {
       modelType = undefined; // loading the model names what is missing or malformed
     }
-    if (modelType === "gpt2") {
+    const row = typeof modelType === "string" ? architectureRow(modelType) : undefined;
+    if (row?.kind === "decoder") {
       throw new UsageError(
-        `--model must be an encoder (BERT or RoBERTa layout) for classification and regression, received "${value}", a GPT-2 decoder (its track is deno task repro nlg)`,
+        `--model must be an encoder (BERT or RoBERTa layout) for classification and regression, received "${value}", a ${row.title} decoder (its track is deno task repro nlg)`,
       );
     }
     return resolve(value);

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { testOnBackends } from "./_backends.ts";
+import { initBackend } from "../lib/backend.ts";
 import { foldIn, randomKey, uniform } from "../lib/random.ts";
 import {
   type EncoderArchitecture,
@@ -24,6 +25,8 @@ import { createTaskModel, type TaskModelOptions } from "../lib/models/task_model
 import type { DropoutPlan } from "../lib/dropout/spec.ts";
 import { createAdamW, disposeAdamW } from "../lib/train/adamw.ts";
 import { trainStep } from "../lib/train/train_step.ts";
+import { encoderForward } from "../lib/models/encoder.ts";
+import { findPython, pythonTestName } from "./_python.ts";
 
 /** A DistilBERT-like layout (its config keys and module names; the head's dense uses tanh). */
 const TOY: EncoderArchitecture<"toy-distilbert"> = {
@@ -43,6 +46,10 @@ const TOY: EncoderArchitecture<"toy-distilbert"> = {
     }, // no layer-norm key (always 1e-12), no token types
     defaults: { layerNormEps: 1e-12, activation: "gelu", padTokenId: 0, typeVocabSize: 0 },
     positions: "zero",
+    check: (json) =>
+      json.sinusoidal_pos_embds === true
+        ? "sinusoidal_pos_embds true is not supported (loradrop learns its positions)"
+        : undefined,
   },
   weights: {
     taskPrefix: "distilbert.",
@@ -171,6 +178,11 @@ testOnBackends(
         () => parseHfConfig({ ...CONFIG, n_heads: 3 }, "config.json"),
         Error,
         "dim 8 is not divisible by n_heads 3",
+      );
+      assertThrows(
+        () => parseHfConfig({ ...CONFIG, sinusoidal_pos_embds: true }, "config.json"),
+        Error,
+        "sinusoidal_pos_embds true is not supported",
       );
 
       // The checkpoint through the row's module names: every module lands where it belongs.
@@ -303,4 +315,72 @@ Deno.test("registerArchitecture rejects a row that the readers could not follow"
     "weights.modules.v",
   );
   assertThrows(() => unregisterArchitecture("roberta"), TypeError, "built-in");
+});
+
+const probe = await findPython(["torch", "transformers", "safetensors"]);
+const SCRIPT = new URL("./golden/distilbert_hidden.py", import.meta.url).pathname;
+
+Deno.test({
+  name: pythonTestName(
+    "the toy row reads a real transformers DistilBertModel: the same hidden states (1e-5)",
+    probe,
+  ),
+  ignore: probe.python === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await initBackend({ backend: "cpu" });
+    const tmp = await Deno.makeTempDir();
+    const batch = {
+      input_ids: [[2, 5, 9, 3, 0, 0], [2, 7, 7, 11, 4, 3]],
+      attention_mask: [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]],
+    };
+    await Deno.writeTextFile(`${tmp}/batch.json`, JSON.stringify(batch));
+    const out = await new Deno.Command(probe.python!, {
+      args: [SCRIPT, `${tmp}/model`, `${tmp}/batch.json`, `${tmp}/hidden.json`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(`distilbert_hidden.py failed:\n${new TextDecoder().decode(out.stderr)}`);
+    }
+    const expected = JSON.parse(await Deno.readTextFile(`${tmp}/hidden.json`));
+    // The folder names model_type "distilbert"; the toy row is registered under its own name.
+    const config = JSON.parse(await Deno.readTextFile(`${tmp}/model/config.json`));
+    assertEquals(config.model_type, "distilbert");
+    await Deno.writeTextFile(
+      `${tmp}/model/config.json`,
+      JSON.stringify({ ...config, model_type: "toy-distilbert" }),
+    );
+    registerArchitecture(TOY);
+    try {
+      const base = await loadHfEncoder(`${tmp}/model`);
+      const hidden = tf.tidy(() =>
+        encoderForward(
+          base,
+          {
+            inputIds: tf.tensor2d(batch.input_ids, undefined, "int32"),
+            attentionMask: tf.tensor2d(batch.attention_mask),
+          },
+          { plan: { drops: [] } },
+          { training: false },
+        )
+      ); // (B, T, D)
+      assertEquals(hidden.shape, expected.shape);
+      const values = await hidden.data();
+      const d = expected.shape[2];
+      // Padding positions are not compared (their values are each library's convention).
+      batch.attention_mask.flat().forEach((real, token) => {
+        if (real === 0) return;
+        for (let j = 0; j < d; j++) {
+          const i = token * d + j;
+          assertAlmostEquals(values[i]!, expected.hidden[i], 1e-5, `token ${token}, feature ${j}`);
+        }
+      });
+      tf.dispose([hidden, base.weights as unknown as tf.TensorContainer]);
+    } finally {
+      unregisterArchitecture("toy-distilbert");
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
 });

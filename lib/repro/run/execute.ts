@@ -14,6 +14,7 @@ import { loadGlueTask } from "../../data/glue.ts";
 import { presetPlan } from "../../dropout/presets.ts";
 import { type HfEncoderModel, loadHfEncoder } from "../../io/hf_model.ts";
 import { hfClassificationHead } from "../../io/adapter_hf_head.ts";
+import { encoderArchitecture } from "../../io/architectures/table.ts";
 import { hubFile, type HubOptions } from "../../io/hub.ts";
 import { disposeUseLite, loadUseLite, type UseLiteModel } from "../../io/use_lite.ts";
 import type { NluMetricName } from "../../metrics/metric.ts";
@@ -377,8 +378,12 @@ async function headFor(
   requested: TaskModelOptions["head"]["pooling"] | undefined,
   notice: (message: string) => void,
 ): Promise<TaskModelOptions["head"]> {
-  const hfLayout = resources.source === "hf" &&
-    !(resources.base.modelType === "bert" && resources.base.pooler === undefined);
+  // The layout's head (its row of the architecture table); a pooler head needs the checkpoint's pooler.
+  const layout = resources.source === "hf"
+    ? encoderArchitecture(resources.base.modelType, "choose the classification head").head
+    : undefined;
+  const hfLayout = layout !== undefined &&
+    !(layout.pooling === "pooler" && resources.base.pooler === undefined);
   if (requested === undefined && resources.source === "hf" && hfLayout) {
     const head = await hfClassificationHead(resources.base, {
       kind,
@@ -386,7 +391,10 @@ async function headFor(
       ignoreMismatchedHead: true,
     });
     if (
-      head.init === undefined && resources.base.ignoredKeys.some((k) => k.startsWith("classifier."))
+      head.init === undefined &&
+      resources.base.ignoredKeys.some((k) =>
+        [layout.out, layout.dense].some((m) => m !== undefined && k.startsWith(`${m}.`))
+      )
     ) {
       notice(
         `the checkpoint ${resources.model} has a classifier for another number of outputs than the task's ${
