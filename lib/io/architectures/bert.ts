@@ -41,8 +41,8 @@ export function encoderConfigCheck(modelType: string): ConfigCheck {
   };
 }
 
-/** The `config.json` keys BERT and RoBERTa share. */
-export const BERT_CONFIG_KEYS: EncoderConfigMap["keys"] = {
+/** BERT's `config.json` keys. */
+const BERT_CONFIG_KEYS: EncoderConfigMap["keys"] = {
   vocabSize: "vocab_size",
   hiddenDim: "hidden_size",
   numLayers: "num_hidden_layers",
@@ -55,8 +55,9 @@ export const BERT_CONFIG_KEYS: EncoderConfigMap["keys"] = {
   padTokenId: "pad_token_id",
 };
 
-/** The safetensors names BERT and RoBERTa share (without the task prefix). */
-export const BERT_WEIGHT_NAMES: Omit<EncoderWeightNames, "taskPrefix"> = {
+/** BERT's safetensors names. */
+const BERT_WEIGHT_NAMES: EncoderWeightNames = {
+  taskPrefix: "bert.",
   kernelLayout: "out-in",
   tokenEmbedding: "embeddings.word_embeddings",
   positionEmbedding: "embeddings.position_embeddings",
@@ -78,8 +79,8 @@ export const BERT_WEIGHT_NAMES: Omit<EncoderWeightNames, "taskPrefix"> = {
   otherHeads: [/^cls\./, /^lm_head\./, /^classifier\./, /^qa_outputs\./],
 };
 
-/** PEFT's `target_modules` names of BERT-layout modules. */
-export const BERT_PEFT_NAMES: EncoderArchitecture["peft"] = {
+/** PEFT's `target_modules` names of BERT's modules. */
+const BERT_PEFT_NAMES: EncoderArchitecture["peft"] = {
   targetNames: {
     q: "query",
     k: "key",
@@ -111,7 +112,7 @@ export const BERT: EncoderArchitecture<"bert"> = {
     positions: "zero",
     check: encoderConfigCheck("bert"),
   },
-  weights: { ...BERT_WEIGHT_NAMES, taskPrefix: "bert." },
+  weights: BERT_WEIGHT_NAMES,
   head: {
     out: "classifier",
     pooling: "pooler",

@@ -1,17 +1,12 @@
 /**
- * RoBERTa's layout (`model_type` `roberta`): BERT's module names under `roberta.`, positions
+ * RoBERTa's layout (`model_type` `roberta`): BERT's row with its module names under `roberta.`, positions
  * numbered from padding id + 1, a classification head of a trained dense + tanh on `<s>` then
  * `out_proj`, `<s> A </s></s> B </s>` with every token of type 0.
  *
  * @module
  */
 import type { EncoderArchitecture } from "./descriptor.ts";
-import {
-  BERT_CONFIG_KEYS,
-  BERT_PEFT_NAMES,
-  BERT_WEIGHT_NAMES,
-  encoderConfigCheck,
-} from "./bert.ts";
+import { BERT, encoderConfigCheck } from "./bert.ts";
 
 /**
  * RoBERTa's descriptor.
@@ -24,16 +19,16 @@ import {
  * ```
  */
 export const ROBERTA: EncoderArchitecture<"roberta"> = {
+  ...BERT,
   modelType: "roberta",
   title: "RoBERTa",
-  kind: "encoder",
   config: {
-    keys: BERT_CONFIG_KEYS,
-    defaults: { layerNormEps: 1e-12, activation: "gelu", padTokenId: 1, typeVocabSize: 2 },
+    ...BERT.config,
+    defaults: { ...BERT.config.defaults, padTokenId: 1 },
     positions: "after-padding",
     check: encoderConfigCheck("roberta"),
   },
-  weights: { ...BERT_WEIGHT_NAMES, taskPrefix: "roberta." },
+  weights: { ...BERT.weights, taskPrefix: "roberta." },
   head: {
     out: "classifier.out_proj",
     dense: "classifier.dense",
@@ -46,5 +41,4 @@ export const ROBERTA: EncoderArchitecture<"roberta"> = {
     postProcessor: "RobertaProcessing",
     clsSep: { pairSeparators: 2, secondTypeId: 0 },
   },
-  peft: BERT_PEFT_NAMES,
 };

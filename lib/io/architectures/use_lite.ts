@@ -5,7 +5,7 @@
  * @module
  */
 import type { AdapterLayout } from "./descriptor.ts";
-import { BERT_PEFT_NAMES, BERT_WEIGHT_NAMES } from "./bert.ts";
+import { BERT } from "./bert.ts";
 
 /**
  * The adapter layout of USE-lite bases.
@@ -24,10 +24,10 @@ export const USE_LITE_ADAPTER_LAYOUT: AdapterLayout = {
   kind: "encoder",
   weights: {
     taskPrefix: "",
-    kernelLayout: BERT_WEIGHT_NAMES.kernelLayout,
-    layer: BERT_WEIGHT_NAMES.layer,
-    modules: BERT_WEIGHT_NAMES.modules,
+    kernelLayout: BERT.weights.kernelLayout,
+    layer: BERT.weights.layer,
+    modules: BERT.weights.modules,
   },
   head: { out: "classifier", describe: "any head (loradrop only)" },
-  peft: BERT_PEFT_NAMES,
+  peft: BERT.peft,
 };
