@@ -18,7 +18,7 @@ import { isHubRepoId } from "../lib/io/hub.ts";
 import { architectureRow } from "../lib/io/architectures/table.ts";
 import { NLU_METRIC_NAMES, type NluMetricName } from "../lib/metrics/metric.ts";
 import { MODULE_NAMES, type ModuleName } from "../lib/models/drop_context.ts";
-import { hasConsistency } from "../lib/repro/plan/experiments.ts";
+import { hasConsistency } from "../lib/repro/plan/method_fields.ts";
 import type { RunSpec, TaskDataSpec } from "../lib/repro/plan/run_spec.ts";
 import { defaultTaskName, describeTaskData } from "../lib/repro/run/task_data.ts";
 import { choiceFlag, listFlag, numberFlag, UsageError } from "./_args.ts";

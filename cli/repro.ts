@@ -49,7 +49,8 @@ import {
   loadRunTask,
   type RunResources,
 } from "../lib/repro/run/execute.ts";
-import { hasConsistency, reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { reproExperiments } from "../lib/repro/plan/experiments.ts";
+import { hasConsistency } from "../lib/repro/plan/method_fields.ts";
 import {
   type ExperimentSpec,
   REPRO_PRESETS,

@@ -16,6 +16,7 @@
  */
 export * from "./plan/run_spec.ts";
 export * from "./plan/experiments.ts";
+export { hasConsistency } from "./plan/method_fields.ts";
 export * from "./run/store.ts";
 export * from "./run/run_lock.ts";
 export {

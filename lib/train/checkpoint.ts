@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { parseSafetensors, serializeSafetensors } from "../io/safetensors.ts";
 import type { NamedTensors, Variable } from "../types.ts";
 import { writeFileAtomic } from "./atomic_file.ts";
+import { readJsonFile } from "./json_file.ts";
 import type { JsonValue } from "./config_hash.ts";
 
 /** The sidecar's format tag. */
@@ -141,19 +142,10 @@ export async function loadCheckpoint(
   runId: string,
 ): Promise<LoadedCheckpoint | undefined> {
   const sidecarPath = `${dir}/checkpoint.json`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(sidecarPath);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  let sidecar: CheckpointSidecar;
-  try {
-    sidecar = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot read checkpoint ${sidecarPath}: ${(error as Error).message}`);
-  }
+  const sidecar = await readJsonFile(sidecarPath, `checkpoint ${sidecarPath}`) as
+    | CheckpointSidecar
+    | undefined;
+  if (sidecar === undefined) return undefined;
   if (sidecar?.format !== CHECKPOINT_FORMAT || sidecar.version !== 1) {
     throw new TypeError(
       `Cannot read checkpoint ${sidecarPath}: expected format "${CHECKPOINT_FORMAT}" version 1, received "${sidecar?.format}" version ${sidecar?.version}`,

@@ -7,6 +7,7 @@
  */
 
 import { PAPER_MODEL, paperRunFields } from "./paper_settings.ts";
+import { methodFields } from "./method_fields.ts";
 
 import { PRESET_NAMES } from "../../dropout/presets.ts";
 import { type ExperimentSpec, REPRO_PRESETS, type ReproPreset, type RunSpec } from "./run_spec.ts";
@@ -98,6 +99,19 @@ const QUICK_STEPS: Readonly<Record<string, number>> = {
   "spam-low": 150,
 };
 
+/** The `quick` and `full` presets' model and training settings (`full` adds methods, rates, seeds). */
+const QUICK_TRAINING = {
+  steps: 150,
+  evalEvery: 25,
+  batchSize: 16,
+  maxLength: 32,
+  learningRate: 1e-3,
+  klWeight: 1,
+  model: "use-lite",
+  costMethods: COST_METHODS,
+  perTask: (task: string) => ({ steps: QUICK_STEPS[task] ?? 150 }),
+} as const satisfies Partial<Scale>;
+
 const SCALES: Record<ReproPreset, Scale> = {
   smoke: {
     tasks: ["sentiment-low"],
@@ -134,21 +148,13 @@ const SCALES: Record<ReproPreset, Scale> = {
       "hiddenCut-element",
     ],
     compensationMethods: ["hiddenKey-minus", "hiddenKey"],
-    steps: 150,
-    evalEvery: 25,
-    batchSize: 16,
-    maxLength: 32,
-    learningRate: 1e-3,
-    klWeight: 1,
-    model: "use-lite",
-    costMethods: COST_METHODS,
+    ...QUICK_TRAINING,
     regime: {
       tasks: ["sentiment-low", "wic-low", "sotu-year-low", "spam-low"],
       seeds: [0, 1],
       steps: 600,
       evalEvery: 25,
     },
-    perTask: (task) => ({ steps: QUICK_STEPS[task] ?? 150 }),
   },
   // The quick preset's tasks, model settings and steps, with the paper's whole method set and
   // rate grid (each method's rate is selected on seeds other than the one reported, as the report
@@ -161,21 +167,13 @@ const SCALES: Record<ReproPreset, Scale> = {
     rankSeeds: [0, 1, 2, 3, 4],
     frameworkMethods: FRAMEWORK_METHODS,
     compensationMethods: COMPENSATION_METHODS,
-    steps: 150,
-    evalEvery: 25,
-    batchSize: 16,
-    maxLength: 32,
-    learningRate: 1e-3,
-    klWeight: 1,
-    model: "use-lite",
-    costMethods: COST_METHODS,
+    ...QUICK_TRAINING,
     regime: {
       tasks: ["sentiment-low", "wic-low", "sotu-year-low", "spam-low"],
       seeds: [0, 1, 2],
       steps: 1000,
       evalEvery: 25,
     },
-    perTask: (task) => ({ steps: QUICK_STEPS[task] ?? 150 }),
   },
   paper: {
     tasks: ["rte", "mrpc", "stsb", "sst2"],
@@ -220,34 +218,12 @@ function run(
   };
 }
 
-/**
- * Whether a method has a consistency term (so its runs carry a KL weight).
- *
- * @param method A dropout preset name.
- * @returns True for hiddenKey, hiddenKey-both and the +js variant.
- * @example
- * ```ts
- * import { hasConsistency } from "@loradrop/core/repro";
- * import { assertEquals } from "@std/assert";
- * assertEquals([hasConsistency("hiddenKey"), hasConsistency("hiddenKey-minus")], [true, false]);
- * ```
- */
-export function hasConsistency(method: string): boolean {
-  return method === "hiddenKey" || method === "hiddenKey-both" || method.endsWith("+js");
-}
-
 function methodRuns(scale: Scale, method: string, rates: readonly number[]): RunSpec[] {
   const out: RunSpec[] = [];
   for (const task of scale.tasks) {
     for (const rate of rates) {
       for (const seed of scale.seeds) {
-        out.push(run(scale, {
-          task,
-          method,
-          rate,
-          seed,
-          klWeight: hasConsistency(method) ? scale.klWeight : 0,
-        }));
+        out.push(run(scale, { task, ...methodFields(method, rate, scale.klWeight), seed }));
       }
     }
   }
@@ -291,13 +267,9 @@ export function reproExperiments(preset: ReproPreset): ExperimentSpec[] {
   const midRate = scale.rates.includes(0.1) ? 0.1 : scale.rates[scale.rates.length - 1]!;
   for (const method of ["hiddenKey-minus", "hiddenKey"]) {
     for (const seed of scale.seeds) {
-      overfit.push(run(scale, {
-        task: overfitTask,
-        method,
-        seed,
-        rate: midRate,
-        klWeight: hasConsistency(method) ? scale.klWeight : 0,
-      }));
+      overfit.push(
+        run(scale, { task: overfitTask, ...methodFields(method, midRate, scale.klWeight), seed }),
+      );
     }
   }
   const framework = [
@@ -315,10 +287,8 @@ export function reproExperiments(preset: ReproPreset): ExperimentSpec[] {
   const cost = costMethods.map((method) =>
     run(scale, {
       task: overfitTask,
-      method,
+      ...methodFields(method, midRate, scale.klWeight),
       seed: scale.seeds[0]!,
-      rate: method === "baseline" ? 0 : midRate,
-      klWeight: hasConsistency(method) ? scale.klWeight : 0,
     })
   );
   const regime = scale.regime.tasks.flatMap((task) =>

@@ -16,6 +16,7 @@
  * @module
  */
 import type { RunSpec } from "./run_spec.ts";
+import { methodFields } from "./method_fields.ts";
 import { NLG_FINETUNE_PRESETS, type NlgFinetuneSettings } from "../../nlg/finetune/presets.ts";
 
 /** The NLG presets. */
@@ -150,9 +151,7 @@ export function nlgRunSpecs(preset: NlgPreset): RunSpec[] {
       out.push({
         task: s.task,
         model: s.model,
-        method,
-        rate: method === "baseline" ? 0 : s.rate,
-        klWeight: method === "hiddenKey" ? s.klWeight : 0,
+        ...methodFields(method, s.rate, s.klWeight),
         rank: s.finetune.lora.r,
         alpha: s.finetune.lora.alpha,
         seed,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ExperimentSpec, RunSpec } from "./run_spec.ts";
-import { hasConsistency } from "./experiments.ts";
+import { hasConsistency } from "./method_fields.ts";
 
 /** The methods compared by default: the baseline, the two halves of HiddenKey and HiddenKey. */
 export const USER_TASK_METHODS: readonly string[] = [

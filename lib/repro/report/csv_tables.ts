@@ -29,6 +29,16 @@ function csv(rows: Rows, columns: readonly string[]): string {
   return tableCsv(rows as unknown as TableRow[], columns);
 }
 
+/** One CSV line per item; the columns, in order, are the keys of `columns`. */
+function csvOf<T>(
+  items: readonly T[],
+  columns: Readonly<Record<string, (item: T) => Cell>>,
+): string {
+  const entries = Object.entries(columns);
+  const rows = items.map((item) => Object.fromEntries(entries.map(([k, get]) => [k, get(item)])));
+  return csv(rows, Object.keys(columns));
+}
+
 const SPEC_COLUMNS = [
   "task",
   "method",
@@ -185,54 +195,30 @@ export function scoresCsv(runs: readonly StoredRun[]): string {
  * ```
  */
 export function comparisonsCsv(evidence: ReproEvidence): string {
-  const rows: Rows = evidence.verdicts.flatMap((v) =>
-    v.comparisons.map((c) => ({
-      claim: v.claim,
-      comparison: c.label,
-      kind: c.kind,
-      outcome: c.outcome,
-      n: c.n,
-      mean: c.difference,
-      sd: c.sd,
-      ci_low: c.ci95?.[0],
-      ci_high: c.ci95?.[1],
-      p: c.p,
-      p_holm: c.pHolm,
-      detectable80: c.detectable80,
-      margin: c.margin,
-      final_n: c.final?.n,
-      final_mean: c.final?.difference,
-      final_ci_low: c.final?.ci95[0],
-      final_ci_high: c.final?.ci95[1],
-      final_p: c.final?.p,
-      unit: c.unit,
-      tasks: c.tasks.join(" "),
-      selection: c.selection,
-    }))
-  );
-  return csv(rows, [
-    "claim",
-    "comparison",
-    "kind",
-    "outcome",
-    "n",
-    "mean",
-    "sd",
-    "ci_low",
-    "ci_high",
-    "p",
-    "p_holm",
-    "detectable80",
-    "margin",
-    "final_n",
-    "final_mean",
-    "final_ci_low",
-    "final_ci_high",
-    "final_p",
-    "unit",
-    "tasks",
-    "selection",
-  ]);
+  const items = evidence.verdicts.flatMap((v) => v.comparisons.map((c) => ({ v, c })));
+  return csvOf(items, {
+    claim: ({ v }) => v.claim,
+    comparison: ({ c }) => c.label,
+    kind: ({ c }) => c.kind,
+    outcome: ({ c }) => c.outcome,
+    n: ({ c }) => c.n,
+    mean: ({ c }) => c.difference,
+    sd: ({ c }) => c.sd,
+    ci_low: ({ c }) => c.ci95?.[0],
+    ci_high: ({ c }) => c.ci95?.[1],
+    p: ({ c }) => c.p,
+    p_holm: ({ c }) => c.pHolm,
+    detectable80: ({ c }) => c.detectable80,
+    margin: ({ c }) => c.margin,
+    final_n: ({ c }) => c.final?.n,
+    final_mean: ({ c }) => c.final?.difference,
+    final_ci_low: ({ c }) => c.final?.ci95[0],
+    final_ci_high: ({ c }) => c.final?.ci95[1],
+    final_p: ({ c }) => c.final?.p,
+    unit: ({ c }) => c.unit,
+    tasks: ({ c }) => c.tasks.join(" "),
+    selection: ({ c }) => c.selection,
+  });
 }
 
 /**
@@ -248,20 +234,17 @@ export function comparisonsCsv(evidence: ReproEvidence): string {
  * ```
  */
 export function verdictsCsv(evidence: ReproEvidence): string {
-  return csv(
-    evidence.verdicts.map((v) => ({
-      claim: v.claim,
-      verdict: v.verdict,
-      n: v.n,
-      difference: v.difference,
-      ci_low: v.ci95?.[0],
-      ci_high: v.ci95?.[1],
-      p: v.p,
-      detectable80: v.detectable80,
-      text: v.text,
-    })),
-    ["claim", "verdict", "n", "difference", "ci_low", "ci_high", "p", "detectable80", "text"],
-  );
+  return csvOf(evidence.verdicts, {
+    claim: (v) => v.claim,
+    verdict: (v) => v.verdict,
+    n: (v) => v.n,
+    difference: (v) => v.difference,
+    ci_low: (v) => v.ci95?.[0],
+    ci_high: (v) => v.ci95?.[1],
+    p: (v) => v.p,
+    detectable80: (v) => v.detectable80,
+    text: (v) => v.text,
+  });
 }
 
 /**
@@ -277,30 +260,17 @@ export function verdictsCsv(evidence: ReproEvidence): string {
  * ```
  */
 export function regimeCsv(evidence: ReproEvidence): string {
-  return csv(
-    evidence.regime.map((r) => ({
-      task: r.task,
-      overfits: r.overfits,
-      dev_loss_min: r.devLossMin,
-      dev_loss_min_step: r.devLossMinStep,
-      dev_loss_last: r.devLossLast,
-      best_step: r.bestStep,
-      steps: r.steps,
-      seeds: r.seeds.length,
-      reason: r.reason,
-    })),
-    [
-      "task",
-      "overfits",
-      "dev_loss_min",
-      "dev_loss_min_step",
-      "dev_loss_last",
-      "best_step",
-      "steps",
-      "seeds",
-      "reason",
-    ],
-  );
+  return csvOf(evidence.regime, {
+    task: (r) => r.task,
+    overfits: (r) => r.overfits,
+    dev_loss_min: (r) => r.devLossMin,
+    dev_loss_min_step: (r) => r.devLossMinStep,
+    dev_loss_last: (r) => r.devLossLast,
+    best_step: (r) => r.bestStep,
+    steps: (r) => r.steps,
+    seeds: (r) => r.seeds.length,
+    reason: (r) => r.reason,
+  });
 }
 
 /**
@@ -316,15 +286,12 @@ export function regimeCsv(evidence: ReproEvidence): string {
  * ```
  */
 export function costCsv(runs: readonly StoredRun[]): string {
-  return csv(
-    costTable(runs, COST_METHODS).map((c) => ({
-      method: c.method,
-      ms_per_step: c.msPerStep,
-      tokens_per_second: c.tokensPerSecond,
-      peak_mb: c.peakMB,
-      relative_to_baseline: c.relativeToBaseline,
-      runs: c.runs,
-    })),
-    ["method", "ms_per_step", "tokens_per_second", "peak_mb", "relative_to_baseline", "runs"],
-  );
+  return csvOf(costTable(runs, COST_METHODS), {
+    method: (c) => c.method,
+    ms_per_step: (c) => c.msPerStep,
+    tokens_per_second: (c) => c.tokensPerSecond,
+    peak_mb: (c) => c.peakMB,
+    relative_to_baseline: (c) => c.relativeToBaseline,
+    runs: (c) => c.runs,
+  });
 }

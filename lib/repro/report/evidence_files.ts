@@ -7,6 +7,7 @@
  * @module
  */
 import { writeFileAtomic } from "../../train/atomic_file.ts";
+import { readJsonFile } from "../../train/json_file.ts";
 import type { RegimeResult } from "./regime.ts";
 import {
   type ClaimsInput,
@@ -67,18 +68,18 @@ export async function writeEvidence(dir: string, evidence: ReproEvidence): Promi
   return [regime, verdicts];
 }
 
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot read ${path}: ${(error as Error).message}`);
+function checkArrayOf(
+  value: unknown,
+  isItem: (item: unknown) => boolean,
+  path: string,
+  expected: string,
+): void {
+  if (!Array.isArray(value) || !value.every(isItem)) {
+    throw new TypeError(
+      `Cannot read ${path}: expected an array of ${expected}, received ${
+        JSON.stringify(value).slice(0, 80)
+      }`,
+    );
   }
 }
 
@@ -96,29 +97,17 @@ async function readJson(path: string): Promise<unknown> {
  * ```
  */
 export async function readEvidence(dir: string): Promise<ReproEvidence | undefined> {
-  const verdicts = await readJson(`${dir}/verdicts.json`);
+  const verdicts = await readJsonFile(`${dir}/verdicts.json`);
   if (verdicts === undefined) return undefined;
-  const regime = (await readJson(`${dir}/regime.json`)) ?? [];
+  const regime = (await readJsonFile(`${dir}/regime.json`)) ?? [];
   const isVerdict = (v: unknown) =>
     typeof v === "object" && v !== null && typeof (v as ClaimVerdict).claim === "number" &&
     typeof (v as ClaimVerdict).verdict === "string";
-  if (!Array.isArray(verdicts) || !verdicts.every(isVerdict)) {
-    throw new TypeError(
-      `Cannot read ${dir}/verdicts.json: expected an array of {claim, verdict, ...}, received ${
-        JSON.stringify(verdicts).slice(0, 80)
-      }`,
-    );
-  }
   const isRegime = (r: unknown) =>
     typeof r === "object" && r !== null && typeof (r as RegimeResult).task === "string" &&
     typeof (r as RegimeResult).overfits === "boolean";
-  if (!Array.isArray(regime) || !regime.every(isRegime)) {
-    throw new TypeError(
-      `Cannot read ${dir}/regime.json: expected an array of {task, overfits, ...}, received ${
-        JSON.stringify(regime).slice(0, 80)
-      }`,
-    );
-  }
+  checkArrayOf(verdicts, isVerdict, `${dir}/verdicts.json`, "{claim, verdict, ...}");
+  checkArrayOf(regime, isRegime, `${dir}/regime.json`, "{task, overfits, ...}");
   return { regime: regime as RegimeResult[], verdicts: verdicts as ClaimVerdict[] };
 }
 

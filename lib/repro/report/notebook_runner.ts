@@ -38,6 +38,7 @@ import { planGrid, runGrid } from "../run/scheduler.ts";
 import type { ReportInput } from "./sections.ts";
 import { readStoredRuns, type StoredRun } from "../run/store.ts";
 import { writeFileAtomic } from "../../train/atomic_file.ts";
+import { readJsonFile } from "../../train/json_file.ts";
 import { type ClaimVerdict, evaluateClaims } from "./verdicts.ts";
 
 /**
@@ -379,14 +380,8 @@ export async function runNotebookExperiments(options: NotebookRunOptions): Promi
  */
 export async function readEquivalence(dir: string): Promise<EquivalenceResult | undefined> {
   const path = `${dir}/equivalence.json`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  const parsed = JSON.parse(text) as Partial<EquivalenceResult>;
+  const parsed = await readJsonFile(path) as Partial<EquivalenceResult> | undefined;
+  if (parsed === undefined) return undefined;
   if (typeof parsed.forwardMaxDiff !== "number" || typeof parsed.kMax !== "number") {
     throw new Error(
       `Cannot read ${path}: expected the measurements of measureEquivalence, received keys ${

@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { BUILTIN_TASK_NAMES, type BuiltinTaskName, loadTask } from "../../data/registry.ts";
 import type { Task } from "../../data/example.ts";
 import { loadGlueTask } from "../../data/glue.ts";
-import { presetPlan } from "../../dropout/presets.ts";
 import { type HfEncoderModel, loadHfEncoder } from "../../io/hf_model.ts";
 import { hfClassificationHead } from "../../io/adapter_hf_head.ts";
 import { encoderArchitecture } from "../../io/architectures/table.ts";
@@ -33,8 +32,9 @@ import {
   paperSettings,
   type PaperTaskName,
 } from "../plan/paper_settings.ts";
-import { withRunLock } from "./run_lock.ts";
-import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
+import { executeLocked } from "./locked_run.ts";
+import { dropoutPlanOf } from "./dropout_plan.ts";
+import { saveStoredRun, type StoredRun } from "./store.ts";
 import { loadTaskData, taskDataIdentity } from "./task_data.ts";
 import type { TaskModel } from "../../models/task_model.ts";
 import type { JsonValue } from "../../train/config_hash.ts";
@@ -491,18 +491,14 @@ export async function executeRun(
   resources: RunResources,
   options: ExecuteRunOptions,
 ): Promise<StoredRun> {
-  if (spec.model !== resources.model) {
-    throw new TypeError(
-      `Cannot execute run: it needs model "${spec.model}" but the loaded one is "${resources.model}"`,
-    );
-  }
-  const specHash = await runSpecHash(spec, options.backend);
-  return await withRunLock(
-    options.dir,
-    specHash,
-    () => trainAndStore(spec, specHash, resources, options),
-    options.onNotice,
-  );
+  return await executeLocked(spec, resources.model, {
+    dir: options.dir,
+    backend: options.backend,
+    ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+    // Unless the caller starts it over, or needs the trained model (which the trainer rebuilds
+    // from its checkpoint), a run another process finished meanwhile is not trained again.
+    reuseStored: options.resume !== false && options.afterTraining === undefined,
+  }, (specHash) => trainAndStore(spec, specHash, resources, options));
 }
 
 async function trainAndStore(
@@ -511,12 +507,6 @@ async function trainAndStore(
   resources: RunResources,
   options: ExecuteRunOptions,
 ): Promise<StoredRun> {
-  // Finished by another process while this one waited for it in its queue (unless the caller
-  // starts it over, or needs the trained model, which the trainer rebuilds from its checkpoint).
-  if (options.resume !== false && options.afterTraining === undefined) {
-    const found = await storedRunState(options.dir, specHash);
-    if (found.state === "finished") return found.run;
-  }
   const task = await loadSpecTask(spec, options.glueDir);
   const kind = task.card.kind;
   const hf = resources.source === "hf";
@@ -529,11 +519,7 @@ async function trainAndStore(
     )
     : spec.maxLength;
   const { trainSource, devSource } = taskSources(task, resources.tokenizer, kind, maxLength);
-  const plan = presetPlan(spec.method, {
-    rate: spec.rate,
-    ...(spec.hiddenRate === undefined ? {} : { hiddenRate: spec.hiddenRate }),
-    ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
-  });
+  const plan = dropoutPlanOf(spec);
   const { steps, evalEvery } = schedule(spec, task.train.length);
   const head = await headFor(
     resources,

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { randomKey } from "../../random.ts";
-import { presetPlan } from "../../dropout/presets.ts";
+import type { DropoutPlan } from "../../dropout/spec.ts";
 import { loadHfDecoder } from "../../io/hf_model.ts";
 import type { HubOptions } from "../../io/hub.ts";
 import { loadGpt2Tokenizer } from "../../tokenizers/gpt2.ts";
@@ -29,8 +29,9 @@ import {
 import { PRETRAIN_PRESETS } from "../../nlg/pretrain/presets.ts";
 import type { RunSpec } from "../plan/run_spec.ts";
 import { type NlgPreset, nlgPresetSpec } from "../plan/nlg_experiments.ts";
-import { withRunLock } from "./run_lock.ts";
-import { runSpecHash, saveStoredRun, type StoredRun, storedRunState } from "./store.ts";
+import { executeLocked } from "./locked_run.ts";
+import { dropoutPlanOf } from "./dropout_plan.ts";
+import { saveStoredRun, type StoredRun } from "./store.ts";
 
 /** What a preset's runs share. */
 export interface NlgResources
@@ -204,16 +205,8 @@ export async function executeNlgRun(
   resources: NlgResources,
   options: ExecuteNlgRunOptions,
 ): Promise<NlgStoredRun> {
-  if (spec.model !== resources.model) {
-    throw new TypeError(
-      `Cannot execute the NLG run: it needs model "${spec.model}" but the loaded one is "${resources.model}"`,
-    );
-  }
   const preset = nlgPresetSpec(resources.preset);
-  const plan = presetPlan(spec.method, {
-    rate: spec.rate,
-    ...(spec.klWeight > 0 ? { klWeight: spec.klWeight } : {}),
-  });
+  const plan = dropoutPlanOf(spec);
   const settings = {
     ...preset.finetune,
     lr: spec.learningRate,
@@ -222,18 +215,17 @@ export async function executeNlgRun(
     ...(spec.steps > 0 ? { steps: spec.steps } : { epochs: spec.epochs ?? 1 }),
   };
   if (spec.steps === 0) delete (settings as { steps?: number }).steps;
-  const specHash = await runSpecHash(spec, options.backend);
-  return await withRunLock(options.dir, specHash, async () => {
-    const found = await storedRunState(options.dir, specHash);
-    if (found.state === "finished") return found.run as NlgStoredRun;
-    return await finetuneAndStore(spec, specHash, plan, settings, resources, options);
-  }, options.onNotice);
+  return await executeLocked(spec, resources.model, {
+    dir: options.dir,
+    backend: options.backend,
+    ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+  }, (specHash) => finetuneAndStore(spec, specHash, plan, settings, resources, options));
 }
 
 async function finetuneAndStore(
   spec: RunSpec,
   specHash: string,
-  plan: ReturnType<typeof presetPlan>,
+  plan: DropoutPlan,
   settings: FinetuneE2eOptions["settings"],
   resources: NlgResources,
   options: ExecuteNlgRunOptions,
