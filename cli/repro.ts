@@ -51,6 +51,7 @@ import {
 } from "../lib/repro/run/execute.ts";
 import { reproExperiments } from "../lib/repro/plan/experiments.ts";
 import { hasConsistency } from "../lib/repro/plan/method_fields.ts";
+import { REPRO_TRACKS, trackResultsDir } from "../lib/repro/plan/tracks.ts";
 import {
   type ExperimentSpec,
   REPRO_PRESETS,
@@ -270,7 +271,7 @@ function paperGrid(values: Values, preset: ReproPreset): Grid {
       );
     }
     return {
-      dir: `${values.out ?? "results"}/${preset}`,
+      dir: trackResultsDir(REPRO_TRACKS.nlu, values.out ?? "results", preset),
       experiments: reproExperiments(preset),
       model: "use-lite",
       paper: false,
@@ -308,7 +309,7 @@ function paperGrid(values: Values, preset: ReproPreset): Grid {
     ...(seeds === undefined ? {} : { seeds }),
   };
   return {
-    dir: `${values.out ?? "results"}/${preset}`,
+    dir: trackResultsDir(REPRO_TRACKS.nlu, values.out ?? "results", preset),
     experiments: overrideRuns(reproExperiments(preset), overrides),
     model,
     ...(values.cache === undefined ? {} : { cacheDir: resolve(values.cache) }),

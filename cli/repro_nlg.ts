@@ -15,7 +15,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
+import { BACKEND_NAMES } from "../lib/backend.ts";
+import { initCliBackend } from "./_backend.ts";
 import {
   choiceFlag,
   defineCommand,
@@ -24,12 +25,8 @@ import {
   UsageError,
 } from "./_args.ts";
 import { say } from "./_output.ts";
-import {
-  NLG_METHODS,
-  NLG_PRESETS,
-  type NlgPreset,
-  nlgRunSpecs,
-} from "../lib/repro/plan/nlg_experiments.ts";
+import { NLG_PRESETS, type NlgPreset } from "../lib/repro/plan/nlg_experiments.ts";
+import { REPRO_TRACKS, trackResultsDir } from "../lib/repro/plan/tracks.ts";
 import {
   disposeNlgResources,
   executeNlgRun,
@@ -46,20 +43,28 @@ import { writeReportHtml } from "../lib/viz/report.ts";
 import { writeFileAtomic } from "../lib/train/atomic_file.ts";
 import type { PretrainInfo } from "../lib/nlg/pretrain/pretrain.ts";
 
-/** The command line of `deno task repro nlg`. */
+const TRACK = REPRO_TRACKS.nlg;
+
+/** The command line of `deno task repro nlg`: `deno task repro`'s conventions, the NLG track's data. */
 export const REPRO_NLG_COMMAND = defineCommand({
-  command: "deno task repro nlg",
-  usage: `Usage: deno task repro nlg [--preset ${NLG_PRESETS.join("|")}] [--out DIR]
-       [--backend ${BACKEND_NAMES.join("|")}] [--e2e E2E_DIR] [--cache DIR] [--report-only]
+  command: TRACK.command,
+  usage: `Usage: ${TRACK.command} [run|report] [--preset ${NLG_PRESETS.join("|")}] [--out DIR]
+         [--backend ${BACKEND_NAMES.join("|")}] [--no-setup] [--e2e E2E_DIR] [--cache DIR]
+  run (default)   run the grid (cached runs are skipped), then write the report
+  report          rewrite the report from stored runs (also --report-only)
   --preset P      smoke (CI), quick (default; full is read as quick) or paper (GPT-2 Medium, Table 7)
   --out DIR       results root (default results): runs in DIR/<preset>/nlg/
+  --backend B     default: LORADROP_BACKEND, else the fastest set up (tensorflow, else wasm);
+                  without one, tensorflow is set up on first use (~1-1.5 min, .cache/tfjs-native/)
+  --no-setup      never set tensorflow up from here (also LORADROP_NO_SETUP=1)
   --e2e DIR       the E2E dataset's CSV files (paper preset)
-  --cache DIR     the cache of the pretrained decoder (or of GPT-2 Medium, paper preset)
-  --report-only   rewrite the report from stored runs`,
+  --cache DIR     the cache of the pretrained decoder (or of GPT-2 Medium, paper preset)`,
+  positionals: true,
   flags: {
     preset: "string",
     out: "string",
     backend: "string",
+    "no-setup": "boolean",
     e2e: "string",
     cache: "string",
     "report-only": "boolean",
@@ -73,12 +78,24 @@ export const REPRO_NLG_COMMAND = defineCommand({
  * @returns The exit code.
  */
 export function main(args: readonly string[]): Promise<number> {
-  return runCommand(REPRO_NLG_COMMAND, args, (parsed) => run(parsed.values));
+  return runCommand(REPRO_NLG_COMMAND, args, (parsed) => run(parsed.values, parsed.positionals));
 }
 
 async function run(
   flags: ParsedCommandLine<typeof REPRO_NLG_COMMAND.flags>["values"],
+  positionals: readonly string[],
 ): Promise<number> {
+  const command = positionals[0] ?? (flags["report-only"] ? "report" : "run");
+  if (!["run", "report"].includes(command)) {
+    throw new UsageError(`the command must be run or report, received "${command}"`);
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`${command} takes no folders, received "${positionals[1]}"`);
+  }
+  if (command === "run" && flags["report-only"]) {
+    throw new UsageError("--report-only is the report command, received it with run");
+  }
+  const reportOnly = command === "report";
   const values = {
     ...flags,
     preset: flags.preset ?? (Deno.env.get("LORADROP_PRESET") || "quick"),
@@ -87,26 +104,33 @@ async function run(
   // The NLU presets map onto the NLG ones: full → quick.
   const preset = choiceFlag(
     "preset",
-    values.preset === "full" ? "quick" : values.preset,
+    TRACK.presetAliases[values.preset] ?? values.preset,
     NLG_PRESETS,
   ) as NlgPreset;
   const backendName = values.backend === undefined
     ? undefined
     : choiceFlag("backend", values.backend, BACKEND_NAMES);
-  if (values["report-only"] && backendName !== undefined) {
-    throw new UsageError("--backend changes nothing with --report-only (nothing is trained)");
+  if (reportOnly && backendName !== undefined) {
+    throw new UsageError("--backend changes nothing with report (nothing is trained)");
+  }
+  if (reportOnly && values["no-setup"]) {
+    throw new UsageError("--no-setup changes nothing with report (nothing is trained)");
   }
   if (preset !== "paper" && values.e2e !== undefined) {
     throw new UsageError(`--e2e applies to the paper preset, received it with --preset ${preset}`);
   }
 
-  const dir = `${values.out}/${preset}/nlg`;
+  const dir = trackResultsDir(TRACK, values.out, preset);
   await Deno.mkdir(dir, { recursive: true });
-  const specs = nlgRunSpecs(preset);
+  const specs = TRACK.runs(preset);
   let pretrainInfo: PretrainInfo | undefined;
   let backend = "wasm";
-  if (!values["report-only"]) {
-    const info = await initBackend(backendName === undefined ? {} : { backend: backendName });
+  if (!reportOnly) {
+    const info = await initCliBackend({
+      requested: backendName,
+      jobs: 1,
+      noSetup: values["no-setup"] === true,
+    });
     backend = info.active;
     const { todo, done } = await planGrid(specs, backend, dir);
     say(
@@ -120,7 +144,7 @@ async function run(
         log: (m) => console.error(m),
       });
     // Seed by seed, in Table 2's order: an interrupted grid still has whole seeds to compare.
-    const order = (m: string) => NLG_METHODS.indexOf(m);
+    const order = (m: string) => TRACK.methods(preset).indexOf(m);
     todo.sort((a, b) => a.spec.seed - b.spec.seed || order(a.spec.method) - order(b.spec.method));
     const outcome = await runGrid(todo, {
       dir,

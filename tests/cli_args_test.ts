@@ -104,6 +104,9 @@ const BAD: readonly (readonly [string, readonly string[], string])[] = [
   ],
   ["repro nlg", ["--preset", "huge"], "--preset must be one of"],
   ["repro nlg", ["--e2e", "x", "--preset", "smoke"], "--e2e applies to the paper preset"],
+  ["repro nlg", ["frobnicate"], 'the command must be run or report, received "frobnicate"'],
+  ["repro nlg", ["report", "--backend", "wasm"], "--backend changes nothing with report"],
+  ["repro nlg", ["run", "--report-only"], "--report-only is the report command"],
   ["pretrain", ["--preset", "huge"], "--preset must be one of"],
   ["pretrain", ["--force=yes"], '--force takes no value, received "yes"'],
   [

@@ -17,6 +17,7 @@
  */
 import type { RunSpec } from "./run_spec.ts";
 import { methodFields } from "./method_fields.ts";
+import type { E2eScores } from "../../nlg/metrics/report.ts";
 import { NLG_FINETUNE_PRESETS, type NlgFinetuneSettings } from "../../nlg/finetune/presets.ts";
 
 /** The NLG presets. */
@@ -32,6 +33,15 @@ export const NLG_METHODS: readonly string[] = [
   "dropKey-column",
   "hiddenKey-minus",
   "hiddenKey",
+];
+
+/** The five metrics of Table 2, in its order. */
+export const E2E_METRICS: readonly (keyof E2eScores)[] = [
+  "bleu",
+  "nist",
+  "meteor",
+  "rougeL",
+  "cider",
 ];
 
 /** The display names of Table 2. */

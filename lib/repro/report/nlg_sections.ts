@@ -11,17 +11,13 @@ import type { TableRow } from "../../viz/table.ts";
 import type { E2eScores } from "../../nlg/metrics/report.ts";
 import type { PretrainInfo } from "../../nlg/pretrain/pretrain.ts";
 import { mean, sampleStd } from "./stats.ts";
-import { NLG_METHOD_LABELS, NLG_METHODS, type NlgPreset } from "../plan/nlg_experiments.ts";
+import {
+  E2E_METRICS,
+  NLG_METHOD_LABELS,
+  NLG_METHODS,
+  type NlgPreset,
+} from "../plan/nlg_experiments.ts";
 import type { NlgStoredRun } from "../run/nlg_execute.ts";
-
-/** The five metrics of Table 2, in its order. */
-export const E2E_METRICS: readonly (keyof E2eScores)[] = [
-  "bleu",
-  "nist",
-  "meteor",
-  "rougeL",
-  "cider",
-];
 
 const METRIC_LABELS: Readonly<Record<keyof E2eScores, string>> = {
   bleu: "BLEU",
@@ -39,46 +35,35 @@ export interface MeanStd {
   readonly std: number;
 }
 
+// Table 2's GPT2-Medium cells: [mean, std] of BLEU, NIST, METEOR, ROUGE-L, CIDEr (E2E_METRICS' order).
+// deno-fmt-ignore
+const TABLE2_CELLS: Readonly<Record<string, readonly (readonly [number, number])[]>> = {
+  baseline:            [[68.50, 0.90], [8.615, 0.09], [46.43, 0.26], [71.08, 0.25], [2.490, 0.02]],
+  "hiddenCut-element": [[69.22, 0.44], [8.700, 0.05], [46.66, 0.11], [71.39, 0.07], [2.491, 0.01]],
+  "dropKey-column":    [[68.78, 0.75], [8.651, 0.08], [46.53, 0.24], [71.40, 0.33], [2.486, 0.01]],
+  "hiddenKey-minus":   [[69.35, 0.48], [8.726, 0.04], [46.60, 0.29], [71.61, 0.26], [2.510, 0.00]],
+  hiddenKey:           [[69.76, 0.51], [8.765, 0.08], [46.80, 0.11], [71.78, 0.06], [2.511, 0.03]],
+};
+
 /**
  * Table 2 of the paper, GPT2-Medium rows (mean ± std of 3 runs, as printed), by method preset.
  */
-export const PAPER_TABLE2: Readonly<Record<string, Readonly<Record<keyof E2eScores, MeanStd>>>> = {
-  baseline: {
-    bleu: { mean: 68.50, std: 0.90 },
-    nist: { mean: 8.615, std: 0.09 },
-    meteor: { mean: 46.43, std: 0.26 },
-    rougeL: { mean: 71.08, std: 0.25 },
-    cider: { mean: 2.490, std: 0.02 },
-  },
-  "hiddenCut-element": {
-    bleu: { mean: 69.22, std: 0.44 },
-    nist: { mean: 8.700, std: 0.05 },
-    meteor: { mean: 46.66, std: 0.11 },
-    rougeL: { mean: 71.39, std: 0.07 },
-    cider: { mean: 2.491, std: 0.01 },
-  },
-  "dropKey-column": {
-    bleu: { mean: 68.78, std: 0.75 },
-    nist: { mean: 8.651, std: 0.08 },
-    meteor: { mean: 46.53, std: 0.24 },
-    rougeL: { mean: 71.40, std: 0.33 },
-    cider: { mean: 2.486, std: 0.01 },
-  },
-  "hiddenKey-minus": {
-    bleu: { mean: 69.35, std: 0.48 },
-    nist: { mean: 8.726, std: 0.04 },
-    meteor: { mean: 46.60, std: 0.29 },
-    rougeL: { mean: 71.61, std: 0.26 },
-    cider: { mean: 2.510, std: 0.00 },
-  },
-  hiddenKey: {
-    bleu: { mean: 69.76, std: 0.51 },
-    nist: { mean: 8.765, std: 0.08 },
-    meteor: { mean: 46.80, std: 0.11 },
-    rougeL: { mean: 71.78, std: 0.06 },
-    cider: { mean: 2.511, std: 0.03 },
-  },
-};
+export const PAPER_TABLE2: Readonly<Record<string, Readonly<Record<keyof E2eScores, MeanStd>>>> =
+  tableByMetric(TABLE2_CELLS);
+
+function tableByMetric(
+  rows: Readonly<Record<string, readonly (readonly [number, number])[]>>,
+): Record<string, Record<keyof E2eScores, MeanStd>> {
+  return Object.fromEntries(
+    Object.entries(rows).map(([method, cells]) => [
+      method,
+      Object.fromEntries(E2E_METRICS.map((metric, i) => {
+        const [mean, std] = cells[i]!;
+        return [metric, { mean, std }];
+      })) as Record<keyof E2eScores, MeanStd>,
+    ]),
+  );
+}
 
 /** One method's row: its seeds' scores summarised. */
 export interface NlgTableRow {

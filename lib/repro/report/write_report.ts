@@ -30,6 +30,7 @@ import type { ExperimentSpec, ReproPreset } from "../plan/run_spec.ts";
 import { reportSections } from "./sections.ts";
 import { readStoredRuns, type ReadStoredRunsOptions } from "../run/store.ts";
 import { nlgSections } from "./nlg_sections.ts";
+import { REPRO_TRACKS } from "../plan/tracks.ts";
 import type { NlgStoredRun } from "../run/nlg_execute.ts";
 import type { EquivalenceEvidence } from "./verdicts.ts";
 import { writeFileAtomic } from "../../train/atomic_file.ts";
@@ -149,7 +150,8 @@ export async function writeReproReport(
   }
   // The NLG track (`deno task repro nlg`) stores its runs in <dir>/nlg: its sections come last,
   // and its tables are written as shown.
-  const nlgRuns = (await readStoredRuns(`${dir}/nlg`, readOptions) as NlgStoredRun[]).filter((
+  const nlgDir = `${dir}/${REPRO_TRACKS.nlg.folder}`;
+  const nlgRuns = (await readStoredRuns(nlgDir, readOptions) as NlgStoredRun[]).filter((
     r,
   ) => r.nlg);
   if (nlgRuns.length > 0 && preset !== "full") {

@@ -34,14 +34,14 @@ export interface LockedRunOptions {
  * @example
  * ```ts
  * import { executeLocked } from "./locked_run.ts";
- * import { reproExperiments } from "@loradrop/core/repro";
+ * import { reproExperiments, type StoredRun } from "@loradrop/core/repro";
  * import { assertEquals, assertRejects } from "@std/assert";
  * const spec = reproExperiments("smoke")[0]!.runs[0]!;
  * const dir = await Deno.makeTempDir();
- * const stored = { spec, specHash: "", backend: "cpu", record: {} } as never;
- * const run = await executeLocked(spec, spec.model, { dir, backend: "cpu" }, (hash) => Promise.resolve({ ...(stored as object), specHash: hash } as never));
+ * const train = (specHash: string) => Promise.resolve({ spec, specHash } as StoredRun);
+ * const run = await executeLocked(spec, spec.model, { dir, backend: "cpu" }, train);
  * assertEquals(run.specHash.length, 64);
- * await assertRejects(() => executeLocked(spec, "bert", { dir, backend: "cpu" }, () => Promise.resolve(stored)), TypeError, "bert");
+ * await assertRejects(() => executeLocked(spec, "bert", { dir, backend: "cpu" }, train), TypeError, "bert");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
