@@ -12,9 +12,10 @@
  */
 import type { NluMetricName } from "../../metrics/metric.ts";
 import type { ExperimentSpec, RunSpec } from "./run_spec.ts";
+import type { GlueTaskName } from "../../data/glue.ts";
 
-/** The GLUE tasks the paper trains RoBERTa-large on (Tables 1 and 4). */
-export type PaperTaskName = "rte" | "mrpc" | "stsb" | "sst2" | "cola" | "qnli";
+/** The GLUE tasks the paper trains RoBERTa-large on (Tables 1 and 4): the GLUE loader's tasks. */
+export type PaperTaskName = GlueTaskName;
 
 /** Every task of {@linkcode PAPER_SETTINGS}, in the paper's column order. */
 export const PAPER_TASK_NAMES: readonly PaperTaskName[] = [
