@@ -87,7 +87,7 @@ export interface TrainingLoopOptions<
   };
   /** Checkpoints; without them nothing is written and nothing resumed. */
   readonly checkpoint?: TrainingLoopCheckpoints<S>;
-  /** Called once before the first step of this session (not when no step remains). */
+  /** Called once before the first step this call runs (not when no step remains). */
   readonly beforeFirstStep?: (state: S) => void | Promise<void>;
   /** Draw a progress bar; by default exactly when stderr is a terminal. */
   readonly progress?: boolean | undefined;
