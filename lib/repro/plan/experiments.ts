@@ -158,7 +158,7 @@ const SCALES: Record<ReproPreset, Scale> = {
   },
   // The quick preset's tasks, model settings and steps, with the paper's whole method set and
   // rate grid (each method's rate is selected on seeds other than the one reported, as the report
-  // states) and 10 seeds: about 5 hours on 2 cores with the tensorflow backend (estimate.ts).
+  // states) and 10 seeds: about 15 hours on 2 cores with the tensorflow backend (estimate.ts).
   full: {
     tasks: QUICK_TASKS,
     seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
