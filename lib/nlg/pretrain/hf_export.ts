@@ -1,6 +1,8 @@
 /**
  * Saving a decoder as a Hugging Face GPT-2 folder (`config.json` + `model.safetensors`), the
- * layout `loadHfModel` (and Python `transformers.GPT2LMHeadModel`) reads back.
+ * layout `loadHfModel` (and Python `transformers.GPT2LMHeadModel`) reads back. Config keys and
+ * weight names come from GPT-2's row of the architecture table (`lib/io/architectures/gpt2.ts`),
+ * the same row the loader reads.
  *
  * @module
  */
@@ -8,6 +10,7 @@ import type { DecoderModel } from "../../models/decoder.ts";
 import type { Tensor } from "../../types.ts";
 import { type SafetensorsInput, writeSafetensors } from "../../io/safetensors.ts";
 import { writeFileAtomic } from "../../train/atomic_file.ts";
+import { GPT2 } from "../../io/architectures/gpt2.ts";
 
 const HF_ACTIVATIONS: Readonly<Record<string, string>> = {
   "gelu-tanh": "gelu_new",
@@ -41,18 +44,19 @@ export function gpt2ConfigJson(
       `Cannot write a GPT-2 config: activation "${c.activation}" has no Hugging Face name`,
     );
   }
+  const keys = GPT2.config.keys;
   return {
     architectures: ["GPT2LMHeadModel"],
-    model_type: "gpt2",
-    vocab_size: c.vocabSize,
-    n_positions: c.maxPositions,
-    n_embd: c.hiddenDim,
-    n_layer: c.numLayers,
-    n_head: c.numHeads,
-    n_inner: c.ffnDim,
-    layer_norm_epsilon: c.layerNormEps,
-    activation_function: act,
-    tie_word_embeddings: model.weights?.lmHead === undefined,
+    model_type: GPT2.modelType,
+    [keys.vocabSize]: c.vocabSize,
+    [keys.maxPositions]: c.maxPositions,
+    [keys.hiddenDim]: c.hiddenDim,
+    [keys.numLayers]: c.numLayers,
+    [keys.numHeads]: c.numHeads,
+    [keys.ffnDim]: c.ffnDim,
+    [keys.layerNormEps ?? "layer_norm_epsilon"]: c.layerNormEps,
+    [keys.activation]: act,
+    [keys.tiedEmbeddings]: model.weights?.lmHead === undefined,
     resid_pdrop: 0,
     embd_pdrop: 0,
     attn_pdrop: 0,
@@ -69,14 +73,15 @@ export function gpt2ConfigJson(
  */
 function gpt2Tensors(model: DecoderModel): Record<string, Tensor> {
   const w = model.weights;
+  const names = GPT2.weights;
   const out: Record<string, Tensor> = {
-    "wte.weight": w.tokenEmbedding,
-    "wpe.weight": w.positionEmbedding,
-    "ln_f.weight": w.finalNorm.gamma,
-    "ln_f.bias": w.finalNorm.beta,
+    [`${names.tokenEmbedding}.weight`]: w.tokenEmbedding,
+    [`${names.positionEmbedding}.weight`]: w.positionEmbedding,
+    [`${names.finalNorm}.weight`]: w.finalNorm.gamma,
+    [`${names.finalNorm}.bias`]: w.finalNorm.beta,
   };
   w.layers.forEach((l, i) => {
-    const p = `h.${i}`;
+    const p = names.layer.replace("{i}", String(i));
     const lin = (name: string, x: { kernel: Tensor; bias?: Tensor }) => {
       if (x.bias === undefined) {
         throw new TypeError(
@@ -86,14 +91,14 @@ function gpt2Tensors(model: DecoderModel): Record<string, Tensor> {
       out[`${p}.${name}.weight`] = x.kernel;
       out[`${p}.${name}.bias`] = x.bias;
     };
-    out[`${p}.ln_1.weight`] = l.attentionNorm.gamma;
-    out[`${p}.ln_1.bias`] = l.attentionNorm.beta;
-    lin("attn.c_attn", l.attention.qkv);
-    lin("attn.c_proj", l.attention.o);
-    out[`${p}.ln_2.weight`] = l.ffnNorm.gamma;
-    out[`${p}.ln_2.bias`] = l.ffnNorm.beta;
-    lin("mlp.c_fc", l.ffn.in);
-    lin("mlp.c_proj", l.ffn.out);
+    out[`${p}.${names.attentionNorm}.weight`] = l.attentionNorm.gamma;
+    out[`${p}.${names.attentionNorm}.bias`] = l.attentionNorm.beta;
+    lin(names.modules.q, l.attention.qkv); // fused q|k|v: one name for all three
+    lin(names.modules.o, l.attention.o);
+    out[`${p}.${names.ffnNorm}.weight`] = l.ffnNorm.gamma;
+    out[`${p}.${names.ffnNorm}.bias`] = l.ffnNorm.beta;
+    lin(names.modules["ffn-in"], l.ffn.in);
+    lin(names.modules["ffn-out"], l.ffn.out);
   });
   if (w.lmHead !== undefined) {
     throw new TypeError("Cannot save as GPT-2: only tied LM heads are supported");
