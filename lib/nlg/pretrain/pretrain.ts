@@ -25,7 +25,6 @@ import type { TextTokenizer } from "../../tokenizers/load.ts";
 import type { DropoutPlan } from "../../dropout/spec.ts";
 import type { TaskModel } from "../../models/task_model.ts";
 import { createAdamW, disposeAdamW } from "../../train/adamw.ts";
-import { disposeLabeledBatch } from "../../train/batches.ts";
 import { configHash, type JsonValue } from "../../train/config_hash.ts";
 import { writeFileAtomic } from "../../train/atomic_file.ts";
 import { runTrainingLoop } from "../../train/loop.ts";
@@ -351,8 +350,10 @@ export async function pretrainDecoder(options: PretrainOptions = {}): Promise<Pr
   const opt = createAdamW(model.variables, { weightDecay: settings.weightDecay });
   const checkpointDir = `${dir}/checkpoint`;
   const backend = tf.getBackend();
+  const b = settings.batchSize;
+  // (B, T): every window is full (no padding), so one mask serves every step.
+  const fullWindows = tf.ones([b, t]) as Tensor2D;
   try {
-    const b = settings.batchSize;
     const taskModel = languageModel(model);
     const loop = await runTrainingLoop({
       totalSteps: settings.steps,
@@ -375,7 +376,7 @@ export async function pretrainDecoder(options: PretrainOptions = {}): Promise<Pr
         const batch = {
           inputs: {
             inputIds: tf.tensor2d(inputs, [b, t], "int32"),
-            attentionMask: tf.ones([b, t]) as Tensor2D, // every window is full: no padding
+            attentionMask: fullWindows,
           },
           labels: tf.tensor2d(labels, [b, t], "int32"),
           tokens: b * t,
@@ -385,7 +386,7 @@ export async function pretrainDecoder(options: PretrainOptions = {}): Promise<Pr
           // No drops: the step's key draws nothing.
           result = trainStep(taskModel, opt, batch, NO_DROPS, dataKey, { lr, maxGradNorm: 1 });
         } finally {
-          disposeLabeledBatch(batch);
+          tf.dispose([batch.inputs.inputIds, batch.labels]); // the mask is shared
         }
         if (!result.applied) {
           throw new Error(
@@ -452,6 +453,7 @@ export async function pretrainDecoder(options: PretrainOptions = {}): Promise<Pr
     log(`saved the decoder to ${dir} (validation perplexity ${last.perplexity.toFixed(2)})`);
     return await finish(status, info);
   } finally {
+    fullWindows.dispose();
     disposeAdamW(opt);
     disposeTrainableDecoder(model);
   }
