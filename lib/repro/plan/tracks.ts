@@ -2,19 +2,13 @@
  * The reproduction's two tracks as one table: the NLU track (the paper's GLUE-style
  * classification and regression tasks, `deno task repro`) and the NLG track (E2E data-to-text,
  * Table 2, `deno task repro nlg`) plan, run and store their runs the same way (`RunSpec`s, one
- * store, one scheduler, one run lock); what differs is data — presets, tasks, metrics, whether a
- * run decodes text, and where its runs live. The commands and the report read it from here.
+ * store, one scheduler, one run lock); what differs is data — the command, presets, runs, methods
+ * and where its runs live. The commands and the report read it from here.
  *
  * @module
  */
 import { reproExperiments } from "./experiments.ts";
-import {
-  E2E_METRICS,
-  NLG_METHODS,
-  NLG_PRESETS,
-  type NlgPreset,
-  nlgRunSpecs,
-} from "./nlg_experiments.ts";
+import { NLG_METHODS, NLG_PRESETS, type NlgPreset, nlgRunSpecs } from "./nlg_experiments.ts";
 import { REPRO_PRESETS, type ReproPreset, type RunSpec } from "./run_spec.ts";
 
 /** A track's name. */
@@ -32,10 +26,6 @@ export interface ReproTrack {
   readonly presetAliases: Readonly<Record<string, string>>;
   /** Where its runs live below a preset's results folder (`""`: the folder itself). */
   readonly folder: string;
-  /** The metrics its runs are scored by: each task's own (from its task card), or a fixed list. */
-  readonly metrics: "per task" | readonly string[];
-  /** Whether a run generates text (beam search) before it is scored. */
-  readonly decoding: boolean;
   /** A preset's runs, in the order a grid runs them (shared runs appear once per experiment). */
   readonly runs: (preset: string) => RunSpec[];
   /** The methods a preset compares, in the report's order. */
@@ -53,8 +43,6 @@ export const REPRO_TRACKS: Readonly<Record<TrackName, ReproTrack>> = {
     presets: REPRO_PRESETS,
     presetAliases: {},
     folder: "",
-    metrics: "per task",
-    decoding: false,
     runs: nluRuns,
     methods: (preset) => unique(nluRuns(preset).map((r) => r.method)),
   },
@@ -64,8 +52,6 @@ export const REPRO_TRACKS: Readonly<Record<TrackName, ReproTrack>> = {
     presets: NLG_PRESETS,
     presetAliases: { full: "quick" },
     folder: "nlg",
-    metrics: E2E_METRICS,
-    decoding: true,
     runs: (preset) => nlgRunSpecs(preset as NlgPreset),
     methods: () => NLG_METHODS,
   },
